@@ -1,0 +1,165 @@
+"""ProgramState <-> JSON-ready dict, for the database. Versioned so old rows stay readable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from bot.program.rules import SessionKind, Severity
+from bot.program.state import (
+    OpenSession,
+    PendingGate,
+    Planned,
+    Prescription,
+    Profile,
+    ProgramState,
+    Status,
+)
+
+VERSION = 1
+
+
+def _d(v: str | None) -> date | None:
+    return date.fromisoformat(v) if v else None
+
+
+def state_to_dict(s: ProgramState) -> dict[str, Any]:
+    p = s.profile
+    return {
+        "v": VERSION,
+        "profile": {
+            "site_id": p.site_id,
+            "diagnosis_date": p.diagnosis_date.isoformat(),
+            "timezone": p.timezone,
+            "preferred_time": p.preferred_time.strftime("%H:%M"),
+            "available_days": sorted(p.available_days),
+            "imaging_system": p.imaging_system,
+            "imaging_grade": p.imaging_grade,
+        },
+        "protocol_id": s.protocol_id,
+        "phase_id": s.phase_id,
+        "level": s.level,
+        "phase_since": s.phase_since.isoformat(),
+        "level_since": s.level_since.isoformat(),
+        "status": s.status.value,
+        "clear_at_level": s.clear_at_level,
+        "impact_free_until": s.impact_free_until.isoformat() if s.impact_free_until else None,
+        "regressions": [d.isoformat() for d in s.regressions],
+        "clearances": sorted(s.clearances),
+        "next": _planned_to_dict(s.next) if s.next else None,
+        "open": [
+            {
+                "seq": o.seq,
+                "day": o.day.isoformat(),
+                "kind": o.kind.value,
+                "reported_at": o.reported_at.isoformat(),
+                "severity": o.severity.value,
+                "applied": o.applied.value,
+                "pain_during": o.pain_during,
+            }
+            for o in s.open
+        ],
+        "recent": [[d.isoformat(), k.value] for d, k in s.recent],
+        "gate": (
+            {
+                "phase_id": s.gate.phase_id,
+                "asked_on": s.gate.asked_on.isoformat(),
+                "answers_ok": s.gate.answers_ok,
+                "awaiting_clearance": s.gate.awaiting_clearance,
+            }
+            if s.gate
+            else None
+        ),
+        "seq": s.seq,
+        "pause_reason": s.pause_reason,
+        "maintenance_since": s.maintenance_since.isoformat() if s.maintenance_since else None,
+        "sessions_total": s.sessions_total,
+    }
+
+
+def _planned_to_dict(n: Planned) -> dict[str, Any]:
+    rx = n.prescription
+    return {
+        "seq": n.seq,
+        "day": n.day.isoformat(),
+        "rx": {
+            "kind": rx.kind.value,
+            "phase_id": rx.phase_id,
+            "level_id": rx.level_id,
+            "description": rx.description,
+            "minutes": rx.minutes,
+            "run_s": rx.run_s,
+            "walk_s": rx.walk_s,
+            "repeats": rx.repeats,
+            "deload": rx.deload,
+            "intensity": rx.intensity,
+        },
+    }
+
+
+def state_from_dict(d: dict[str, Any]) -> ProgramState:
+    if d.get("v") != VERSION:
+        raise ValueError(f"unsupported program state version {d.get('v')!r}")
+    p = d["profile"]
+    hh, mm = p["preferred_time"].split(":")
+    nxt = d["next"]
+    return ProgramState(
+        profile=Profile(
+            site_id=p["site_id"],
+            diagnosis_date=date.fromisoformat(p["diagnosis_date"]),
+            timezone=p["timezone"],
+            preferred_time=time(int(hh), int(mm)),
+            available_days=frozenset(p["available_days"]),
+            imaging_system=p["imaging_system"],
+            imaging_grade=p["imaging_grade"],
+        ),
+        protocol_id=d["protocol_id"],
+        phase_id=d["phase_id"],
+        level=d["level"],
+        phase_since=date.fromisoformat(d["phase_since"]),
+        level_since=date.fromisoformat(d["level_since"]),
+        status=Status(d["status"]),
+        clear_at_level=d["clear_at_level"],
+        impact_free_until=_d(d["impact_free_until"]),
+        regressions=tuple(date.fromisoformat(x) for x in d["regressions"]),
+        clearances=frozenset(d["clearances"]),
+        next=(
+            Planned(
+                seq=nxt["seq"],
+                day=date.fromisoformat(nxt["day"]),
+                prescription=Prescription(
+                    kind=SessionKind(nxt["rx"]["kind"]),
+                    **{k: v for k, v in nxt["rx"].items() if k != "kind"},
+                ),
+            )
+            if nxt
+            else None
+        ),
+        open=tuple(
+            OpenSession(
+                seq=o["seq"],
+                day=date.fromisoformat(o["day"]),
+                kind=SessionKind(o["kind"]),
+                reported_at=datetime.fromisoformat(o["reported_at"]),
+                severity=Severity(o["severity"]),
+                applied=Severity(o["applied"]),
+                pain_during=o["pain_during"],
+            )
+            for o in d["open"]
+        ),
+        recent=tuple((date.fromisoformat(x), SessionKind(k)) for x, k in d["recent"]),
+        gate=(
+            PendingGate(
+                phase_id=d["gate"]["phase_id"],
+                asked_on=date.fromisoformat(d["gate"]["asked_on"]),
+                answers_ok=d["gate"]["answers_ok"],
+                awaiting_clearance=d["gate"]["awaiting_clearance"],
+            )
+            if d["gate"]
+            else None
+        ),
+        seq=d["seq"],
+        pause_reason=d["pause_reason"],
+        maintenance_since=_d(d["maintenance_since"]),
+        sessions_total=d["sessions_total"],
+    )

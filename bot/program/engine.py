@@ -1,0 +1,793 @@
+"""The stage machine: `decide(state, event, rules, now) -> Decision`.
+
+Reads like the clinic's protocol (DOMAIN.md): a runner moves through the protocol's phases when a
+phase's entry gate is met (questions, days, clinician clearance where the site needs it); in the
+run phases they climb the level ladder one step after the level's hold (a plateau of symptom-free
+sessions) is met; a 24-hour follow-up decides progress / hold / regress (with rest days) / red flag;
+repeated regressions escalate to the coach. Every Action names the id of the rule behind it.
+
+Pure: no I/O, no clock. `now` is a timezone-aware UTC instant given by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from bot.program.calendar import (
+    local_date,
+    local_instant,
+    maintenance_week,
+    next_slot,
+    out_of_quiet_hours,
+    prescribe,
+)
+from bot.program.decision import Act, Action, Decision, Message, MessageKind
+from bot.program.events import (
+    CoachAction,
+    CoachVerb,
+    Enrolled,
+    Event,
+    FollowupAnswered,
+    GateAnswered,
+    RunnerPaused,
+    RunnerResumed,
+    SessionMissed,
+    SessionReported,
+    SettingsChanged,
+    TimePassed,
+)
+from bot.program.loader import Rules
+from bot.program.rules import Gate, Phase, PhaseKind, Protocol, SessionKind, Severity, Site
+from bot.program.state import (
+    OpenSession,
+    Outcome,
+    PendingGate,
+    Planned,
+    ProgramState,
+    Profile,
+    Status,
+)
+from bot.program.symptoms import classify, validate_answers
+
+MIDNIGHT = time(0, 0)
+
+
+class NotEnrolled(Exception):
+    """An event other than Enrolled for a runner without a program."""
+
+
+class BadEvent(ValueError):
+    """The event cannot apply to this runner (e.g. an unknown site); nothing changed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    rules: Rules
+    protocol: Protocol
+    site: Site
+    now: datetime
+    today: date
+    tz: str
+
+
+def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime) -> Decision:
+    """Apply one event to one runner's program. Deterministic: same inputs, same Decision."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    if isinstance(event, Enrolled):
+        return _enrol(event, rules, now)
+    if state is None:
+        raise NotEnrolled(type(event).__name__)
+    site = rules.site(state.profile.site_id)
+    ctx = _Ctx(
+        rules=rules,
+        protocol=rules.protocols[state.protocol_id],
+        site=site,
+        now=now,
+        today=local_date(now, state.profile.timezone),
+        tz=state.profile.timezone,
+    )
+    handler = _HANDLERS[type(event)]
+    decision: Decision = handler(state, event, ctx)
+    assert decision.actions, "every decision names at least one rule"
+    return decision
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+class _Out:
+    """Collects what a decision does while the handler works."""
+
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+        self.messages: dict[str, Message] = {}
+        self.cancel: list[str] = []
+
+    def act(self, act: Act, rule: str, **detail: Any) -> None:
+        self.actions.append(Action(act, rule, detail))
+
+    def send(self, msg: Message) -> None:
+        self.messages[msg.key] = msg
+        if msg.key in self.cancel:
+            self.cancel.remove(msg.key)
+
+    def drop(self, *keys: str) -> None:
+        for k in keys:
+            self.messages.pop(k, None)
+            if k not in self.cancel:
+                self.cancel.append(k)
+
+    def done(self, state: ProgramState, *, stale: bool = False) -> Decision:
+        return Decision(
+            state=state,
+            actions=tuple(self.actions),
+            messages=tuple(self.messages.values()),
+            cancel=tuple(self.cancel),
+            stale=stale,
+        )
+
+
+def _phase(state: ProgramState, ctx: _Ctx) -> Phase:
+    return ctx.protocol.phase(state.phase_id)
+
+
+def _next_phase(state: ProgramState, ctx: _Ctx) -> Phase | None:
+    i = ctx.protocol.index(state.phase_id)
+    return ctx.protocol.phases[i + 1] if i + 1 < len(ctx.protocol.phases) else None
+
+
+def gate_questions(gate: Gate, site: Site, rules: Rules) -> list[str]:
+    """The gate's questions that apply to this site (no hop tests where hopping is unsafe)."""
+    qs = rules.question_by_id
+    return [q for q in gate.questions if site.hop_tests or not qs[q].hop_test]
+
+
+def _needs_clearance(gate: Gate, site: Site) -> bool:
+    return gate.clearance == "always" or (gate.clearance == "site" and site.needs_clearance)
+
+
+def _session_keys(seq: int) -> tuple[str, str, str]:
+    return (f"reminder:{seq}", f"checkin:{seq}", f"close:{seq}")
+
+
+def _at_local(day: date, at: time, ctx: _Ctx) -> datetime:
+    return local_instant(day, at, ctx.tz)
+
+
+def _quiet(due: datetime, ctx: _Ctx) -> datetime:
+    return out_of_quiet_hours(due, ctx.tz, ctx.rules.scheduling.quiet_hours)
+
+
+def _notice(out: _Out, ctx: _Ctx, key: str, code: str, **params: Any) -> None:
+    out.send(Message(MessageKind.RUNNER_NOTICE, key, ctx.now, {"code": code, **params}))
+
+
+def _coach_alert(
+    out: _Out, state: ProgramState, ctx: _Ctx, key: str, reason: str, rules: list[str], **p: Any
+) -> None:
+    payload = {
+        "reason": reason,
+        "rules": rules,
+        "site": ctx.site.id,
+        "phase": state.phase_id,
+        "level": _level_id(state, ctx),
+        **p,
+    }
+    out.send(Message(MessageKind.COACH_ALERT, key, ctx.now, payload))
+
+
+def _level_id(state: ProgramState, ctx: _Ctx) -> str | None:
+    ph = _phase(state, ctx)
+    return ph.levels[state.level].id if ph.runs else None
+
+
+def _replan(state: ProgramState, ctx: _Ctx, out: _Out, *, force: bool = False) -> ProgramState:
+    """Put the next session on the calendar (or take it off), keeping its seq when it moves.
+
+    `force` re-sends the reminder even when day and prescription are unchanged (the time moved).
+    """
+    old = state.next
+    if state.status is not Status.ACTIVE:
+        if old is not None:
+            out.drop(*_session_keys(old.seq))
+        return replace(state, next=None)
+    pref = state.profile.preferred_time
+    if old is not None:
+        start = max(old.day, ctx.today)
+    else:
+        start = ctx.today if _at_local(ctx.today, pref, ctx) > ctx.now else ctx.today + timedelta(1)
+    phase = _phase(state, ctx)
+    maint = state.maintenance_since
+    slot = next_slot(
+        phase=phase,
+        level=phase.levels[state.level] if phase.runs else None,
+        start=start,
+        recent=state.recent,
+        available_days=state.profile.available_days,
+        impact_free_until=state.impact_free_until,
+        maintenance_since=maint,
+        sch=ctx.rules.scheduling,
+    )
+    if slot is None:
+        if old is not None:
+            out.drop(*_session_keys(old.seq))
+        return replace(state, next=None)
+    rx = prescribe(slot, phase, state.level, maint, ctx.rules.scheduling)
+    if old is not None and old.day == slot.day and old.prescription == rx and not force:
+        return state
+    seq = old.seq if old is not None else state.seq + 1
+    planned = Planned(seq, slot.day, rx)
+    due = _at_local(slot.day, pref, ctx)
+    reminder, checkin, close = _session_keys(seq)
+    payload = {"seq": seq, "day": slot.day.isoformat()}
+    out.send(Message(MessageKind.SESSION_REMINDER, reminder, due, payload))
+    nudge = due + timedelta(hours=ctx.rules.scheduling.checkin_nudge_after_hours)
+    end_of_day = _at_local(slot.day + timedelta(1), MIDNIGHT, ctx)
+    if nudge < end_of_day:
+        out.send(Message(MessageKind.CHECKIN_NUDGE, checkin, _quiet(nudge, ctx), payload))
+    else:
+        out.drop(checkin)
+    out.send(Message(MessageKind.SESSION_CLOSE, close, end_of_day, payload))
+    rule = ctx.rules.symptoms.actions.plan.id
+    sch = ctx.rules.scheduling
+    why = [rule, sch.id_rest_day] + (
+        [sch.id_no_consecutive_runs] if rx.kind is SessionKind.RUN else [sch.id_cross_offset]
+    )
+    if rx.deload:
+        why.append(sch.maintenance.id_deload)
+    out.act(Act.PLAN, rule, seq=seq, day=slot.day.isoformat(), kind=rx.kind.value, why=why)
+    return replace(state, next=planned, seq=max(state.seq, seq))
+
+
+def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
+    maint = ctx.today if phase.kind is PhaseKind.MAINTENANCE else state.maintenance_since
+    state = replace(
+        state,
+        phase_id=phase.id,
+        level=0,
+        phase_since=ctx.today,
+        level_since=ctx.today,
+        clear_at_level=0,
+        gate=None,
+        maintenance_since=maint,
+    )
+    out.act(Act.ADVANCE_PHASE, phase.gate.id, phase=phase.id, kind=phase.kind.value)
+    _notice(out, ctx, f"notice:phase:{phase.id}:{ctx.today}", "phase_entered", phase=phase.id)
+    return _schedule_gate(state, ctx, out)
+
+
+def _schedule_gate(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
+    """Ask the next phase's gate questions once the current phase's minimum days have passed."""
+    phase, nxt = _phase(state, ctx), _next_phase(state, ctx)
+    if nxt is None or phase.runs:
+        return state  # run phases finish by climbing their ladder, not by days
+    day = max(
+        state.phase_since + timedelta(days=phase.min_days),
+        state.profile.diagnosis_date + timedelta(days=nxt.gate.min_days_since_diagnosis),
+        ctx.today,
+    )
+    due = _at_local(day, state.profile.preferred_time, ctx)
+    due = max(due, ctx.now)
+    key = f"gate:{nxt.id}:{day.isoformat()}"
+    out.send(Message(MessageKind.GATE_CHECK, key, due, {"phase": nxt.id}))
+    return state
+
+
+def _gate_ready(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
+    """The current run ladder is complete: ask the next gate now (or pass straight through)."""
+    nxt = _next_phase(state, ctx)
+    if nxt is None:
+        return state
+    if not gate_questions(nxt.gate, ctx.site, ctx.rules):
+        return _try_pass_gate(state, nxt, ctx, out)
+    key = f"gate:{nxt.id}:{ctx.today.isoformat()}"
+    out.send(Message(MessageKind.GATE_CHECK, key, ctx.now, {"phase": nxt.id}))
+    out.act(Act.GATE_ASKED, nxt.gate.id, phase=nxt.id)
+    return state
+
+
+def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
+    gate = nxt.gate
+    if _needs_clearance(gate, ctx.site) and gate.clearance_key not in state.clearances:
+        already = state.gate is not None and state.gate.awaiting_clearance
+        state = replace(
+            state,
+            gate=PendingGate(nxt.id, ctx.today, answers_ok=True, awaiting_clearance=True),
+        )
+        rule = ctx.rules.symptoms.actions.clearance_needed.id
+        out.act(Act.AWAIT_CLEARANCE, rule, phase=nxt.id, clearance=gate.clearance_key)
+        if not already:
+            _coach_alert(
+                out,
+                state,
+                ctx,
+                f"alert:clearance:{nxt.id}",
+                "clearance_needed",
+                [rule, gate.id],
+                next_phase=nxt.id,
+                clearance=gate.clearance_key,
+            )
+            _notice(out, ctx, f"notice:await:{nxt.id}", "awaiting_clearance", phase=nxt.id)
+        return state
+    return _enter_phase(state, nxt, ctx, out)
+
+
+def _run_ladder(protocol: Protocol) -> list[tuple[int, int]]:
+    return [(i, j) for i, p in enumerate(protocol.phases) if p.runs for j in range(len(p.levels))]
+
+
+def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
+    """Move along the run ladder, across run phases if need be, never off its ends."""
+    ladder = _run_ladder(ctx.protocol)
+    here = (ctx.protocol.index(state.phase_id), state.level)
+    if here not in ladder:
+        return state
+    pos = max(0, min(len(ladder) - 1, ladder.index(here) + steps))
+    pi, lj = ladder[pos]
+    phase = ctx.protocol.phases[pi]
+    return replace(
+        state,
+        phase_id=phase.id,
+        level=lj,
+        level_since=ctx.today,
+        phase_since=state.phase_since if phase.id == state.phase_id else ctx.today,
+        clear_at_level=0,
+    )
+
+
+def _regress(
+    state: ProgramState, ctx: _Ctx, out: _Out, because: tuple[str, ...], seq: int
+) -> ProgramState:
+    rule = ctx.rules.symptoms.actions.regress
+    before = _level_id(state, ctx)
+    if _phase(state, ctx).runs:
+        state = _move_levels(state, ctx, -rule.levels)
+    rest_until = ctx.today + timedelta(days=rule.rest_days)
+    window = ctx.today - timedelta(days=ctx.rules.symptoms.actions.escalate.within_days)
+    regressions = tuple(d for d in state.regressions if d > window) + (ctx.today,)
+    state = replace(
+        state,
+        impact_free_until=max(rest_until, state.impact_free_until or rest_until),
+        regressions=regressions,
+        clear_at_level=0,
+        gate=None,
+    )
+    out.act(
+        Act.REGRESS,
+        rule.id,
+        because=list(because),
+        from_level=before,
+        to_level=_level_id(state, ctx),
+        rest_days=rule.rest_days,
+    )
+    _notice(
+        out,
+        ctx,
+        f"notice:regress:{seq}",
+        "regressed",
+        level=_level_id(state, ctx),
+        rest_days=rule.rest_days,
+        rules=[rule.id, *because],
+    )
+    esc = ctx.rules.symptoms.actions.escalate
+    if len(regressions) >= esc.regressions:
+        state = replace(state, status=Status.ESCALATED, pause_reason=esc.id)
+        out.act(Act.ESCALATE, esc.id, regressions=len(regressions), within_days=esc.within_days)
+        _coach_alert(
+            out,
+            state,
+            ctx,
+            f"alert:escalate:{seq}",
+            "escalated",
+            [esc.id, rule.id, *because],
+            regressions=len(regressions),
+        )
+        _notice(out, ctx, f"notice:escalate:{seq}", "escalated", rules=[esc.id])
+    return state
+
+
+def _red_flag(
+    state: ProgramState,
+    ctx: _Ctx,
+    out: _Out,
+    because: tuple[str, ...],
+    seq: int,
+    answers: dict[str, int | bool],
+) -> ProgramState:
+    rule = ctx.rules.symptoms.actions.red_flag.id
+    state = replace(state, status=Status.RED_FLAG, pause_reason=rule, open=(), gate=None)
+    out.act(Act.RED_FLAG, rule, because=list(because))
+    _coach_alert(
+        out,
+        state,
+        ctx,
+        f"alert:red:{seq}",
+        "red_flag",
+        [rule, *because],
+        answers=answers,
+        urgent=True,
+    )
+    _notice(out, ctx, f"notice:red:{seq}", "red_flag", rules=[rule, *because])
+    return state
+
+
+def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -> ProgramState:
+    phase = _phase(state, ctx)
+    rule = ctx.rules.symptoms.actions.progress
+    if not phase.runs:
+        out.act(Act.HOLD, rule.id, reason="no ladder in this phase")
+        return state
+    level = phase.levels[state.level]
+    clear = state.clear_at_level + 1
+    days = (ctx.today - state.level_since).days
+    state = replace(state, clear_at_level=clear)
+    if clear < level.hold_sessions or days < level.hold_days:
+        out.act(
+            Act.HOLD,
+            rule.id,
+            level=level.id,
+            clear=clear,
+            needed=level.hold_sessions,
+            days=days,
+            needed_days=level.hold_days,
+        )
+        return state
+    if state.level + 1 < len(phase.levels):
+        state = replace(state, level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+        new = phase.levels[state.level].id
+        out.act(Act.PROGRESS, rule.id, from_level=level.id, to_level=new)
+        _notice(out, ctx, f"notice:progress:{seq}", "progressed", level=new, rules=[rule.id])
+        return state
+    out.act(Act.HOLD, rule.id, level=level.id, reason="top of ladder")
+    if state.gate is None:
+        state = _gate_ready(state, ctx, out)
+    return state
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
+    site = rules.site_by_id.get(ev.site_id)
+    if site is None:
+        raise BadEvent(f"unknown site {ev.site_id!r}")
+    if not ev.available_days or not ev.available_days <= set(range(7)):
+        raise BadEvent("available_days must be a non-empty set of weekdays 0..6")
+    local_date(now, ev.timezone)  # raises for an unknown zone before anything is built
+    protocol = rules.protocol_for(site)
+    ctx = _Ctx(rules, protocol, site, now, local_date(now, ev.timezone), ev.timezone)
+    profile = Profile(
+        site_id=site.id,
+        diagnosis_date=ev.diagnosis_date,
+        timezone=ev.timezone,
+        preferred_time=ev.preferred_time,
+        available_days=frozenset(ev.available_days),
+        imaging_system=ev.imaging_system,
+        imaging_grade=ev.imaging_grade,
+    )
+    first = protocol.phases[0]
+    state = ProgramState(
+        profile=profile,
+        protocol_id=protocol.id,
+        phase_id=first.id,
+        level=0,
+        phase_since=ctx.today,
+        level_since=ctx.today,
+        clearances=frozenset(ev.clearances),
+        maintenance_since=ctx.today if first.kind is PhaseKind.MAINTENANCE else None,
+    )
+    out = _Out()
+    out.act(Act.ENROL, rules.symptoms.actions.enrol.id, protocol=protocol.id, site=site.id)
+    out.act(Act.ADVANCE_PHASE, first.gate.id, phase=first.id, kind=first.kind.value)
+    # Pass the gates the onboarding answers already satisfy, never into running on answers alone.
+    for nxt in protocol.phases[1:]:
+        g = nxt.gate
+        days_ok = (ctx.today - ev.diagnosis_date).days >= g.min_days_since_diagnosis
+        answers_ok = all(ev.gate_answers.get(q) is True for q in gate_questions(g, site, rules))
+        cleared = not _needs_clearance(g, site) or g.clearance_key in ev.clearances
+        if not (g.on_enrolment and days_ok and answers_ok and cleared):
+            break
+        state = replace(state, phase_id=nxt.id, phase_since=ctx.today, level_since=ctx.today)
+        out.act(Act.ADVANCE_PHASE, g.id, phase=nxt.id, kind=nxt.kind.value, on_enrolment=True)
+    state = _schedule_gate(state, ctx, out)
+    state = _replan(state, ctx, out)
+    return out.done(state)
+
+
+def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decision:
+    out = _Out()
+    nxt = state.next
+    if state.status is not Status.ACTIVE or nxt is None or nxt.seq != ev.seq or nxt.day != ctx.today:
+        out.act(Act.STALE, ctx.rules.symptoms.actions.stale.id, seq=ev.seq)
+        return out.done(state, stale=True)
+    acts = ctx.rules.symptoms.actions
+    out.drop(*_session_keys(ev.seq))
+    if ev.outcome is Outcome.SKIPPED:
+        out.act(Act.MISSED, acts.missed.id, seq=ev.seq, skipped=True)
+        state = replace(state, next=None)
+        return out.done(_replan(state, ctx, out))
+    kind = nxt.prescription.kind
+    answers: dict[str, int | bool] = {}
+    if ev.pain_during is not None:
+        answers["pain_during"] = ev.pain_during
+    if ev.rpe is not None:
+        answers["rpe"] = ev.rpe
+    answers = validate_answers(answers, ctx.rules)
+    severity, because = classify(answers, ctx.rules)
+    if ev.outcome is Outcome.PARTIAL and severity.rank < Severity.MILD.rank:
+        severity, because = Severity.MILD, (acts.partial.id,)
+    cutoff = ctx.today - timedelta(days=6)
+    recent = tuple(r for r in state.recent if r[0] >= cutoff) + ((ctx.today, kind),)
+    state = replace(state, next=None, recent=recent, sessions_total=state.sessions_total + 1)
+    out.act(
+        Act.RECORD,
+        acts.partial.id if ev.outcome is Outcome.PARTIAL else acts.plan.id,
+        seq=ev.seq,
+        outcome=ev.outcome.value,
+        severity=severity.value,
+        because=list(because),
+    )
+    applied = Severity.CLEAR
+    if severity is Severity.RED_FLAG:
+        state = _red_flag(state, ctx, out, because, ev.seq, answers)
+        return out.done(_replan(state, ctx, out))
+    if severity is Severity.REGRESS:
+        # Pain during the session: stop now and regress, don't wait a day (DOMAIN 4.4).
+        state = _regress(state, ctx, out, because, ev.seq)
+        applied = Severity.REGRESS
+    for h in ctx.rules.habits.habits:
+        if h.trigger == "after_session" and (not h.after_kinds or kind in h.after_kinds):
+            key = f"habit:{h.id}:{ev.seq}"
+            out.send(Message(MessageKind.HABIT, key, ctx.now, {"habit": h.id}))
+            out.act(Act.RECORD, h.id, habit=h.id)
+    if kind.is_impact and state.status is Status.ACTIVE:
+        sch = ctx.rules.scheduling
+        due = _quiet(ctx.now + timedelta(hours=sch.followup_after_hours), ctx)
+        nudge = _quiet(due + timedelta(hours=sch.followup_nudge_after_hours), ctx)
+        payload = {"seq": ev.seq}
+        out.send(Message(MessageKind.FOLLOWUP, f"followup:{ev.seq}", due, payload))
+        out.send(Message(MessageKind.FOLLOWUP_NUDGE, f"followup-nudge:{ev.seq}", nudge, payload))
+        opened = OpenSession(
+            ev.seq, ctx.today, kind, ctx.now, severity, applied, answers.get("pain_during")  # type: ignore[arg-type]
+        )
+        state = replace(state, open=(*state.open, opened))
+    elif severity is Severity.CLEAR and not kind.is_impact:
+        pass  # cross-training and strength count toward nothing but the calendar
+    elif severity is Severity.MILD:
+        out.act(Act.HOLD, acts.hold.id, because=list(because))
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decision:
+    out = _Out()
+    acts = ctx.rules.symptoms.actions
+    found = next((o for o in state.open if o.seq == ev.seq), None)
+    if found is None:
+        out.act(Act.STALE, acts.stale.id, seq=ev.seq)
+        return out.done(state, stale=True)
+    answers = validate_answers(ev.answers, ctx.rules)
+    if found.pain_during is not None:
+        answers.setdefault("pain_during", found.pain_during)
+    severity, because = classify(answers, ctx.rules)
+    if severity.rank < found.severity.rank:
+        severity, because = found.severity, because or (acts.hold.id,)
+    state = replace(state, open=tuple(o for o in state.open if o.seq != ev.seq))
+    out.drop(f"followup:{ev.seq}", f"followup-nudge:{ev.seq}")
+    if state.status is not Status.ACTIVE and severity is not Severity.RED_FLAG:
+        out.act(Act.RECORD, acts.stale.id, seq=ev.seq, status=state.status.value)
+        return out.done(state)
+    if severity is Severity.RED_FLAG:
+        state = _red_flag(state, ctx, out, because, ev.seq, answers)
+    elif found.applied is not Severity.CLEAR and severity.rank <= found.applied.rank:
+        out.act(Act.HOLD, acts.regress.id, seq=ev.seq, already_applied=found.applied.value)
+    elif severity is Severity.REGRESS:
+        state = _regress(state, ctx, out, because, ev.seq)
+    elif severity is Severity.MILD:
+        hold = acts.hold
+        if hold.counts_toward_hold:
+            state = _progress_after_clear(state, ctx, out, ev.seq)
+        out.act(Act.HOLD, hold.id, because=list(because), level=_level_id(state, ctx))
+        _notice(
+            out, ctx, f"notice:hold:{ev.seq}", "held", level=_level_id(state, ctx),
+            rules=[hold.id, *because],
+        )
+    else:
+        state = _progress_after_clear(state, ctx, out, ev.seq)
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_missed(state: ProgramState, ev: SessionMissed, ctx: _Ctx) -> Decision:
+    out = _Out()
+    nxt = state.next
+    if nxt is None or nxt.seq != ev.seq or nxt.day >= ctx.today:
+        out.act(Act.STALE, ctx.rules.symptoms.actions.stale.id, seq=ev.seq)
+        return out.done(state, stale=True)
+    return _slide(state, ctx, out)
+
+
+def _slide(state: ProgramState, ctx: _Ctx, out: _Out) -> Decision:
+    assert state.next is not None
+    seq = state.next.seq
+    out.act(Act.MISSED, ctx.rules.symptoms.actions.missed.id, seq=seq)
+    out.drop(*_session_keys(seq))
+    state = replace(state, next=None)
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_time(state: ProgramState, ev: TimePassed, ctx: _Ctx) -> Decision:
+    out = _Out()
+    if state.next is not None and state.next.day < ctx.today:
+        return _slide(state, ctx, out)
+    if state.status is Status.ACTIVE and state.next is None:
+        state = _replan(state, ctx, out)
+    if not out.actions:
+        out.act(Act.RECORD, ctx.rules.symptoms.actions.plan.id, unchanged=True)
+    return out.done(state)
+
+
+def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
+    out = _Out()
+    acts = ctx.rules.symptoms.actions
+    nxt = _next_phase(state, ctx)
+    phase = _phase(state, ctx)
+    ladder_done = phase.runs and state.level == len(phase.levels) - 1 and (
+        state.clear_at_level >= phase.levels[-1].hold_sessions
+    )
+    due_by_days = not phase.runs and ctx.today >= state.phase_since + timedelta(phase.min_days)
+    if nxt is None or nxt.id != ev.phase_id or state.status is not Status.ACTIVE or not (
+        ladder_done or due_by_days
+    ):
+        out.act(Act.STALE, acts.stale.id, phase=ev.phase_id)
+        return out.done(state, stale=True)
+    answers = validate_answers(dict(ev.answers), ctx.rules)
+    missing = [q for q in gate_questions(nxt.gate, ctx.site, ctx.rules) if answers.get(q) is not True]
+    if missing:
+        recheck = ctx.today + timedelta(days=ctx.rules.scheduling.gate_recheck_days)
+        due = _at_local(recheck, state.profile.preferred_time, ctx)
+        out.send(Message(MessageKind.GATE_CHECK, f"gate:{nxt.id}:{recheck}", due, {"phase": nxt.id}))
+        out.act(Act.GATE_NOT_YET, acts.gate_not_yet.id, phase=nxt.id, no=missing)
+        _notice(out, ctx, f"notice:gate-no:{nxt.id}:{ctx.today}", "gate_not_yet", phase=nxt.id)
+        return out.done(state)
+    state = _try_pass_gate(state, nxt, ctx, out)
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
+    out = _Out()
+    rule = ctx.rules.symptoms.actions.coach.id
+    verb = ev.verb
+    who = {"coach_id": ev.coach_id, "verb": verb.value}
+    if verb is CoachVerb.PAUSE:
+        state = replace(state, status=Status.PAUSED, pause_reason=f"coach:{ev.coach_id}")
+        out.act(Act.PAUSE, rule, **who)
+        _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", "coach_paused", rules=[rule])
+        return out.done(_replan(state, ctx, out))
+    # Every other coach verb is a clinician's word on the runner: it also lifts a pause or flag.
+    was = state.status
+    state = replace(state, status=Status.ACTIVE, pause_reason=None)
+    if was is not Status.ACTIVE:
+        out.act(Act.RESUME, rule, previous=was.value, **who)
+    if verb is CoachVerb.HOLD:
+        state = replace(state, clear_at_level=0)
+        out.act(Act.HOLD, rule, level=_level_id(state, ctx), **who)
+    elif verb is CoachVerb.REGRESS:
+        before = _level_id(state, ctx)
+        state = _move_levels(state, ctx, -1)
+        out.act(Act.REGRESS, rule, from_level=before, to_level=_level_id(state, ctx), **who)
+    elif verb is CoachVerb.ADVANCE:
+        phase = _phase(state, ctx)
+        if phase.runs and state.level + 1 < len(phase.levels):
+            before = _level_id(state, ctx)
+            state = replace(state, level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+            out.act(Act.PROGRESS, rule, from_level=before, to_level=_level_id(state, ctx), **who)
+        else:
+            nxt = _next_phase(state, ctx)
+            if nxt is None:
+                out.act(Act.HOLD, rule, reason="last phase", **who)
+            else:
+                key = nxt.gate.clearance_key
+                if key:
+                    state = replace(state, clearances=state.clearances | {key})
+                state = _enter_phase(state, nxt, ctx, out)
+                out.act(Act.CLEARED, rule, phase=nxt.id, **who)
+    elif verb is CoachVerb.CLEAR:
+        state = _coach_clear(state, ctx, out, who)
+    elif verb is CoachVerb.RESUME and was is Status.ACTIVE:
+        out.act(Act.RECORD, rule, **who)
+    if verb is not CoachVerb.CLEAR and not out.actions:
+        out.act(Act.RECORD, rule, **who)
+    _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", f"coach_{verb.value}", rules=[rule])
+    return out.done(_replan(state, ctx, out))
+
+
+def _coach_clear(
+    state: ProgramState, ctx: _Ctx, out: _Out, who: dict[str, Any]
+) -> ProgramState:
+    rule = ctx.rules.symptoms.actions.coach.id
+    nxt = _next_phase(state, ctx)
+    if nxt is not None and nxt.gate.clearance_key:
+        state = replace(state, clearances=state.clearances | {nxt.gate.clearance_key})
+        out.act(Act.CLEARED, rule, clearance=nxt.gate.clearance_key, **who)
+        if state.gate is not None and state.gate.awaiting_clearance:
+            state = _enter_phase(state, nxt, ctx, out)
+    else:
+        out.act(Act.CLEARED, rule, **who)
+    return state
+
+
+def _on_runner_pause(state: ProgramState, ev: RunnerPaused, ctx: _Ctx) -> Decision:
+    out = _Out()
+    rule = ctx.rules.symptoms.actions.runner_pause.id
+    if state.status is not Status.ACTIVE:
+        out.act(Act.STALE, rule, status=state.status.value)
+        return out.done(state, stale=True)
+    state = replace(state, status=Status.PAUSED, pause_reason=ev.reason)
+    out.act(Act.PAUSE, rule, by="runner")
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_runner_resume(state: ProgramState, ev: RunnerResumed, ctx: _Ctx) -> Decision:
+    out = _Out()
+    acts = ctx.rules.symptoms.actions
+    if state.status is Status.ACTIVE:
+        out.act(Act.STALE, acts.runner_pause.id, status="active")
+        return out.done(state, stale=True)
+    if state.status is not Status.PAUSED and not ev.clinician_reviewed:
+        out.act(Act.STALE, acts.runner_resume_after_review.id, status=state.status.value)
+        return out.done(state, stale=True)
+    rule = acts.runner_pause.id if state.status is Status.PAUSED else acts.runner_resume_after_review.id
+    was = state.status
+    state = replace(state, status=Status.ACTIVE, pause_reason=None, clear_at_level=0)
+    if was is not Status.PAUSED:
+        # After a red flag or escalation, restart a level lower (DOMAIN 4.4: repeat the previous).
+        state = _move_levels(state, ctx, -1)
+    out.act(Act.RESUME, rule, previous=was.value)
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_settings(state: ProgramState, ev: SettingsChanged, ctx: _Ctx) -> Decision:
+    out = _Out()
+    p = state.profile
+    if ev.timezone is not None:
+        local_date(ctx.now, ev.timezone)  # unknown zones raise here, before any change
+    if ev.available_days is not None and (
+        not ev.available_days or not ev.available_days <= set(range(7))
+    ):
+        raise BadEvent("available_days must be a non-empty set of weekdays 0..6")
+    profile = replace(
+        p,
+        timezone=ev.timezone or p.timezone,
+        preferred_time=ev.preferred_time or p.preferred_time,
+        available_days=ev.available_days or p.available_days,
+    )
+    state = replace(state, profile=profile)
+    ctx = replace(ctx, tz=profile.timezone, today=local_date(ctx.now, profile.timezone))
+    out.act(Act.RECORD, ctx.rules.symptoms.actions.plan.id, settings=True)
+    # The same day may now be at another hour, so the reminder is always re-sent.
+    return out.done(_replan(state, ctx, out, force=True))
+
+
+_HANDLERS: dict[type, Any] = {
+    SessionReported: _on_reported,
+    FollowupAnswered: _on_followup,
+    SessionMissed: _on_missed,
+    TimePassed: _on_time,
+    GateAnswered: _on_gate,
+    CoachAction: _on_coach,
+    RunnerPaused: _on_runner_pause,
+    RunnerResumed: _on_runner_resume,
+    SettingsChanged: _on_settings,
+}
+
+
+def week_kind(state: ProgramState, day: date, rules: Rules) -> str:
+    """'off', 'deload' or 'normal' for a maintenance day (used by texts and the simulator)."""
+    wk = maintenance_week(day, state.maintenance_since, rules.scheduling)
+    return "off" if wk.off else "deload" if wk.deload else "normal"
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)

@@ -1,0 +1,334 @@
+"""Load `rules/` into one validated `Rules` bundle, or explain precisely what is wrong.
+
+The only I/O in `bot.program` lives here: reading the YAML files. Every problem becomes a
+`RuleProblem(file, path, reason)` such as
+`protocols/low-risk.yaml: phases[3].levels[2].walk_s: Input should be greater than or equal to 0`,
+including cross-file problems (a protocol naming a question that questions.yaml lacks).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.program.rules import (
+    HabitsFile,
+    Protocol,
+    Question,
+    QuestionsFile,
+    QuestionStage,
+    SchedulingFile,
+    Site,
+    SitesFile,
+    SymptomsFile,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+FILES: dict[str, type[BaseModel]] = {
+    "sites.yaml": SitesFile,
+    "questions.yaml": QuestionsFile,
+    "symptoms.yaml": SymptomsFile,
+    "scheduling.yaml": SchedulingFile,
+    "habits.yaml": HabitsFile,
+}
+PROTOCOL_DIR = "protocols"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.reason}"
+
+
+class RulesError(Exception):
+    """The rules directory is unusable; `problems` lists every reason found."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Everything the engine needs, validated together. Immutable and cheap to share."""
+
+    sites: SitesFile
+    questions: QuestionsFile
+    symptoms: SymptomsFile
+    scheduling: SchedulingFile
+    habits: HabitsFile
+    protocols: dict[str, Protocol]
+
+    @cached_property
+    def site_by_id(self) -> dict[str, Site]:
+        return {s.id: s for s in self.sites.sites}
+
+    @cached_property
+    def question_by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions.questions}
+
+    def site(self, site_id: str) -> Site:
+        return self.site_by_id[site_id]
+
+    def protocol_for(self, site: Site) -> Protocol:
+        risk = "high" if site.unsure else site.risk.value
+        return self.protocols[self.sites.protocol_by_risk[risk]]  # type: ignore[index]
+
+    def questions_for(self, stage: QuestionStage, site: Site) -> list[Question]:
+        return [
+            q
+            for q in self.questions.questions
+            if q.stage is stage and (site.hip or not q.hip_only) and not q.opt_in
+        ]
+
+    def all_rule_ids(self) -> set[str]:
+        return set(_rule_ids(self))
+
+
+def _fmt_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _parse(path: Path, rel: str, model: type[M], problems: list[RuleProblem]) -> M | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(RuleProblem(rel, "", "file is missing"))
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(RuleProblem(rel, "", f"cannot be read: {exc}"))
+        return None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        problems.append(RuleProblem(rel, where, f"not valid YAML: {reason}"))
+        return None
+    if not isinstance(data, dict):
+        problems.append(RuleProblem(rel, "", "must be a mapping of keys to values"))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if p not in ("function-after",))
+            problems.append(RuleProblem(rel, _fmt_loc(loc), _reason(err)))
+        return None
+
+
+def _reason(err: Any) -> str:
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (typo?)"
+    return msg
+
+
+def load_rules(directory: str | Path) -> Rules:
+    """Read and validate every rules file; raise RulesError listing all problems found."""
+    root = Path(directory)
+    problems: list[RuleProblem] = []
+    if not root.is_dir():
+        raise RulesError([RuleProblem(str(root), "", "rules directory not found")])
+    parsed: dict[str, Any] = {}
+    for name, model in FILES.items():
+        parsed[name] = _parse(root / name, name, model, problems)
+    protocols: dict[str, Protocol] = {}
+    proto_files: dict[str, str] = {}
+    pdir = root / PROTOCOL_DIR
+    files = sorted(pdir.glob("*.yaml")) if pdir.is_dir() else []
+    if not files:
+        problems.append(RuleProblem(f"{PROTOCOL_DIR}/", "", "no protocol files (*.yaml) found"))
+    for f in files:
+        rel = f"{PROTOCOL_DIR}/{f.name}"
+        proto = _parse(f, rel, Protocol, problems)
+        if proto is None:
+            continue
+        if proto.id in protocols:
+            problems.append(
+                RuleProblem(rel, "id", f"duplicate protocol id {proto.id!r} (also in ...)")
+            )
+            continue
+        if f.stem != proto.id:
+            problems.append(RuleProblem(rel, "id", f"must equal the file name {f.stem!r}"))
+        protocols[proto.id] = proto
+        proto_files[proto.id] = rel
+    if problems:
+        raise RulesError(problems)
+    rules = Rules(
+        sites=parsed["sites.yaml"],
+        questions=parsed["questions.yaml"],
+        symptoms=parsed["symptoms.yaml"],
+        scheduling=parsed["scheduling.yaml"],
+        habits=parsed["habits.yaml"],
+        protocols=protocols,
+    )
+    problems.extend(_cross_check(rules, proto_files))
+    if problems:
+        raise RulesError(problems)
+    return rules
+
+
+def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]:
+    """What no single file can know: references between files and global id uniqueness."""
+    out: list[RuleProblem] = []
+    qs = rules.question_by_id
+    for risk, pid in rules.sites.protocol_by_risk.items():
+        if pid not in rules.protocols:
+            known = ", ".join(sorted(rules.protocols))
+            out.append(
+                RuleProblem(
+                    "sites.yaml",
+                    f"protocol_by_risk.{risk.value}",
+                    f"unknown protocol {pid!r} (known: {known})",
+                )
+            )
+        elif rules.protocols[pid].for_risk is not risk:
+            out.append(
+                RuleProblem(
+                    "sites.yaml",
+                    f"protocol_by_risk.{risk.value}",
+                    f"protocol {pid!r} is written for risk {rules.protocols[pid].for_risk.value}",
+                )
+            )
+    for i, c in enumerate(rules.symptoms.classifications):
+        for j, cond in enumerate(c.when):
+            q = qs.get(cond.question)
+            path = f"classifications[{i}].when[{j}].question"
+            if q is None:
+                out.append(RuleProblem("symptoms.yaml", path, f"unknown question {cond.question!r}"))
+            elif q.stage not in (QuestionStage.POST_SESSION, QuestionStage.FOLLOWUP):
+                out.append(
+                    RuleProblem("symptoms.yaml", path, f"question {q.id!r} is a {q.stage} question")
+                )
+            elif (cond.equals is not None) != (q.kind == "yes_no"):
+                out.append(
+                    RuleProblem(
+                        "symptoms.yaml",
+                        path,
+                        f"question {q.id!r} is {q.kind}: use "
+                        + ("equals" if q.kind == "yes_no" else "at_least/at_most"),
+                    )
+                )
+    for pid, proto in rules.protocols.items():
+        rel = proto_files[pid]
+        for i, ph in enumerate(proto.phases):
+            for j, qid in enumerate(ph.gate.questions):
+                path = f"phases[{i}].gate.questions[{j}]"
+                q = qs.get(qid)
+                if q is None:
+                    out.append(RuleProblem(rel, path, f"unknown question {qid!r}"))
+                elif q.stage is not QuestionStage.GATE or q.kind != "yes_no":
+                    out.append(RuleProblem(rel, path, f"{qid!r} is not a yes/no gate question"))
+            for j, lv in enumerate(ph.levels):
+                if lv.intensity and not _reached_continuous(proto, i, j, rules):
+                    out.append(
+                        RuleProblem(
+                            rel,
+                            f"phases[{i}].levels[{j}].intensity",
+                            "speed work only after "
+                            f"{rules.scheduling.min_continuous_s_for_intensity // 60} minutes of "
+                            "continuous running at an earlier level",
+                        )
+                    )
+        if proto.phases[0].gate.questions:
+            out.append(
+                RuleProblem(rel, "phases[0].gate.questions", "the first phase cannot ask a gate")
+            )
+    for i, h in enumerate(rules.habits.habits):
+        if h.question and h.question not in qs:
+            out.append(
+                RuleProblem("habits.yaml", f"habits[{i}].question", f"unknown question {h.question!r}")
+            )
+        if h.trigger == "weekly" and h.weekday is None:
+            out.append(RuleProblem("habits.yaml", f"habits[{i}].weekday", "weekly habits need one"))
+    for j, qid in enumerate(rules.habits.screening.questions):
+        q = qs.get(qid)
+        if q is None or q.stage is not QuestionStage.SCREENING:
+            out.append(
+                RuleProblem(
+                    "habits.yaml",
+                    f"screening.questions[{j}]",
+                    f"{qid!r} is not a screening question",
+                )
+            )
+    seen: dict[str, str] = {}
+    for rid, where in _rule_ids_with_place(rules, proto_files):
+        if rid in seen and seen[rid] != where:
+            out.append(RuleProblem(where, "", f"rule id {rid!r} is also used in {seen[rid]}"))
+        seen.setdefault(rid, where)
+    return out
+
+
+def _reached_continuous(proto: Protocol, phase_i: int, level_j: int, rules: Rules) -> bool:
+    need = rules.scheduling.min_continuous_s_for_intensity
+    for i, ph in enumerate(proto.phases[: phase_i + 1]):
+        for j, lv in enumerate(ph.levels):
+            if (i, j) >= (phase_i, level_j):
+                return False
+            if lv.continuous_s >= need:
+                return True
+    return False
+
+
+def _rule_ids_with_place(rules: Rules, proto_files: dict[str, str]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    out += [(c.id, "symptoms.yaml") for c in rules.symptoms.classifications]
+    acts = rules.symptoms.actions
+    out += [(getattr(acts, f).id, "symptoms.yaml") for f in type(acts).model_fields]
+    sch = rules.scheduling
+    out += [
+        (sch.id_no_consecutive_runs, "scheduling.yaml"),
+        (sch.id_rest_day, "scheduling.yaml"),
+        (sch.id_cross_offset, "scheduling.yaml"),
+        (sch.maintenance.id_deload, "scheduling.yaml"),
+        (sch.maintenance.id_off_week, "scheduling.yaml"),
+    ]
+    out += [(h.id, "habits.yaml") for h in rules.habits.habits]
+    out.append((rules.habits.screening.id, "habits.yaml"))
+    for pid, proto in rules.protocols.items():
+        out += [(ph.gate.id, proto_files.get(pid, pid)) for ph in proto.phases]
+    return out
+
+
+def _rule_ids(rules: Rules) -> list[str]:
+    return [rid for rid, _ in _rule_ids_with_place(rules, {})]
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of each file kind, for editors (yaml-language-server) to help clinicians."""
+    out = {name: model.model_json_schema() for name, model in FILES.items()}
+    out[f"{PROTOCOL_DIR}/*.yaml"] = Protocol.model_json_schema()
+    return out
+
+
+def write_json_schemas(target: Path) -> list[Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in json_schemas().items():
+        stem = name.replace("/*.yaml", "").replace(".yaml", "")
+        p = target / f"{stem}.schema.json"
+        p.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        written.append(p)
+    return written

@@ -1,0 +1,464 @@
+"""Typed models of the clinical rules in `rules/*.yaml`.
+
+A clinician edits YAML; these models are what the engine reads. Every object that can justify a
+decision carries an `id`, and the engine names those ids in each decision it makes. Models forbid
+unknown keys so that a typo in a file is reported instead of silently ignored.
+
+The files (one model each):
+- `sites.yaml`      -> SitesFile      injury sites, their risk class, trabecular and hip flags
+- `questions.yaml`  -> QuestionsFile  every question the bot may ask (post-session, follow-up, gates)
+- `symptoms.yaml`   -> SymptomsFile   how answers are classified and what each class does
+- `scheduling.yaml` -> SchedulingFile calendar constraints, follow-up timing, quiet hours, maintenance
+- `habits.yaml`     -> HabitsFile     habit prompts and the optional energy-availability screen
+- `protocols/*.yaml`-> Protocol       phases, gates, session templates, run/walk levels
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+RULE_ID = r"^[a-z0-9][a-z0-9_-]*$"
+RuleId = Annotated[str, Field(pattern=RULE_ID, min_length=1, max_length=48)]
+SECONDS = Annotated[int, Field(ge=0, le=4 * 3600)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Risk(StrEnum):
+    HIGH = "high"
+    LOW = "low"
+
+
+class Severity(StrEnum):
+    """Ordered from harmless to urgent; the worst matching classification wins."""
+
+    CLEAR = "clear"
+    MILD = "mild"
+    REGRESS = "regress"
+    RED_FLAG = "red_flag"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.CLEAR: 0, Severity.MILD: 1, Severity.REGRESS: 2, Severity.RED_FLAG: 3}
+
+
+class PhaseKind(StrEnum):
+    PROTECTION = "protection"
+    CROSS_TRAINING = "cross_training"
+    STRENGTH = "strength"
+    RUN_WALK = "run_walk"
+    CONTINUOUS = "continuous"
+    MAINTENANCE = "maintenance"
+
+
+class SessionKind(StrEnum):
+    CROSS_TRAIN = "cross_train"
+    STRENGTH = "strength"
+    RUN = "run"
+
+    @property
+    def is_impact(self) -> bool:
+        return self is SessionKind.RUN
+
+
+# --- sites.yaml ---------------------------------------------------------------------------------
+
+
+class Site(_Strict):
+    id: RuleId
+    name: str = Field(min_length=1, max_length=60)
+    risk: Risk
+    trabecular: bool = False
+    hip: bool = Field(False, description="Hip/groin questions apply (femoral neck, femoral head).")
+    hop_tests: bool = Field(True, description="False where hopping could complete a fracture.")
+    unsure: bool = Field(False, description="The 'not sure' entry; treated as high risk.")
+    notes: str = ""
+    source: str = Field(min_length=1)
+
+    @property
+    def needs_clearance(self) -> bool:
+        """High-risk, trabecular and unknown sites need a clinician at every gate (DOMAIN 1.3)."""
+        return self.risk is Risk.HIGH or self.trabecular or self.unsure
+
+
+class SitesFile(_Strict):
+    version: Literal[1] = 1
+    protocol_by_risk: dict[Risk, RuleId]
+    sites: list[Site] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_and_complete(self) -> SitesFile:
+        _require_unique([s.id for s in self.sites], "sites")
+        missing = set(Risk) - set(self.protocol_by_risk)
+        if missing:
+            raise ValueError(f"protocol_by_risk lacks {sorted(missing)}")
+        if not any(s.unsure for s in self.sites):
+            raise ValueError("one site must be marked unsure: true (the 'not sure' answer)")
+        for s in self.sites:
+            if s.unsure and s.risk is not Risk.HIGH:
+                raise ValueError(f"site {s.id!r} is unsure and must be risk: high until cleared")
+        return self
+
+
+# --- questions.yaml -----------------------------------------------------------------------------
+
+
+class QuestionStage(StrEnum):
+    POST_SESSION = "post_session"
+    FOLLOWUP = "followup"
+    GATE = "gate"
+    HABIT = "habit"
+    SCREENING = "screening"
+
+
+class Question(_Strict):
+    id: RuleId
+    stage: QuestionStage
+    kind: Literal["scale", "yes_no"]
+    text: str = Field(min_length=1, max_length=300)
+    min: int = 0
+    max: int = 10
+    hip_only: bool = False
+    low_label: str = ""
+    high_label: str = ""
+    opt_in: bool = Field(False, description="Asked only to runners who opted in (menstrual items).")
+    hop_test: bool = Field(False, description="Skipped for sites where hop tests are unsafe.")
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _range(self) -> Question:
+        if self.kind == "scale" and not self.min < self.max:
+            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        return self
+
+
+class QuestionsFile(_Strict):
+    version: Literal[1] = 1
+    questions: list[Question] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> QuestionsFile:
+        _require_unique([q.id for q in self.questions], "questions")
+        return self
+
+
+# --- symptoms.yaml ------------------------------------------------------------------------------
+
+
+class Condition(_Strict):
+    """One test on one answer. Exactly one of at_least / at_most / equals."""
+
+    question: RuleId
+    at_least: int | None = None
+    at_most: int | None = None
+    equals: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Condition:
+        given = [x for x in (self.at_least, self.at_most, self.equals) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of at_least, at_most, equals")
+        return self
+
+    def holds(self, value: int | bool) -> bool:
+        if self.equals is not None:
+            return bool(value) is self.equals
+        if self.at_least is not None:
+            return int(value) >= self.at_least
+        assert self.at_most is not None
+        return int(value) <= self.at_most
+
+
+class Classification(_Strict):
+    """If all conditions hold, the answer set is at least `severity`."""
+
+    id: RuleId
+    severity: Severity
+    when: list[Condition] = Field(min_length=1)
+    says: str = Field("", description="Why, in the runner's words, used in explanations.")
+    source: str = ""
+
+
+class ProgressRule(_Strict):
+    id: RuleId
+    levels: int = Field(1, ge=1, le=1, description="At most one level per clear check (DOMAIN 3.3).")
+    source: str = ""
+
+
+class HoldRule(_Strict):
+    id: RuleId
+    counts_toward_hold: bool = False
+    source: str = ""
+
+
+class RegressRule(_Strict):
+    id: RuleId
+    levels: int = Field(ge=0, le=3)
+    rest_days: int = Field(ge=0, le=14)
+    source: str = ""
+
+
+class EscalateRule(_Strict):
+    id: RuleId
+    regressions: int = Field(ge=1, le=10)
+    within_days: int = Field(ge=1, le=120)
+    source: str = ""
+
+
+class RedFlagRule(_Strict):
+    id: RuleId
+    source: str = ""
+
+
+class PlainRule(_Strict):
+    id: RuleId
+    source: str = ""
+
+
+class Actions(_Strict):
+    """What each class of answers does, and the ids of the engine's bookkeeping rules."""
+
+    progress: ProgressRule
+    hold: HoldRule
+    regress: RegressRule
+    escalate: EscalateRule
+    red_flag: RedFlagRule
+    partial: PlainRule
+    missed: PlainRule
+    stale: PlainRule
+    enrol: PlainRule
+    plan: PlainRule
+    gate_not_yet: PlainRule
+    clearance_needed: PlainRule
+    coach: PlainRule
+    runner_pause: PlainRule
+    runner_resume_after_review: PlainRule
+    unanswered_followup: PlainRule
+
+
+class SymptomsFile(_Strict):
+    version: Literal[1] = 1
+    classifications: list[Classification] = Field(min_length=1)
+    actions: Actions
+
+    @model_validator(mode="after")
+    def _unique(self) -> SymptomsFile:
+        _require_unique([c.id for c in self.classifications], "classifications")
+        return self
+
+
+# --- scheduling.yaml ----------------------------------------------------------------------------
+
+
+def _parse_hhmm(v: object) -> object:
+    if isinstance(v, str) and re.fullmatch(r"\d{1,2}:\d{2}", v):
+        h, m = v.split(":")
+        return time(int(h), int(m))
+    if isinstance(v, int):  # YAML 1.1 reads 07:00 as sexagesimal 420
+        return time(v // 60, v % 60)
+    return v
+
+
+class QuietHours(_Strict):
+    start: time
+    end: time
+
+    _hhmm = field_validator("start", "end", mode="before")(_parse_hhmm)
+
+
+class Maintenance(_Strict):
+    deload_every_weeks: int = Field(ge=2, le=12)
+    deload_volume_factor: float = Field(gt=0, lt=1)
+    off_week_every_weeks: int = Field(ge=4, le=52)
+    id_deload: RuleId
+    id_off_week: RuleId
+    source: str = ""
+
+
+class SchedulingFile(_Strict):
+    version: Literal[1] = 1
+    id_no_consecutive_runs: RuleId
+    id_rest_day: RuleId
+    id_cross_offset: RuleId
+    min_days_between_runs: int = Field(2, ge=2, le=7, description="2 = never on consecutive days.")
+    max_training_days_in_7: int = Field(6, ge=1, le=6, description="<= 6 keeps a rest day in 7.")
+    followup_after_hours: int = Field(24, ge=12, le=48)
+    checkin_nudge_after_hours: int = Field(3, ge=1, le=12)
+    followup_nudge_after_hours: int = Field(6, ge=1, le=24)
+    gate_recheck_days: int = Field(3, ge=1, le=14)
+    min_continuous_s_for_intensity: int = Field(1800, ge=600)
+    quiet_hours: QuietHours
+    maintenance: Maintenance
+    source: str = ""
+
+
+# --- habits.yaml --------------------------------------------------------------------------------
+
+
+class Habit(_Strict):
+    id: RuleId
+    trigger: Literal["after_session", "weekly", "deload_week", "off_week"]
+    after_kinds: list[SessionKind] = Field(default_factory=list)
+    weekday: int | None = Field(None, ge=0, le=6, description="0 = Monday, for weekly habits.")
+    text: str = Field(min_length=1, max_length=500)
+    question: RuleId | None = None
+    source: str = ""
+
+
+class Screening(_Strict):
+    """Energy-availability screen: only ever escalates to the coach, and only with consent."""
+
+    id: RuleId
+    enabled: bool = True
+    offer_when_trabecular: bool = True
+    questions: list[RuleId] = Field(min_length=1)
+    escalate_when_yes_at_least: int = Field(ge=1)
+    source: str = ""
+
+
+class HabitsFile(_Strict):
+    version: Literal[1] = 1
+    habits: list[Habit] = Field(default_factory=list)
+    screening: Screening
+
+    @model_validator(mode="after")
+    def _unique(self) -> HabitsFile:
+        _require_unique([h.id for h in self.habits], "habits")
+        return self
+
+
+# --- protocols/*.yaml ---------------------------------------------------------------------------
+
+
+class Level(_Strict):
+    """One rung of a run ladder. Continuous running is run_s with walk_s 0 and repeats 1."""
+
+    id: RuleId
+    run_s: SECONDS = Field(gt=0)
+    walk_s: SECONDS
+    repeats: int = Field(ge=1, le=20)
+    hold_sessions: int = Field(2, ge=1, le=10)
+    hold_days: int = Field(0, ge=0, le=60)
+    max_per_week: int = Field(3, ge=1, le=4)
+    intensity: bool = False
+    rpe_max: int = Field(5, ge=1, le=10)
+
+    @property
+    def run_total_s(self) -> int:
+        return self.run_s * self.repeats
+
+    @property
+    def continuous_s(self) -> int:
+        """Longest stretch of unbroken running in a session."""
+        return self.run_s if self.walk_s else self.run_s * self.repeats
+
+
+class SessionTemplate(_Strict):
+    kind: SessionKind
+    description: str = Field(min_length=1, max_length=300)
+    minutes: int = Field(ge=5, le=180)
+
+
+class Gate(_Strict):
+    """What must be true to enter a phase."""
+
+    id: RuleId
+    min_days_since_diagnosis: int = Field(0, ge=0)
+    questions: list[RuleId] = Field(default_factory=list)
+    clearance: Literal["never", "site", "always"] = "site"
+    clearance_key: RuleId | None = None
+    on_enrolment: bool = Field(
+        True, description="May this gate be passed on the enrolment answers alone?"
+    )
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _key(self) -> Gate:
+        if self.clearance != "never" and not self.clearance_key:
+            raise ValueError("a gate that may need clearance must name its clearance_key")
+        return self
+
+
+class Phase(_Strict):
+    id: RuleId
+    kind: PhaseKind
+    name: str = Field(min_length=1, max_length=60)
+    gate: Gate
+    min_days: int = Field(0, ge=0, le=365, description="Days in phase before the next gate.")
+    impact: SessionTemplate | None = None
+    cross: SessionTemplate | None = None
+    levels: list[Level] = Field(default_factory=list)
+    intro: str = ""
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self) -> Phase:
+        runs = self.kind in (PhaseKind.RUN_WALK, PhaseKind.CONTINUOUS, PhaseKind.MAINTENANCE)
+        if runs and not self.levels:
+            raise ValueError(f"a {self.kind.value} phase needs at least one level")
+        if not runs and self.levels:
+            raise ValueError(f"a {self.kind.value} phase has no run levels")
+        if not runs and self.cross is None and self.impact is None:
+            raise ValueError("give this phase at least one session template (cross or impact)")
+        if self.impact is not None and self.impact.kind is SessionKind.RUN and not runs:
+            raise ValueError("run sessions belong to run_walk/continuous/maintenance phases")
+        if self.cross is not None and self.cross.kind is SessionKind.RUN:
+            raise ValueError("cross-training sessions cannot be runs")
+        _require_unique([lv.id for lv in self.levels], "levels")
+        return self
+
+    @property
+    def runs(self) -> bool:
+        return bool(self.levels)
+
+
+class Protocol(_Strict):
+    id: RuleId
+    name: str
+    for_risk: Risk
+    description: str = ""
+    sources: list[str] = Field(min_length=1)
+    phases: list[Phase] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _order(self) -> Protocol:
+        _require_unique([p.id for p in self.phases], "phases")
+        order = list(PhaseKind)
+        kinds = [order.index(p.kind) for p in self.phases]
+        if kinds != sorted(kinds):
+            raise ValueError(
+                "phases must follow protection, cross_training, strength, run_walk, "
+                "continuous, maintenance"
+            )
+        if PhaseKind.RUN_WALK not in {p.kind for p in self.phases}:
+            raise ValueError("a protocol needs a run_walk phase")
+        return self
+
+    def phase(self, phase_id: str) -> Phase:
+        for p in self.phases:
+            if p.id == phase_id:
+                return p
+        raise KeyError(phase_id)
+
+    def index(self, phase_id: str) -> int:
+        for i, p in enumerate(self.phases):
+            if p.id == phase_id:
+                return i
+        raise KeyError(phase_id)
+
+
+def _require_unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    if dup:
+        raise ValueError(f"duplicate {what} id(s): {', '.join(dup)}")

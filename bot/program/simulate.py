@@ -1,0 +1,440 @@
+"""Run a runner's program day by day through the engine, as the bot would, without Telegram.
+
+The simulator plays every part: the agenda (messages in due order, re-checked like the ticker
+does), the runner (answers from a script, or an all-clear session done as prescribed), and the
+coach (clearances granted the same day unless the script withholds them). Pure: the start date
+comes in, nothing reads the clock.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.program.calendar import local_date, local_instant
+from bot.program.decision import Decision, Message, MessageKind
+from bot.program.engine import decide
+from bot.program.events import (
+    CoachAction,
+    CoachVerb,
+    Enrolled,
+    Event,
+    FollowupAnswered,
+    GateAnswered,
+    SessionMissed,
+    SessionReported,
+)
+from bot.program.loader import Rules
+from bot.program.recheck import Verdict, recheck
+from bot.program.rules import QuestionStage, SessionKind
+from bot.program.state import Outcome, ProgramState, Status
+
+SESSION_LENGTH = timedelta(hours=1)
+
+
+class SessionAnswers(BaseModel):
+    """What the runner reports for one session; anything left out is the all-clear answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Outcome = Outcome.DONE
+    pain_during: int = Field(0, ge=0, le=10)
+    rpe: int = Field(4, ge=0, le=10)
+    followup: dict[str, int | bool] = Field(default_factory=dict)
+
+
+class Script(BaseModel):
+    """`--answers` file: sessions by number ("3") or date ("2026-03-10"), gates, coach actions."""
+
+    model_config = ConfigDict(extra="forbid")
+    sessions: dict[str, SessionAnswers] = Field(default_factory=dict)
+    gates: dict[str, dict[str, bool]] = Field(
+        default_factory=dict, description="phase id -> gate answers (default: all yes)"
+    )
+    withhold_clearance: list[str] = Field(
+        default_factory=list, description="clearance keys the coach does not grant"
+    )
+    coach: dict[date, CoachVerb] = Field(
+        default_factory=dict, description="date -> coach action (e.g. clear after a red flag)"
+    )
+
+
+@dataclass
+class DayRow:
+    day: date
+    phase: str = ""
+    level: str | None = None
+    status: str = ""
+    session: dict[str, Any] = field(default_factory=lambda: {"kind": "rest"})
+    answers: dict[str, Any] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.day.isoformat(),
+            "phase": self.phase,
+            "level": self.level,
+            "status": self.status,
+            "session": self.session,
+            "answers": self.answers,
+            "decisions": self.decisions,
+        }
+
+
+@dataclass(frozen=True)
+class SimProfile:
+    site_id: str
+    start: date
+    days: int = 84
+    timezone: str = "UTC"
+    preferred_time: time = time(7, 0)
+    available_days: frozenset[int] = frozenset(range(7))
+    diagnosis_date: date | None = None
+    onboarding_yes: bool = True  # answer every onboarding gate question with yes, cleared
+
+
+Answerer = Callable[[int, date, ProgramState], SessionAnswers]
+
+
+class Simulation:
+    """One runner through the engine; `run()` yields after every processed agenda message."""
+
+    def __init__(
+        self,
+        rules: Rules,
+        profile: SimProfile,
+        script: Script | None = None,
+        answerer: Answerer | None = None,
+        record: bool = True,
+    ) -> None:
+        self.rules = rules
+        self.p = profile
+        self.script = script or Script()
+        self.answerer = answerer
+        self.record = record
+        self.rows: dict[date, DayRow] = {}
+        self.heap: list[tuple[datetime, int, str]] = []
+        self.pending: dict[str, Message] = {}
+        self.counter = 0
+        self.state: ProgramState | None = None
+        self.decisions = 0
+        self.end = local_instant(profile.start + timedelta(days=profile.days), time(0), profile.timezone)
+
+    # --- agenda ---------------------------------------------------------------------------
+
+    def _apply(self, d: Decision, at: datetime) -> None:
+        self.decisions += 1
+        self.state = d.state
+        for key in d.cancel:
+            self.pending.pop(key, None)
+        for m in d.messages:
+            self.pending[m.key] = m
+            self.counter += 1
+            heapq.heappush(self.heap, (max(m.due, at), self.counter, m.key))
+        if self.record:
+            row = self._row(local_date(at, self.p.timezone))
+            for a in d.actions:
+                row.decisions.append({"action": a.act.value, "rule": a.rule, **_plain(a.detail)})
+
+    def _event(self, ev: Event, at: datetime) -> Decision:
+        d = decide(self.state, ev, self.rules, at)
+        self._apply(d, at)
+        return d
+
+    def _row(self, day: date) -> DayRow:
+        row = self.rows.get(day)
+        if row is None:
+            row = self.rows[day] = DayRow(day)
+        return row
+
+    # --- the runner and the coach ---------------------------------------------------------
+
+    def _answers_for(self, seq: int, day: date, state: ProgramState) -> SessionAnswers:
+        s = self.script.sessions
+        scripted = s.get(day.isoformat()) or s.get(str(seq))
+        if scripted is not None:
+            return scripted
+        if self.answerer is not None:
+            return self.answerer(seq, day, state)
+        return _ALL_CLEAR
+
+    def _on_message(self, m: Message, at: datetime) -> None:
+        st = self.state
+        assert st is not None
+        verdict, _ = recheck(st, m.kind, m.payload, at, self.rules)
+        if verdict is Verdict.DROP:
+            return
+        if verdict is Verdict.WAKE:
+            self._event(SessionMissed(m.payload["seq"]), at)
+            if self.record:
+                row = self._row(local_date(at, self.p.timezone) - timedelta(days=1))
+                row.session["status"] = "missed"
+            return
+        kind = m.kind
+        if kind is MessageKind.SESSION_REMINDER:
+            self._do_session(m.payload["seq"], at)
+        elif kind is MessageKind.FOLLOWUP:
+            seq = m.payload["seq"]
+            ans = self.pending_followups.pop(seq, {})
+            answers = {q.id: _clear_value(q.kind) for q in self._followup_qs(st)}
+            answers.update(ans)
+            self._event(FollowupAnswered(seq, answers), at + timedelta(minutes=5))
+            if self.record:
+                self._row(local_date(at, self.p.timezone)).answers.update(
+                    {f"followup.{k}": v for k, v in answers.items()}
+                )
+        elif kind is MessageKind.GATE_CHECK:
+            phase = m.payload["phase"]
+            gate = self.rules.protocols[st.protocol_id].phase(phase).gate
+            answers = {q: True for q in gate.questions}
+            answers.update(self.script.gates.get(phase, {}))
+            self._event(GateAnswered(phase, answers), at + timedelta(minutes=5))
+        elif kind is MessageKind.COACH_ALERT:
+            if m.payload.get("reason") == "clearance_needed":
+                key = m.payload.get("clearance")
+                if key not in self.script.withhold_clearance:
+                    self._event(CoachAction(CoachVerb.CLEAR, 0), at + timedelta(minutes=30))
+
+    def _followup_qs(self, st: ProgramState) -> list[Any]:
+        site = self.rules.site(st.profile.site_id)
+        return self.rules.questions_for(QuestionStage.FOLLOWUP, site)
+
+    def _do_session(self, seq: int, at: datetime) -> None:
+        st = self.state
+        assert st is not None and st.next is not None
+        day = st.next.day
+        rx = st.next.prescription
+        a = self._answers_for(seq, day, st)
+        if self.record:
+            row = self._row(day)
+            row.session = {
+                "seq": seq,
+                "kind": rx.kind.value,
+                "minutes": rx.minutes,
+                "description": rx.description,
+                "status": a.outcome.value,
+            }
+            if rx.kind is SessionKind.RUN:
+                row.session.update(
+                    run_s=rx.run_s,
+                    walk_s=rx.walk_s,
+                    repeats=rx.repeats,
+                    deload=rx.deload,
+                    intensity=rx.intensity,
+                )
+            if a.outcome is not Outcome.SKIPPED:
+                row.answers.update(pain_during=a.pain_during, rpe=a.rpe)
+        ev = SessionReported(seq, a.outcome, a.pain_during, a.rpe)
+        if a.outcome is Outcome.SKIPPED:
+            ev = SessionReported(seq, a.outcome)
+        self.pending_followups[seq] = dict(a.followup)
+        self._event(ev, at + SESSION_LENGTH)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self) -> Iterator[datetime]:
+        p = self.p
+        self.pending_followups: dict[int, dict[str, int | bool]] = {}
+        t0 = local_instant(p.start, time(0, 0), p.timezone)
+        site = self.rules.site(p.site_id)
+        proto = self.rules.protocol_for(site)
+        gate_answers: dict[str, bool] = {}
+        clearances: set[str] = set()
+        if p.onboarding_yes:
+            for ph in proto.phases:
+                gate_answers.update({q: True for q in ph.gate.questions})
+                if ph.gate.clearance_key and ph.gate.on_enrolment:
+                    if ph.gate.clearance_key not in self.script.withhold_clearance:
+                        clearances.add(ph.gate.clearance_key)
+        self._event(
+            Enrolled(
+                site_id=p.site_id,
+                diagnosis_date=p.diagnosis_date or p.start,
+                timezone=p.timezone,
+                preferred_time=p.preferred_time,
+                available_days=p.available_days,
+                clearances=frozenset(clearances),
+                gate_answers=gate_answers,
+            ),
+            t0,
+        )
+        coach_days = sorted(self.script.coach.items())
+        ci = 0
+        while self.heap:
+            due, _, key = heapq.heappop(self.heap)
+            if due >= self.end:
+                break
+            while ci < len(coach_days) and local_instant(coach_days[ci][0], time(12), p.timezone) <= due:
+                cday, verb = coach_days[ci]
+                self._event(CoachAction(verb, 0), local_instant(cday, time(12), p.timezone))
+                ci += 1
+            m = self.pending.get(key)
+            if m is None:
+                continue
+            self.pending.pop(key)
+            self._on_message(m, due)
+            yield due
+        for cday, verb in coach_days[ci:]:
+            at = local_instant(cday, time(12), p.timezone)
+            if at < self.end:
+                self._event(CoachAction(verb, 0), at)
+
+    def table(self) -> list[DayRow]:
+        """One row per day of the simulated span, with the state at the end of each day."""
+        for _ in self.run():
+            pass
+        return self.rows_in_order()
+
+    def rows_in_order(self) -> list[DayRow]:
+        out = []
+        # Re-derive phase/level per day from the decisions recorded (state snapshots per day).
+        for i in range(self.p.days):
+            d = self.p.start + timedelta(days=i)
+            out.append(self.rows.get(d) or DayRow(d))
+        return out
+
+
+def _clear_value(kind: str) -> int | bool:
+    return False if kind == "yes_no" else 0
+
+
+def _plain(detail: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in detail.items() if k in ("from_level", "to_level", "phase", "seq", "because")}
+
+
+_ALL_CLEAR = SessionAnswers()
+
+
+def simulate(rules: Rules, profile: SimProfile, script: Script | None = None) -> list[DayRow]:
+    """The day-by-day table of one runner's program."""
+    sim = _SnapshotSimulation(rules, profile, script)
+    return sim.table()
+
+
+class _SnapshotSimulation(Simulation):
+    """Records the phase, level and status at the end of every simulated day."""
+
+    def _apply(self, d: Decision, at: datetime) -> None:
+        super()._apply(d, at)
+        st = d.state
+        day = local_date(at, self.p.timezone)
+        row = self._row(day)
+        proto = self.rules.protocols[st.protocol_id]
+        ph = proto.phase(st.phase_id)
+        row.phase = st.phase_id
+        row.level = ph.levels[st.level].id if ph.levels else None
+        row.status = st.status.value
+
+    def rows_in_order(self) -> list[DayRow]:
+        out, last = [], None
+        for i in range(self.p.days):
+            d = self.p.start + timedelta(days=i)
+            row = self.rows.get(d) or DayRow(d)
+            if not row.phase and last is not None:
+                row.phase, row.level, row.status = last.phase, last.level, last.status
+            out.append(row)
+            last = row
+        return out
+
+
+# --- population ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SymptomModel:
+    """A simple chance of symptoms per run session; higher levels a little riskier."""
+
+    mild: float = 0.10
+    regress: float = 0.05
+    red_flag: float = 0.004
+    per_level: float = 0.004
+
+
+def random_answerer(rng: random.Random, model: SymptomModel) -> Answerer:
+    def answer(seq: int, day: date, state: ProgramState) -> SessionAnswers:
+        if state.next is None or state.next.prescription.kind is not SessionKind.RUN:
+            return _ALL_CLEAR
+        bump = model.per_level * state.level
+        x = rng.random()
+        if x < model.red_flag:
+            return SessionAnswers(pain_during=2, followup={"pain_night": True})
+        if x < model.red_flag + model.regress + bump:
+            return SessionAnswers(pain_during=1, followup={"pain_now": 2})
+        if x < model.red_flag + model.regress + bump + model.mild:
+            return SessionAnswers(pain_during=1)
+        return _ALL_CLEAR
+
+    return answer
+
+
+def reached_continuous(state: ProgramState, rules: Rules, seconds: int) -> bool:
+    proto = rules.protocols[state.protocol_id]
+    ph = proto.phase(state.phase_id)
+    idx = proto.index(state.phase_id)
+    for i, p in enumerate(proto.phases[: idx + 1]):
+        for j, lv in enumerate(p.levels):
+            if (i < idx or j <= state.level) and lv.continuous_s >= seconds:
+                return True
+    return ph.kind.value == "maintenance"
+
+
+@dataclass
+class PopulationResult:
+    runners: int
+    weeks: list[int]
+    reached: dict[int, int]
+    red_flags: int
+    escalations: int
+
+
+def simulate_population(
+    rules: Rules,
+    n: int,
+    *,
+    start: date,
+    weeks: tuple[int, ...] = (4, 8, 12),
+    seed: int = 1,
+    sites: list[str] | None = None,
+    model: SymptomModel | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> PopulationResult:
+    rng = random.Random(seed)
+    ids = sites or [s.id for s in rules.sites.sites]
+    model = model or SymptomModel()
+    need = rules.scheduling.min_continuous_s_for_intensity
+    reached = dict.fromkeys(weeks, 0)
+    red = esc = 0
+    horizon = max(weeks) * 7
+    for i in range(n):
+        site = rng.choice(ids)
+        prof = SimProfile(site_id=site, start=start, days=horizon)
+        sim = Simulation(rules, prof, answerer=random_answerer(rng, model), record=False)
+        first: datetime | None = None
+        t_start = local_instant(start, time(0), "UTC")
+        flagged = escalated = False
+        for at in sim.run():
+            st = sim.state
+            assert st is not None
+            flagged |= st.status is Status.RED_FLAG
+            escalated |= st.status is Status.ESCALATED
+            if first is None and reached_continuous(st, rules, need):
+                first = at
+        red += flagged
+        esc += escalated
+        if first is not None:
+            week = (first - t_start).days / 7
+            for w in weeks:
+                if week <= w:
+                    reached[w] += 1
+        if progress:
+            progress(i + 1)
+    return PopulationResult(n, list(weeks), reached, red, esc)
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
