@@ -1,0 +1,247 @@
+"""The `boneload` command line: one place that wires every command to the code that does it.
+
+Bad input never ends in a traceback: a command prints one clear message and exits 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bot.program.loader import Rules, RulesError, load_rules, write_json_schemas
+from bot.program.simulate import Script, SimProfile, simulate, simulate_population
+
+app = typer.Typer(
+    help="boneload: back to running after a bone stress injury, with the coach in the loop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="Check and describe the protocol files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+# Wide enough for the simulate table when piped to a file or a pager.
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True)
+
+_QUIET_ACTS = ("plan", "record")
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _load(rules_dir: Path) -> Rules:
+    try:
+        return load_rules(rules_dir)
+    except RulesError as exc:
+        for p in exc.problems:
+            err.print(f"[red]✗[/] {p}", highlight=False)
+        n = len(exc.problems)
+        raise fail(f"{n} problem{'s' if n != 1 else ''} in {rules_dir}") from None
+
+
+@rules_app.command("check")
+def rules_check(
+    directory: Annotated[Path, typer.Argument(help="Rules directory.")] = Path("rules"),
+) -> None:
+    """Validate every protocol file; errors name file, path and reason; exit 1 on error."""
+    rules = _load(directory)
+    sites = len(rules.sites.sites)
+    out.print(
+        f"[green]✓[/] {directory}: {sites} sites, {len(rules.questions.questions)} questions, "
+        f"{len(rules.protocols)} protocols ({', '.join(sorted(rules.protocols))}), "
+        f"{len(rules.all_rule_ids())} rule ids",
+        highlight=False,
+    )
+
+
+@rules_app.command("schema")
+def rules_schema(
+    target: Annotated[Path, typer.Argument(help="Where to write *.schema.json.")] = Path(
+        "schemas"
+    ),
+) -> None:
+    """Write JSON Schemas of the rules files so editors can help the clinician."""
+    for p in write_json_schemas(target):
+        out.print(f"wrote {p}", highlight=False)
+
+
+def _parse_days(spec: str) -> frozenset[int]:
+    days: set[int] = set()
+    for part in spec.lower().replace(" ", "").split(","):
+        if part in WEEKDAYS:
+            days.add(WEEKDAYS.index(part))
+        elif part.isdigit() and 0 <= int(part) <= 6:
+            days.add(int(part))
+        elif part:
+            raise fail(f"--available: {part!r} is not a weekday (mon..sun or 0..6)")
+    if not days:
+        raise fail("--available: name at least one weekday")
+    return frozenset(days)
+
+
+def _parse_time(spec: str) -> time:
+    try:
+        hh, mm = spec.split(":")
+        return time(int(hh), int(mm))
+    except ValueError:
+        raise fail(f"--time: {spec!r} is not a time like 07:00") from None
+
+
+def _read_script(path: Path) -> Script:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"--answers: cannot read {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise fail(f"--answers: {path} is not valid {path.suffix[1:].upper()}: {exc}") from None
+    try:
+        return Script.model_validate(data or {})
+    except ValidationError as exc:
+        lines = [
+            f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        ]
+        raise fail("--answers:\n" + "\n".join(lines)) from None
+
+
+def _fmt_s(s: int) -> str:
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def _session_text(s: dict[str, Any]) -> str:
+    kind = s.get("kind", "rest")
+    if kind == "rest":
+        return "rest"
+    status = s.get("status", "")
+    mark = {"skipped": " (skipped)", "missed": " (missed)", "partial": " (partial)"}.get(status, "")
+    if kind == "run":
+        body = f"run {_fmt_s(s['run_s'])}"
+        if s.get("walk_s"):
+            body += f" / walk {_fmt_s(s['walk_s'])} ×{s['repeats']}"
+        elif s.get("repeats", 1) > 1:
+            body += f" ×{s['repeats']}"
+        if s.get("deload"):
+            body += " deload"
+        return body + mark
+    return f"{kind.replace('_', '-')} {s.get('minutes', '')} min" + mark
+
+
+@app.command("simulate")
+def simulate_cmd(
+    site: Annotated[str, typer.Option(help="Injury site id (see rules/sites.yaml).")] = (
+        "posteromedial-tibia"
+    ),
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2026-01-05",
+    days: Annotated[int, typer.Option(min=1, max=730, help="How many days to show.")] = 84,
+    answers: Annotated[
+        Path | None, typer.Option(help="YAML/JSON script of what the runner reports.")
+    ] = None,
+    rules_dir: Annotated[Path, typer.Option("--rules", help="Rules directory.")] = Path("rules"),
+    as_json: Annotated[bool, typer.Option("--json", help="Emit a JSON list of days.")] = False,
+    timezone: Annotated[str, typer.Option("--tz", help="IANA timezone.")] = "UTC",
+    at: Annotated[str, typer.Option("--time", help="Preferred local time.")] = "07:00",
+    available: Annotated[str, typer.Option(help="Weekdays, e.g. mon,wed,fri.")] = (
+        "mon,tue,wed,thu,fri,sat,sun"
+    ),
+    population: Annotated[
+        int, typer.Option(min=0, help="Instead: N random runners, share reaching 30 min.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed for --population.")] = 1,
+) -> None:
+    """Print a runner's program day by day for a profile and scripted answers."""
+    rules = _load(rules_dir)
+    try:
+        start_day = date.fromisoformat(start)
+    except ValueError:
+        raise fail(f"--start: {start!r} is not a date like 2026-01-05") from None
+    if population:
+        _population(rules, population, start_day, seed, as_json)
+        return
+    if site not in rules.site_by_id:
+        known = ", ".join(sorted(rules.site_by_id))
+        raise fail(f"unknown site {site!r}; known sites: {known}")
+    try:
+        from bot.program.calendar import zone
+
+        zone(timezone)
+    except Exception:
+        raise fail(f"--tz: {timezone!r} is not an IANA timezone (e.g. Europe/Berlin)") from None
+    script = _read_script(answers) if answers else Script()
+    profile = SimProfile(
+        site_id=site,
+        start=start_day,
+        days=days,
+        timezone=timezone,
+        preferred_time=_parse_time(at),
+        available_days=_parse_days(available),
+    )
+    rows = simulate(rules, profile, script)
+    if as_json:
+        json.dump([r.as_dict() for r in rows], sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"{rules.site(site).name}: {rules.protocol_for(rules.site(site)).name}")
+    for col in ("date", "phase", "level", "session", "answers", "decisions (rule)"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        ans = ", ".join(f"{k}={v}" for k, v in r.answers.items() if v not in (0, False))
+        dec = "; ".join(
+            f"{d['action']} ({d['rule']})" for d in r.decisions if d["action"] not in _QUIET_ACTS
+        )
+        table.add_row(
+            f"{r.day:%a %Y-%m-%d}",
+            r.phase + ("" if r.status in ("", "active") else f" [{r.status}]"),
+            r.level or "",
+            _session_text(r.session),
+            ans,
+            dec,
+        )
+    out.print(table)
+
+
+def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool) -> None:
+    with Progress(console=err, transient=True, disable=as_json) as bar:
+        task = bar.add_task("simulating runners", total=n)
+        res = simulate_population(
+            rules, n, start=start, seed=seed, progress=lambda i: bar.update(task, completed=i)
+        )
+    if as_json:
+        json.dump(
+            {
+                "runners": res.runners,
+                "reached_30_min_by_week": res.reached,
+                "red_flags": res.red_flags,
+                "escalations": res.escalations,
+            },
+            sys.stdout,
+        )
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"{n} runners, random sites and symptoms (seed {seed})")
+    table.add_column("by week")
+    table.add_column("reached 30 min continuous")
+    table.add_column("share")
+    for w in res.weeks:
+        table.add_row(str(w), str(res.reached[w]), f"{res.reached[w] / n:.0%}")
+    out.print(table)
+    out.print(f"red flags: {res.red_flags}, escalations: {res.escalations}", highlight=False)
+
+
+def main() -> None:
+    app()
