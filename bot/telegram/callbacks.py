@@ -1,0 +1,61 @@
+"""Compact, versioned callback data for inline buttons: `v1|<kind>|<ref>|<value>`.
+
+Telegram allows 64 bytes. Buttons never carry authority: the handler re-checks who pressed and
+whether the question is still open, so a forged or stale press changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+VERSION = "v1"
+MAX_BYTES = 64
+
+
+class Kind(StrEnum):
+    ONBOARD = "ob"  # onboarding step answer: ref = step, value = choice
+    SESSION = "s"  # session reminder: ref = seq, value = done|partial|skip|move
+    POST = "p"  # post-session question: ref = seq:question, value = answer
+    FOLLOWUP = "f"  # follow-up question: ref = seq:question, value = answer
+    GATE = "g"  # gate question: ref = phase:question, value = y|n
+    HABIT = "h"  # habit question: ref = habit:question, value
+    CONFIRM = "c"  # confirmations: ref = what (delete, unlink), value = yes|no
+    SETTINGS = "st"  # settings menu: ref = field, value
+    COACH = "k"  # coach alert actions: ref = runner id, value = verb
+    CLEARANCE = "kc"  # coach clearance answer: ref = runner id, value = yes|no
+    SCREEN = "sc"  # energy screening: ref = question, value
+
+
+class BadCallback(ValueError):
+    """Not our format, another version, or too long: answered as a stale button."""
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    kind: Kind
+    ref: str
+    value: str
+
+    def encode(self) -> str:
+        data = "|".join((VERSION, self.kind.value, self.ref, self.value))
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+        return data
+
+
+def decode(data: str | None) -> Callback:
+    if not data or len(data.encode()) > MAX_BYTES:
+        raise BadCallback("empty or too long")
+    parts = data.split("|")
+    if len(parts) != 4 or parts[0] != VERSION:
+        raise BadCallback("unknown format")
+    try:
+        kind = Kind(parts[1])
+    except ValueError:
+        raise BadCallback("unknown kind") from None
+    return Callback(kind, parts[2], parts[3])
+
+
+def cb(kind: Kind, ref: object, value: object) -> str:
+    return Callback(kind, str(ref), str(value)).encode()

@@ -1,0 +1,273 @@
+"""Every word the bot says to a person, in one place (ready for a second language).
+
+Handlers and the sender call these functions; none of them builds user-facing strings itself.
+Clinical question texts come from `rules/questions.yaml` (the clinician's words), not from here.
+Kept short: a runner reads these for months.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from bot.program.state import Prescription
+
+TELEGRAM_LIMIT = 4096
+
+DISCLAIMER = (
+    "👋 I'm boneload. I guide your return to running after a bone stress injury, one "
+    "bone-loading session at a time, and keep your coach or physio in the loop.\n\n"
+    "⚠️ I'm a coaching aid, not a diagnosis. If you have pain at rest, pain at night, a limp, "
+    "or groin pain, stop running and see a clinician.\n\n"
+    "I store what you tell me about your injury and sessions. You can export it (/export) or "
+    "delete all of it (/delete) at any time. Do you agree?"
+)
+AGREE = "I agree"
+DECLINE = "No thanks"
+DECLINED = "Understood: nothing was stored. Send /start if you change your mind."
+LINKED = "You're linked with coach {coach}. They'll see your sessions and answers."
+INVITE_BAD = (
+    "That invite link isn't valid (it was used, expired or mistyped). You can carry on without a "
+    "coach and link later with a new link."
+)
+ALREADY_ENROLLED = "You're already set up. /today shows today's session; /help lists everything."
+NOT_ENROLLED = "You haven't set up your program yet. Send /start to begin (it takes 2 minutes)."
+ONBOARDING_RESUME = "Let's continue where we left off."
+
+ASK_SITE = "Where is your bone stress injury?"
+ASK_DIAGNOSIS = (
+    "When was it diagnosed? Tap one, or send a date like 2026-11-03."
+)
+DIAG_TODAY = "Today"
+DIAG_WEEKS = "{n} weeks ago"
+ASK_IMAGING = "Do you know the MRI grade? It only sets expectations; it never speeds you up."
+IMAGING_UNKNOWN = "Don't know"
+ASK_CLEARANCE = "Has a clinician cleared you for {what}?"
+CLEARANCE_LABELS = {
+    "weight_bearing": "putting weight on the injured leg",
+    "strength": "strength training",
+    "running": "running",
+    "continuous": "continuous running",
+    "maintenance": "your normal training",
+}
+YES = "Yes"
+NO = "No"
+ASK_DAYS = "Which days can you train? Tap to toggle, then Done."
+DONE = "Done"
+ASK_TIME = "What time should I remind you on session days? Tap one or send a time like 07:30."
+ASK_TZ = (
+    "Which time zone are you in? Tap one, or send a city or zone name (e.g. Madrid, "
+    "Asia/Tokyo)."
+)
+CONFIRM_TZ = "It's {local} where you are ({tz}). Right?"
+CHANGE = "Change"
+ENROLLED = "✅ All set: {protocol}.\nYou start in the phase “{phase}”.\n\n{plan}"
+
+BAD_DATE = "I couldn't read that date. Send it like 2026-11-03 (not in the future)."
+BAD_TIME = "I couldn't read that time. Send it like 07:30 (24-hour clock)."
+BAD_TZ = "I don't know the time zone “{text}”. Try a city like Berlin or a name like Europe/Berlin."
+BAD_TZ_MANY = "“{text}” matches several zones: {options}. Send the full name."
+USE_BUTTONS = "Please answer with the buttons above."
+BAD_NUMBER = "Please send a whole number from {lo} to {hi}, or tap a button."
+STALE = "This question has closed; nothing was changed."
+BUSY = "That changed just now; please try again."
+UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
+DAYS_NONE = "Pick at least one day."
+
+REMIND = "🏃 Today's session: {rx}"
+REMIND_DELOAD = "\nDeload week: shorter on purpose, so your bone can catch up."
+BTN_DONE = "Done ✅"
+BTN_PARTIAL = "Couldn't finish"
+BTN_SKIP = "Skip"
+BTN_MOVE = "Move to next day"
+CHECKIN_NUDGE = "How did today's session go? Tap below when you've done it (or skip it)."
+SESSION_THANKS = "Thanks, recorded."
+SKIPPED = "OK, skipped. Your next session: {next}."
+NO_SESSION_TODAY = "No session today: rest or easy cross-training if you like. Next: {next}."
+PAUSED_STATE = "Your program is paused. /resume when you're ready."
+FLAGGED_STATE = (
+    "Running is on hold until a clinician has reviewed you. If you've been seen and cleared, "
+    "send /resume."
+)
+FOLLOWUP_INTRO = "24-hour check on yesterday's session ({day}). A few quick questions:"
+FOLLOWUP_NUDGE = "Reminder: your 24-hour check is waiting above. It decides your next step."
+GATE_INTRO = "Ready for the next phase, “{phase}”? A few questions:"
+GATE_NOT_YET = "Not yet, and that's fine. I'll ask again in a few days."
+AWAITING_CLEARANCE = (
+    "You're ready for “{phase}” on your side. Because of where your injury is, a clinician "
+    "needs to clear you first; your coach has been asked."
+)
+PHASE_ENTERED = "🎉 New phase: “{phase}”."
+SCALE_HINT = "{low} · {high}"
+
+EXPLAIN = {
+    "progress": "⬆️ Up to {level}: {clear} symptom-free sessions at the last level (rule {rule}).",
+    "hold_plateau": "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done (rule {rule}).",
+    "hold_mild": "➡️ Holding {level}: {says} (rule {rule}).",
+    "regress": "⬇️ Back to {level} after {rest} days without running: {says} (rule {rule}).",
+    "red_flag": (
+        "🛑 Stop running and all impact now, and see a clinician: {says} (rule {rule}). "
+        "Your coach has been told."
+    ),
+    "escalate": (
+        "⏸ Running is paused: {n} step-backs in {days} days (rule {rule}). Your coach or "
+        "clinician will review before you continue."
+    ),
+    "top": "✅ Symptom-free at {level} (rule {rule}).",
+}
+
+HELP = (
+    "/today — today's session\n/plan — the next 7 days\n/status — where you are and why\n"
+    "/history — your recent sessions\n/settings — days, time, time zone\n"
+    "/pause — pause (illness, travel)\n/resume — carry on\n"
+    "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
+)
+COMMANDS = [
+    ("today", "Today's session"),
+    ("plan", "The next 7 days"),
+    ("status", "Where you are and why"),
+    ("history", "Recent sessions"),
+    ("settings", "Days, time, time zone"),
+    ("pause", "Pause the program"),
+    ("resume", "Resume the program"),
+    ("export", "Export your data"),
+    ("delete", "Delete all your data"),
+    ("help", "What I can do"),
+]
+PAUSED = "⏸ Paused. No reminders until you send /resume."
+RESUMED = "▶️ Welcome back. {next}"
+ALREADY_ACTIVE = "Your program is already running."
+NEED_REVIEW = (
+    "Your program was paused for a clinician review. Have you been seen and cleared to "
+    "continue?"
+)
+DELETE_CONFIRM = "Delete everything I store about you? This can't be undone."
+DELETED = "Deleted. Everything about you is gone. Send /start to begin again."
+DELETE_KEPT = "Nothing was deleted."
+EXPORT_CAPTION = "Your data ({fmt})."
+SETTINGS = "Days: {days}\nReminder time: {time}\nTime zone: {tz}\nWhat would you like to change?"
+SETTINGS_SAVED = "Saved. {next}"
+BTN_DAYS = "Days"
+BTN_TIME = "Time"
+BTN_TZ = "Time zone"
+STATUS = (
+    "Phase: {phase}\n{level}Status: {status}\n{progress}\nLast answers: {last}\n"
+    "Recent decisions:\n{decisions}"
+)
+HISTORY_EMPTY = "No sessions yet."
+PLAN_HEADER = "Next 7 days:"
+UNREACHABLE_BACK = "Welcome back! Reminders are on again."
+
+WEEKDAY_SHORT = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+STATUS_WORDS = {
+    "active": "active",
+    "paused": "paused",
+    "escalated": "paused for review (repeated step-backs)",
+    "red_flag": "stopped: see a clinician",
+}
+
+
+def mmss(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def prescription(rx: Prescription) -> str:
+    if rx.kind.value == "run":
+        if rx.walk_s:
+            body = f"jog {mmss(rx.run_s)}, walk {mmss(rx.walk_s)}, ×{rx.repeats}"
+        else:
+            body = f"run {rx.run_s // 60} min continuous"
+        body += " — easy, flat, soft surface"
+        if rx.intensity:
+            body += "; strides allowed"
+        return body
+    return f"{rx.description} ({rx.minutes} min)"
+
+
+def reminder(rx: Prescription) -> str:
+    return REMIND.format(rx=prescription(rx)) + (REMIND_DELOAD if rx.deload else "")
+
+
+def day_label(d: date, today: date) -> str:
+    if d == today:
+        return "today"
+    if (d - today).days == 1:
+        return "tomorrow"
+    return f"{WEEKDAY_SHORT[d.weekday()]} {d:%d %b}"
+
+
+def next_session(d: date | None, rx: Prescription | None, today: date) -> str:
+    if d is None or rx is None:
+        return "none planned"
+    return f"{day_label(d, today)}: {prescription(rx)}"
+
+
+def plan_lines(rows: Sequence[tuple[date, Prescription | None]], today: date) -> str:
+    lines = [PLAN_HEADER]
+    for d, rx in rows:
+        what = prescription(rx) if rx else "rest"
+        lines.append(f"• {WEEKDAY_SHORT[d.weekday()]} {d:%d %b}: {what}")
+    return "\n".join(lines)
+
+
+def days_label(days: Iterable[int]) -> str:
+    return ", ".join(WEEKDAY_SHORT[d] for d in sorted(days))
+
+
+def local_time(dt: datetime) -> str:
+    return f"{dt:%H:%M} on {dt:%a %d %b}"
+
+
+def explain(actions: Sequence[Mapping[str, Any]], says: Mapping[str, str], level: str) -> str:
+    """One sentence per meaningful action, naming the rule (the runner sees why)."""
+    out: list[str] = []
+    for a in actions:
+        act, rule, d = a["act"], a["rule"], a.get("detail", {})
+        because = [says.get(r, r) for r in d.get("because", [])]
+        why = ", ".join(because) or "your answers"
+        if act == "progress":
+            out.append(EXPLAIN["progress"].format(level=level, clear=2, rule=rule))
+        elif act == "hold" and "needed" in d:
+            out.append(
+                EXPLAIN["hold_plateau"].format(
+                    level=level, clear=d["clear"], needed=d["needed"], rule=rule
+                )
+            )
+        elif act == "hold" and because:
+            out.append(EXPLAIN["hold_mild"].format(level=level, says=why, rule=rule))
+        elif act == "regress" and "rest_days" in d:
+            out.append(EXPLAIN["regress"].format(level=level, rest=d["rest_days"], says=why, rule=rule))
+        elif act == "red_flag":
+            out.append(EXPLAIN["red_flag"].format(says=why, rule=because and d["because"][0] or rule))
+        elif act == "escalate":
+            out.append(
+                EXPLAIN["escalate"].format(n=d["regressions"], days=d["within_days"], rule=rule)
+            )
+        elif act == "hold" and d.get("reason") == "top of ladder":
+            out.append(EXPLAIN["top"].format(level=level, rule=rule))
+    return " ".join(out)
+
+
+def split_long(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split at line breaks so no message exceeds Telegram's limit."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    cur = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if cur:
+                parts.append(cur)
+                cur = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{cur}\n{line}" if cur else line
+        if len(candidate) > limit:
+            parts.append(cur)
+            cur = line
+        else:
+            cur = candidate
+    if cur:
+        parts.append(cur)
+    return parts
