@@ -245,3 +245,228 @@ def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool) -> 
 
 def main() -> None:
     app()
+
+
+# --- commands that need the database and the settings -------------------------------------------
+
+
+def _settings() -> Any:
+    from bot.settings import ConfigError, load_settings
+
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def _db_deps(settings: Any, rules: Rules | None = None) -> Any:
+    from datetime import UTC, datetime
+
+    from bot.services.deps import Deps
+    from bot.store.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.database_url)
+    deps = Deps(
+        rules=rules or _load(settings.rules_dir),
+        sessionmaker=make_sessionmaker(engine),
+        clock=lambda: datetime.now(UTC),
+    )
+    return engine, deps
+
+
+def _run_async(coro: Any) -> Any:
+    import asyncio
+
+    try:
+        return asyncio.run(coro)
+    except OSError as exc:
+        raise fail(f"database unreachable: {exc.strerror or exc}") from None
+
+
+@app.command("migrate")
+def migrate_cmd(
+    revision: Annotated[str, typer.Option(help="Target revision (head, base, or an id).")] = "head",
+) -> None:
+    """Apply database migrations (or move to --revision, downgrading if it is older)."""
+    from bot.store.db import current_revision, downgrade, migrate
+
+    s = _settings()
+
+    async def go() -> str | None:
+        if revision in ("head",):
+            await migrate(s.database_url)
+        elif revision == "base":
+            await downgrade(s.database_url, "base")
+        else:
+            cur = await current_revision(s.database_url)
+            if cur is not None and cur > revision:
+                await downgrade(s.database_url, revision)
+            else:
+                await migrate(s.database_url, revision)
+        return await current_revision(s.database_url)
+
+    out.print(f"database at revision {_run_async(go())}", highlight=False)
+
+
+coach_app = typer.Typer(help="Register and list coaches.", no_args_is_help=True)
+app.add_typer(coach_app, name="coach")
+
+
+@coach_app.command("add")
+def coach_add(
+    telegram_user_id: Annotated[int, typer.Argument(help="The coach's Telegram user id.")],
+    name: Annotated[str, typer.Option(help="Name shown to runners.")],
+    tz: Annotated[str, typer.Option(help="IANA timezone for the weekly digest.")] = "UTC",
+) -> None:
+    """Register a coach (or re-activate one)."""
+    from bot.program.calendar import zone
+    from bot.services import coaches
+    from bot.store.db import migrate
+
+    try:
+        zone(tz)
+    except Exception:
+        raise fail(f"--tz: {tz!r} is not an IANA timezone") from None
+    if not name.strip():
+        raise fail("--name must not be empty")
+    s = _settings()
+
+    async def go() -> int:
+        await migrate(s.database_url)
+        engine, deps = _db_deps(s)
+        try:
+            return int(await coaches.add_coach(deps, telegram_user_id, name.strip(), tz))
+        finally:
+            await engine.dispose()
+
+    coach_id = _run_async(go())
+    out.print(f"coach #{coach_id} {name} (Telegram user {telegram_user_id}) registered")
+
+
+@coach_app.command("list")
+def coach_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Registered coaches with their number of runners."""
+    from bot.services import coaches
+
+    s = _settings()
+
+    async def go() -> list[dict[str, Any]]:
+        engine, deps = _db_deps(s)
+        try:
+            return await coaches.list_coaches(deps)
+        finally:
+            await engine.dispose()
+
+    rows = _run_async(go())
+    if as_json:
+        print(json.dumps(rows))
+        return
+    table = Table("id", "telegram user", "name", "active", "runners")
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["telegram_user_id"]), r["name"], str(r["active"]), str(r["runners"]))
+    out.print(table)
+
+
+@coach_app.command("remove")
+def coach_remove(telegram_user_id: Annotated[int, typer.Argument()]) -> None:
+    """Deactivate a coach; their runners keep their programs and lose the link."""
+    from bot.services import coaches
+
+    s = _settings()
+
+    async def go() -> bool:
+        engine, deps = _db_deps(s)
+        try:
+            return await coaches.remove_coach(deps, telegram_user_id)
+        finally:
+            await engine.dispose()
+
+    if not _run_async(go()):
+        raise fail(f"no coach with Telegram user id {telegram_user_id}")
+    out.print("coach deactivated")
+
+
+@app.command("export")
+def export_cmd(
+    runner: Annotated[int, typer.Argument(help="Runner id.")],
+    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+) -> None:
+    """One runner's full record (JSON) or their sessions (CSV), to standard output."""
+    from bot.services import runners
+
+    if fmt not in ("json", "csv"):
+        raise fail("--format must be json or csv")
+    s = _settings()
+
+    async def go() -> tuple[bytes, bytes] | None:
+        engine, deps = _db_deps(s)
+        try:
+            if await runners.exists(deps, runner) is False:
+                return None
+            return await runners.export_files(deps, runner)
+        finally:
+            await engine.dispose()
+
+    files = _run_async(go())
+    if files is None:
+        raise fail(f"no runner #{runner}")
+    sys.stdout.write((files[0] if fmt == "json" else files[1]).decode())
+
+
+@app.command("agenda")
+def agenda_cmd(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+) -> None:
+    """Pending and failed scheduled messages: kind, runner, due time in UTC and local."""
+    from bot.store.peek import list_agenda
+
+    s = _settings()
+
+    async def go() -> list[dict[str, Any]]:
+        engine, deps = _db_deps(s)
+        try:
+            async with deps.sessionmaker() as session:
+                return await list_agenda(session, limit=limit)
+        finally:
+            await engine.dispose()
+
+    rows = _run_async(go())
+    if as_json:
+        print(json.dumps(rows, default=str))
+        return
+    table = Table("id", "status", "kind", "runner", "coach", "due (UTC)", "due (local)", "attempts", "last error")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r["status"], r["kind"], str(r["runner_id"] or ""), str(r["coach_id"] or ""),
+            r["due_utc"], r["due_local"], str(r["attempts"]), r["last_error"] or "",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} row(s)")
+
+
+@app.command("try")
+def try_cmd(
+    db: Annotated[Path | None, typer.Option(help="SQLite file to keep (default: temporary).")] = None,
+    rules_dir: Annotated[Path, typer.Option("--rules", help="Rules directory.")] = Path("rules"),
+) -> None:
+    """The offline sandbox: the real bot against a local Bot API stand-in, in your terminal."""
+    from bot import sandbox
+    from bot.logs import configure_logging
+
+    configure_logging("WARNING", "text")
+    sandbox.main(_load(rules_dir), db)
+
+
+@app.command("run")
+def run_cmd() -> None:
+    """Apply migrations if needed, then run the bot (long polling, or webhook with WEBHOOK_URL)."""
+    from bot.runtime import run
+
+    s = _settings()
+    try:
+        token = s.require_token()
+    except Exception as exc:
+        raise fail(str(exc)) from None
+    rules = _load(s.rules_dir)
+    run(s, rules, token)

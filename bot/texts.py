@@ -7,9 +7,8 @@ Kept short: a runner reads these for months.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
 
 from bot.program.state import Prescription
 
@@ -72,6 +71,8 @@ USE_BUTTONS = "Please answer with the buttons above."
 BAD_NUMBER = "Please send a whole number from {lo} to {hi}, or tap a button."
 STALE = "This question has closed; nothing was changed."
 BUSY = "That changed just now; please try again."
+HELP_HINT = "I didn't catch that. /today shows today's session; /help lists everything."
+SOMETHING_WRONG = "Sorry, something went wrong on my side. Your earlier answers are saved; please try again."
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
 DAYS_NONE = "Pick at least one day."
 
@@ -101,21 +102,34 @@ AWAITING_CLEARANCE = (
 PHASE_ENTERED = "🎉 New phase: “{phase}”."
 SCALE_HINT = "{low} · {high}"
 
-EXPLAIN = {
-    "progress": "⬆️ Up to {level}: {clear} symptom-free sessions at the last level (rule {rule}).",
-    "hold_plateau": "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done (rule {rule}).",
-    "hold_mild": "➡️ Holding {level}: {says} (rule {rule}).",
-    "regress": "⬇️ Back to {level} after {rest} days without running: {says} (rule {rule}).",
+NOTICES = {
+    "progressed": "⬆️ Up to {level}: your last sessions were symptom-free (rule {rule}).",
+    "holding": (
+        "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the "
+        "next step (rule {rule})."
+    ),
+    "held": "➡️ Holding {level}: {why} (rule {rule}).",
+    "regressed": "⬇️ Back to {level} after {rest_days} days without running: {why} (rule {rule}).",
     "red_flag": (
-        "🛑 Stop running and all impact now, and see a clinician: {says} (rule {rule}). "
+        "🛑 Stop running and all impact now, and see a clinician: {why} (rule {rule}). "
         "Your coach has been told."
     ),
-    "escalate": (
-        "⏸ Running is paused: {n} step-backs in {days} days (rule {rule}). Your coach or "
-        "clinician will review before you continue."
+    "escalated": (
+        "⏸ Running is paused after repeated step-backs (rule {rule}). Your coach or clinician "
+        "will review before you continue."
     ),
-    "top": "✅ Symptom-free at {level} (rule {rule}).",
+    "phase_entered": "🎉 New phase: “{phase}”. {intro}",
+    "awaiting_clearance": AWAITING_CLEARANCE,
+    "gate_not_yet": GATE_NOT_YET,
+    "coach_hold": "Your coach reviewed your program: holding {level} (rule {rule}).",
+    "coach_regress": "Your coach moved you back to {level} (rule {rule}).",
+    "coach_advance": "Your coach moved you on: {level} (rule {rule}).",
+    "coach_clear": "Your coach cleared you to continue (rule {rule}).",
+    "coach_resume": "Your coach resumed your program (rule {rule}).",
+    "coach_message": "💬 From your coach {coach}: {text}",
+    "coach_paused": "Your coach paused your program for now (rule {rule}). No reminders until then.",
 }
+LEVEL = "level {n} of {of} ({rx})"
 
 HELP = (
     "/today — today's session\n/plan — the next 7 days\n/status — where you are and why\n"
@@ -217,36 +231,6 @@ def days_label(days: Iterable[int]) -> str:
 
 def local_time(dt: datetime) -> str:
     return f"{dt:%H:%M} on {dt:%a %d %b}"
-
-
-def explain(actions: Sequence[Mapping[str, Any]], says: Mapping[str, str], level: str) -> str:
-    """One sentence per meaningful action, naming the rule (the runner sees why)."""
-    out: list[str] = []
-    for a in actions:
-        act, rule, d = a["act"], a["rule"], a.get("detail", {})
-        because = [says.get(r, r) for r in d.get("because", [])]
-        why = ", ".join(because) or "your answers"
-        if act == "progress":
-            out.append(EXPLAIN["progress"].format(level=level, clear=2, rule=rule))
-        elif act == "hold" and "needed" in d:
-            out.append(
-                EXPLAIN["hold_plateau"].format(
-                    level=level, clear=d["clear"], needed=d["needed"], rule=rule
-                )
-            )
-        elif act == "hold" and because:
-            out.append(EXPLAIN["hold_mild"].format(level=level, says=why, rule=rule))
-        elif act == "regress" and "rest_days" in d:
-            out.append(EXPLAIN["regress"].format(level=level, rest=d["rest_days"], says=why, rule=rule))
-        elif act == "red_flag":
-            out.append(EXPLAIN["red_flag"].format(says=why, rule=because and d["because"][0] or rule))
-        elif act == "escalate":
-            out.append(
-                EXPLAIN["escalate"].format(n=d["regressions"], days=d["within_days"], rule=rule)
-            )
-        elif act == "hold" and d.get("reason") == "top of ladder":
-            out.append(EXPLAIN["top"].format(level=level, rule=rule))
-    return " ".join(out)
 
 
 def split_long(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:

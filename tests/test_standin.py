@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,7 +14,14 @@ import pytest
 from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram import error as tg_error
 from telegram.ext import (
     Application,
@@ -25,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.standin import BotApiStandIn, SentFile, SentMessage, faults
+from bot.standin import BotApiStandIn, Button, SentFile, SentMessage, faults
 from bot.standin.params import decode_form
 from bot.standin.terminal import (
     AdvanceClock,
@@ -44,6 +52,7 @@ TOKEN = "123:ABC"
 USER = 4242
 
 Context = ContextTypes.DEFAULT_TYPE
+App = Application[Any, Any, Any, Any, Any, Any]
 
 
 @pytest.fixture
@@ -54,9 +63,7 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
     await server.stop()
 
 
-def _build_app(
-    standin: BotApiStandIn, token: str = TOKEN
-) -> Application[Any, Any, Any, Any, Any, Any]:
+def _build_app(standin: BotApiStandIn, token: str = TOKEN) -> App:
     return (
         ApplicationBuilder()
         .token(token)
@@ -67,7 +74,7 @@ def _build_app(
 
 
 @pytest.fixture
-async def app(standin: BotApiStandIn) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+async def app(standin: BotApiStandIn) -> AsyncIterator[App]:
     """A real, polling PTB application; tests add their handlers while it runs."""
     application = _build_app(standin)
     await application.initialize()
@@ -83,7 +90,7 @@ async def app(standin: BotApiStandIn) -> AsyncIterator[Application[Any, Any, Any
 @pytest.fixture
 async def bot_app(
     standin: BotApiStandIn,
-) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+) -> AsyncIterator[App]:
     """An initialised application that does not poll: for calling bot methods directly."""
     application = _build_app(standin)
     await application.initialize()
@@ -91,12 +98,16 @@ async def bot_app(
     await application.shutdown()
 
 
+@pytest.fixture
+def bot(bot_app: App) -> Bot:
+    direct: Bot = bot_app.bot
+    return direct
+
+
 # ---------------------------------------------------------------- the bot, end to end
 
 
-async def test_echo_handler_answers_pushed_text(
-    app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_echo_handler_answers_pushed_text(app: App, standin: BotApiStandIn) -> None:
     async def echo(update: Update, context: Context) -> None:
         assert update.message is not None
         await update.message.reply_text(f"echo: {update.message.text}")
@@ -115,7 +126,7 @@ async def test_echo_handler_answers_pushed_text(
 
 
 async def test_command_with_argument_reaches_command_handler(
-    app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
+    app: App, standin: BotApiStandIn
 ) -> None:
     async def start(update: Update, context: Context) -> None:
         assert update.effective_chat is not None
@@ -132,9 +143,7 @@ async def test_command_with_argument_reaches_command_handler(
     assert app.bot.username == "boneload_test_bot"
 
 
-async def test_button_press_reaches_callback_handler(
-    app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_button_press_reaches_callback_handler(app: App, standin: BotApiStandIn) -> None:
     async def menu(update: Update, context: Context) -> None:
         assert update.message is not None
         keyboard = InlineKeyboardMarkup(
@@ -150,7 +159,7 @@ async def test_button_press_reaches_callback_handler(
 
     async def pressed(update: Update, context: Context) -> None:
         query = update.callback_query
-        assert query is not None and query.message is not None
+        assert query is not None and isinstance(query.message, Message)
         await query.answer("Noted")
         await query.edit_message_text(f"{query.message.text} ✓ {query.data}")
 
@@ -174,9 +183,7 @@ async def test_button_press_reaches_callback_handler(
     assert edited.buttons == []
 
 
-async def test_press_button_by_label(
-    app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_press_button_by_label(app: App, standin: BotApiStandIn) -> None:
     async def menu(update: Update, context: Context) -> None:
         assert update.message is not None
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="s:1")]])
@@ -199,9 +206,7 @@ async def test_press_button_by_label(
         standin.press(USER, 999, "x")
 
 
-async def test_duplicate_update_id_is_delivered_again(
-    app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_duplicate_update_id_is_delivered_again(app: App, standin: BotApiStandIn) -> None:
     seen: list[int] = []
 
     async def record(update: Update, context: Context) -> None:
@@ -219,9 +224,7 @@ async def test_duplicate_update_id_is_delivered_again(
     assert seen == [first, first]
 
 
-async def test_document_upload_is_recorded_with_bytes(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_document_upload_is_recorded_with_bytes(bot_app: App, standin: BotApiStandIn) -> None:
     content = b"week,load\n1,10\n"
     message = await bot_app.bot.send_document(
         USER, document=content, filename="plan.csv", caption="Your plan"
@@ -244,9 +247,7 @@ async def test_document_upload_is_recorded_with_bytes(
     assert bytes(await file.download_as_bytearray()) == content
 
 
-async def test_photo_upload_is_recorded(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_photo_upload_is_recorded(bot_app: App, standin: BotApiStandIn) -> None:
     png = b"\x89PNG\r\n\x1a\nfake"
     await bot_app.bot.send_photo(USER, photo=png, filename="load.png")
     [sent] = standin.messages_to(USER)
@@ -267,7 +268,7 @@ async def test_photo_upload_is_recorded(
     ],
 )
 async def test_injected_fault_raises_ptb_error(
-    bot_app: Application[Any, Any, Any, Any, Any, Any],
+    bot_app: App,
     standin: BotApiStandIn,
     fault: faults.Fault,
     error: type[Exception],
@@ -290,9 +291,7 @@ async def test_injected_fault_raises_ptb_error(
 
 # PTB itself warns about RetryAfter.retry_after turning into a timedelta in a future major.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-async def test_injected_429_raises_retry_after(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_injected_429_raises_retry_after(bot_app: App, standin: BotApiStandIn) -> None:
     standin.inject("SENDMESSAGE", faults.RetryAfter(3), times=2)
     for _ in range(2):
         with pytest.raises(tg_error.RetryAfter) as raised:
@@ -310,9 +309,7 @@ async def test_injected_429_raises_retry_after(
     assert standin.messages_to(USER) == []
 
 
-async def test_blocked_user_gets_forbidden(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_blocked_user_gets_forbidden(bot_app: App, standin: BotApiStandIn) -> None:
     standin.block_user(USER)
     with pytest.raises(tg_error.Forbidden, match="blocked by the user"):
         await bot_app.bot.send_message(USER, "hi")
@@ -326,9 +323,7 @@ async def test_blocked_user_gets_forbidden(
     assert [c.status for c in standin.calls_to("sendMessage")] == [403, 200, 200]
 
 
-async def test_timeout_fault_times_out_the_client(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_timeout_fault_times_out_the_client(bot_app: App, standin: BotApiStandIn) -> None:
     standin.inject("sendMessage", faults.Timeout(5))
     with pytest.raises(tg_error.TimedOut):
         await bot_app.bot.send_message(USER, "lost", read_timeout=0.2)
@@ -336,9 +331,7 @@ async def test_timeout_fault_times_out_the_client(
     assert standin.messages_to(USER) == []
 
 
-async def test_timeout_fault_can_deliver_anyway(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_timeout_fault_can_deliver_anyway(bot_app: App, standin: BotApiStandIn) -> None:
     standin.inject("sendMessage", faults.Timeout(5, deliver=True))
     with pytest.raises(tg_error.TimedOut):
         await bot_app.bot.send_message(USER, "sent twice?", read_timeout=0.2)
@@ -346,9 +339,7 @@ async def test_timeout_fault_can_deliver_anyway(
     assert [m.text for m in standin.messages_to(USER)] == ["sent twice?", "sent twice?"]
 
 
-async def test_latency_applies_to_each_call(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_latency_applies_to_each_call(bot_app: App, standin: BotApiStandIn) -> None:
     standin.latency = 0.2
     started = time.monotonic()
     await bot_app.bot.send_message(USER, "slow")
@@ -357,24 +348,26 @@ async def test_latency_applies_to_each_call(
 
 async def test_wrong_token_is_unauthorized() -> None:
     async with BotApiStandIn(token=TOKEN) as server:
-        application = _build_app(server, token="999:WRONG")
-        with pytest.raises(tg_error.InvalidToken):
-            await application.initialize()
-        await application.shutdown()
+        # A bare Bot: an Application whose initialize() failed would not close its client.
+        bot = Bot("999:WRONG", base_url=server.base_url)
+        try:
+            with pytest.raises(tg_error.InvalidToken):
+                await bot.get_me()
+        finally:
+            await bot.request.shutdown()
+        assert server.calls[0].status == 401
 
 
 # ---------------------------------------------------------------- Telegram's strictness
 
 
-async def test_realistic_bad_requests(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_realistic_bad_requests(bot_app: App, standin: BotApiStandIn) -> None:
     bot = bot_app.bot
     with pytest.raises(tg_error.BadRequest, match="Can't parse entities"):
         await bot.send_message(USER, "pace <5 min/km", parse_mode="HTML")
     with pytest.raises(tg_error.BadRequest, match="Can't parse entities"):
         await bot.send_message(USER, "Week 2. Well done!", parse_mode="MarkdownV2")
-    with pytest.raises(tg_error.BadRequest, match="(?i)button_data_invalid"):
+    with pytest.raises(tg_error.BadRequest, match=r"(?i)button_data_invalid"):
         markup = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
         await bot.send_message(USER, "hi", reply_markup=markup)
     with pytest.raises(tg_error.BadRequest, match="Message text is empty"):
@@ -392,9 +385,7 @@ async def test_realistic_bad_requests(
     assert deleted.plain_text == "Week 2"
 
 
-async def test_edit_reply_markup_and_commands(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+async def test_edit_reply_markup_and_commands(bot_app: App, standin: BotApiStandIn) -> None:
     bot = bot_app.bot
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
     sent = await bot.send_message(USER, "pick", reply_markup=markup)
@@ -408,6 +399,30 @@ async def test_edit_reply_markup_and_commands(
     assert await bot.get_my_commands() == ()
     with pytest.raises(tg_error.BadRequest):
         await bot.set_my_commands([("Start!", "bad name")])
+
+
+async def test_reply_keyboard_and_lengths(bot: Bot, standin: BotApiStandIn) -> None:
+    keyboard = ReplyKeyboardMarkup([["Yes", "No"], ["Later"]], one_time_keyboard=True)
+    sent = await bot.send_message(USER, "Any pain today?", reply_markup=keyboard)
+    assert sent.reply_markup is None  # reply keyboards belong to the chat, not the message
+    [stored] = standin.messages_to(USER)
+    assert stored.reply_keyboard == [["Yes", "No"], ["Later"]]
+    assert stored.buttons == []
+    assert render_message(stored) == "Any pain today?\n⌨ Yes | No\n⌨ Later"
+    with pytest.raises(tg_error.BadRequest, match=r"(?i)inline keyboard expected"):
+        # Deliberately the wrong keyboard type: edits only take inline keyboards.
+        await bot.edit_message_text(
+            "Any pain?",
+            USER,
+            sent.message_id,
+            reply_markup=keyboard,  # type: ignore[arg-type]
+        )
+
+    # Limits count displayed characters: markup is free, 4097 visible ones are not.
+    await bot.send_message(USER, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(tg_error.BadRequest, match=r"(?i)message is too long"):
+        await bot.send_message(USER, "x" * 4097)
+    await bot.send_document(USER, document=b"x", filename="x.txt", caption="")
 
 
 # ---------------------------------------------------------------- raw HTTP
@@ -495,9 +510,53 @@ async def test_webhook_helper_posts_update_with_secret(standin: BotApiStandIn) -
         await runner.cleanup()
 
 
-async def test_webhook_set_blocks_polling(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
-) -> None:
+def _free_port() -> int:
+    # PTB's webhook server cannot report the port it bound, and the URL must name it.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_ptb_webhook_mode_end_to_end(standin: BotApiStandIn) -> None:
+    application = _build_app(standin)
+
+    async def echo(update: Update, context: Context) -> None:
+        assert update.message is not None
+        await update.message.reply_text(f"hook: {update.message.text}")
+
+    application.add_handler(MessageHandler(filters.TEXT, echo))
+    port = _free_port()
+    await application.initialize()
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_webhook(
+        listen="127.0.0.1",
+        port=port,
+        url_path="hook",
+        webhook_url=f"http://127.0.0.1:{port}/hook",
+        secret_token="s3cret",
+    )
+    try:
+        assert standin.webhook_url == f"http://127.0.0.1:{port}/hook"
+        update = standin.text_update(USER, "via webhook")
+        status = await standin.post_update_to_webhook(
+            standin.webhook_url, update, standin.webhook_secret
+        )
+        assert status == 200
+        [reply] = await standin.wait_for_messages(USER, 1)
+        assert reply.text == "hook: via webhook"
+        wrong = await standin.post_update_to_webhook(
+            standin.webhook_url, standin.text_update(USER, "forged"), secret_token="nope"
+        )
+        assert wrong == 403
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+
+
+async def test_webhook_set_blocks_polling(bot_app: App, standin: BotApiStandIn) -> None:
     bot = bot_app.bot
     await bot.set_webhook("http://127.0.0.1:1/hook", secret_token="abc")
     assert (standin.webhook_url, standin.webhook_secret) == ("http://127.0.0.1:1/hook", "abc")
@@ -509,7 +568,7 @@ async def test_webhook_set_blocks_polling(
 
 
 async def test_wait_for_messages_timeout_says_what_was_sent(
-    bot_app: Application[Any, Any, Any, Any, Any, Any], standin: BotApiStandIn
+    bot_app: App, standin: BotApiStandIn
 ) -> None:
     await bot_app.bot.send_message(USER, "only one")
     with pytest.raises(TimeoutError, match="got 1") as raised:
@@ -592,7 +651,7 @@ def test_render_document_and_edit_marks() -> None:
     assert render_message(_message(text="gone", deleted=True)) == "gone\n(deleted)"
 
 
-BUTTONS = [[("Done", "d"), ("Skip", "s")], [("Help", None)]]
+BUTTONS: list[list[Button]] = [[("Done", "d"), ("Skip", "s")], [("Help", None)]]
 
 
 @pytest.mark.parametrize(

@@ -81,8 +81,11 @@ def current_step(data: dict[str, Any], rules: Rules) -> str | None:
     return next((s for s in steps(data, rules) if not _answered(s, data)), None)
 
 
-def prompt(step: str, data: dict[str, Any], rules: Rules, now: datetime) -> Prompt:
-    k = Kind.ONBOARD
+def prompt(
+    step: str, data: dict[str, Any], rules: Rules, now: datetime, kind: Kind = Kind.ONBOARD
+) -> Prompt:
+    """The question for `step`; `kind` lets /settings reuse the days, time and zone steps."""
+    k = kind
     if step == "consent":
         return Prompt(texts.DISCLAIMER, grid(k, step, [(texts.AGREE, "y"), (texts.DECLINE, "n")], 2))
     if step == "site":
@@ -109,7 +112,7 @@ def prompt(step: str, data: dict[str, Any], rules: Rules, now: datetime) -> Prom
         rows = (tuple(buttons[:4]), tuple(buttons[4:]), (Button(texts.DONE, cb(k, step, "done")),))
         return Prompt(texts.ASK_DAYS, rows)
     if step == "time":
-        return Prompt(texts.ASK_TIME, grid(k, step, [(t, t.replace(":", "")) for t in TIMES], 4))
+        return Prompt(texts.ASK_TIME, grid(k, step, [(t, t) for t in TIMES], 4))
     if step == "tz":
         return Prompt(texts.ASK_TZ, grid(k, step, [(z, z) for z in COMMON_ZONES], 2))
     if step == "tz_ok":

@@ -20,6 +20,7 @@ class MessageKind(StrEnum):
     COACH_ALERT = "coach_alert"
     RUNNER_NOTICE = "runner_notice"  # a decision explained, a stop-and-seek-review, a habit
     HABIT = "habit"
+    DIGEST = "digest"  # coach-level: the weekly digest, scheduled by the shell, not the engine
 
     @property
     def internal(self) -> bool:

@@ -434,6 +434,16 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
             days=days,
             needed_days=level.hold_days,
         )
+        _notice(
+            out,
+            ctx,
+            f"notice:holding:{seq}",
+            "holding",
+            level=level.id,
+            clear=clear,
+            needed=level.hold_sessions,
+            rules=[rule.id],
+        )
         return state
     if state.level + 1 < len(phase.levels):
         state = replace(state, level=state.level + 1, level_since=ctx.today, clear_at_level=0)
@@ -576,6 +586,9 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
         severity, because = found.severity, because or (acts.hold.id,)
     state = replace(state, open=tuple(o for o in state.open if o.seq != ev.seq))
     out.drop(f"followup:{ev.seq}", f"followup-nudge:{ev.seq}")
+    # A session done before the level last changed (its follow-up answered late) still counts for
+    # regress and red flags, but not toward the plateau of a level it was not done at.
+    counts = found.day >= state.level_since
     if state.status is not Status.ACTIVE and severity is not Severity.RED_FLAG:
         out.act(Act.RECORD, acts.stale.id, seq=ev.seq, status=state.status.value)
         return out.done(state)
@@ -587,15 +600,17 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
         state = _regress(state, ctx, out, because, ev.seq)
     elif severity is Severity.MILD:
         hold = acts.hold
-        if hold.counts_toward_hold:
+        if hold.counts_toward_hold and counts:
             state = _progress_after_clear(state, ctx, out, ev.seq)
         out.act(Act.HOLD, hold.id, because=list(because), level=_level_id(state, ctx))
         _notice(
             out, ctx, f"notice:hold:{ev.seq}", "held", level=_level_id(state, ctx),
             rules=[hold.id, *because],
         )
-    else:
+    elif counts:
         state = _progress_after_clear(state, ctx, out, ev.seq)
+    else:
+        out.act(Act.HOLD, acts.progress.id, seq=ev.seq, reason="done before the level changed")
     return out.done(_replan(state, ctx, out))
 
 
@@ -633,10 +648,20 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
     acts = ctx.rules.symptoms.actions
     nxt = _next_phase(state, ctx)
     phase = _phase(state, ctx)
-    ladder_done = phase.runs and state.level == len(phase.levels) - 1 and (
-        state.clear_at_level >= phase.levels[-1].hold_sessions
+    top = phase.levels[-1] if phase.runs else None
+    ladder_done = (
+        top is not None
+        and state.level == len(phase.levels) - 1
+        and state.clear_at_level >= top.hold_sessions
+        and ctx.today >= state.level_since + timedelta(top.hold_days)
     )
-    due_by_days = not phase.runs and ctx.today >= state.phase_since + timedelta(phase.min_days)
+    # The next gate's own minimum (e.g. 6 weeks non-weight-bearing) counts, not just this phase's.
+    since_diagnosis = nxt.gate.min_days_since_diagnosis if nxt is not None else 0
+    due_by_days = (
+        not phase.runs
+        and ctx.today >= state.phase_since + timedelta(phase.min_days)
+        and ctx.today >= state.profile.diagnosis_date + timedelta(since_diagnosis)
+    )
     if nxt is None or nxt.id != ev.phase_id or state.status is not Status.ACTIVE or not (
         ladder_done or due_by_days
     ):
@@ -699,6 +724,9 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         out.act(Act.RECORD, rule, **who)
     if verb is not CoachVerb.CLEAR and not out.actions:
         out.act(Act.RECORD, rule, **who)
+    if was is not Status.ACTIVE:
+        # A gate check that fell due while paused or flagged was dropped: ask it again.
+        state = _schedule_gate(state, ctx, out)
     _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", f"coach_{verb.value}", rules=[rule])
     return out.done(_replan(state, ctx, out))
 
@@ -745,6 +773,7 @@ def _on_runner_resume(state: ProgramState, ev: RunnerResumed, ctx: _Ctx) -> Deci
         # After a red flag or escalation, restart a level lower (DOMAIN 4.4: repeat the previous).
         state = _move_levels(state, ctx, -1)
     out.act(Act.RESUME, rule, previous=was.value)
+    state = _schedule_gate(state, ctx, out)  # one that fell due while paused was dropped
     return out.done(_replan(state, ctx, out))
 
 

@@ -121,7 +121,7 @@ def _parse(path: Path, rel: str, model: type[M], problems: list[RuleProblem]) ->
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         problems.append(RuleProblem(rel, where, f"not valid YAML: {reason}"))
         return None
     if not isinstance(data, dict):
@@ -167,7 +167,9 @@ def load_rules(directory: str | Path) -> Rules:
             continue
         if proto.id in protocols:
             problems.append(
-                RuleProblem(rel, "id", f"duplicate protocol id {proto.id!r} (also in ...)")
+                RuleProblem(
+                    rel, "id", f"duplicate protocol id {proto.id!r} (also in {proto_files[proto.id]})"
+                )
             )
             continue
         if f.stem != proto.id:

@@ -23,6 +23,14 @@ class Verdict(StrEnum):
     WAKE = "wake"  # internal: feed the engine a SessionMissed for payload["seq"]
 
 
+_ALWAYS = (
+    MessageKind.COACH_ALERT,
+    MessageKind.RUNNER_NOTICE,
+    MessageKind.HABIT,
+    MessageKind.DIGEST,
+)
+
+
 def recheck(
     state: ProgramState | None,
     kind: MessageKind,
@@ -31,7 +39,7 @@ def recheck(
     rules: Rules,
 ) -> tuple[Verdict, str]:
     """The verdict and a short reason (logged and stored, never shown to anyone)."""
-    if kind in (MessageKind.COACH_ALERT, MessageKind.RUNNER_NOTICE, MessageKind.HABIT):
+    if kind in _ALWAYS:
         return Verdict.SEND, "always delivered, late if need be"
     if state is None:
         return Verdict.DROP, "runner has no program"

@@ -233,7 +233,9 @@ class Simulation:
         if a.outcome is Outcome.SKIPPED:
             ev = SessionReported(seq, a.outcome)
         self.pending_followups[seq] = dict(a.followup)
-        self._event(ev, at + SESSION_LENGTH)
+        # Report within the session's own day: a late-evening runner reports before midnight.
+        day_over = local_instant(day + timedelta(days=1), time(0), self.p.timezone)
+        self._event(ev, max(at, min(at + SESSION_LENGTH, day_over - timedelta(minutes=1))))
 
     # --- the loop -------------------------------------------------------------------------
 

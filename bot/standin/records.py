@@ -26,6 +26,10 @@ class UploadedFile:
     content: bytes
     content_type: str | None = None
 
+    def __repr__(self) -> str:
+        # Keeps failure messages readable when the upload is megabytes long.
+        return f"UploadedFile({self.filename!r}, {len(self.content)} bytes, {self.content_type!r})"
+
 
 @dataclass(frozen=True)
 class SentFile:
@@ -36,6 +40,9 @@ class SentFile:
     filename: str
     content: bytes
     mime_type: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SentFile({self.file_id!r}, {self.filename!r}, {len(self.content)} bytes)"
 
 
 @dataclass
@@ -69,7 +76,9 @@ class SentMessage:
     """What the bot sent to a chat, as the user would now see it (edits applied).
 
     ``text`` is exactly what the bot sent, markup and all; ``plain_text`` strips HTML or
-    MarkdownV2 formatting the way a Telegram client would show it.
+    MarkdownV2 formatting the way a Telegram client would show it. ``buttons`` are the inline
+    keyboard's ``(text, callback_data)`` rows, ``reply_keyboard`` the labels of a reply
+    keyboard, and ``reply_markup`` the markup exactly as sent (or as last edited).
     """
 
     message_id: int
@@ -79,6 +88,7 @@ class SentMessage:
     caption: str | None = None
     parse_mode: str | None = None
     buttons: list[list[Button]] = field(default_factory=list)
+    reply_keyboard: list[list[str]] = field(default_factory=list)
     reply_markup: dict[str, Any] | None = None
     document: SentFile | None = None
     photo: SentFile | None = None

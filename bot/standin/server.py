@@ -98,7 +98,15 @@ class BotApiStandIn:
 
     ``token=None`` accepts any token in the URL; a string makes every other token get 401,
     which PTB raises as ``InvalidToken``. ``clock`` gives the Unix time used for message dates
-    (defaults to ``time.time``, so time-machine moves it too).
+    (defaults to ``time.time``, so time-machine moves it too). ``latency`` (seconds, may be
+    changed at any time) delays the answer to every call except getUpdates, to model the
+    round trip to Telegram in benchmarks.
+
+    Unknown methods get 404 "Not Found: method not found", which PTB raises as
+    ``InvalidToken`` (it cannot tell a bad token from a bad method): if the bot starts raising
+    that, it is calling a method the stand-in does not implement yet.
+
+    Not thread-safe: use it from the event loop it was started in.
     """
 
     def __init__(
@@ -669,8 +677,9 @@ class BotApiStandIn:
             data["text"] = to_plain(message.text, message.parse_mode)
         if message.caption is not None:
             data["caption"] = to_plain(message.caption, message.parse_mode)
-        if message.reply_markup is not None and "inline_keyboard" in message.reply_markup:
-            data["reply_markup"] = message.reply_markup
+        inline = self._inline_only(message.reply_markup)
+        if inline is not None:
+            data["reply_markup"] = inline
         if message.document is not None:
             data["document"] = self._file_json(message.document, with_name=True)
         if message.photo is not None:
@@ -733,21 +742,27 @@ class BotApiStandIn:
 
     @staticmethod
     def _check_text(text: Any, parse_mode: Any, *, caption: bool) -> str | None:
-        if text is None and caption:
+        if caption and (text is None or text == ""):
             return None
         if not isinstance(text, str) or not text.strip():
             raise _bad("message text is empty")
-        if caption and len(text) > _MAX_CAPTION:
-            raise _bad("message caption is too long")
-        if not caption and len(text) > _MAX_TEXT:
-            raise _bad("message is too long")
-        error = parse_error(text, parse_mode if isinstance(parse_mode, str) else None)
+        mode = parse_mode if isinstance(parse_mode, str) else None
+        error = parse_error(text, mode)
         if error is not None:
             raise _bad(f"can't parse entities: {error}")
+        # Telegram measures the displayed text, markup stripped, in UTF-16 units.
+        length = _utf16_len(to_plain(text, mode))
+        if caption and length > _MAX_CAPTION:
+            raise _bad("message caption is too long")
+        if not caption and length > _MAX_TEXT:
+            raise _bad("message is too long")
         return text
 
     @staticmethod
-    def _markup(params: Params) -> tuple[dict[str, Any] | None, list[list[Button]]]:
+    def _markup(
+        params: Params,
+    ) -> tuple[dict[str, Any] | None, list[list[Button]], list[list[str]]]:
+        """The reply_markup as sent, its inline buttons, and its reply-keyboard labels."""
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             try:
@@ -755,12 +770,20 @@ class BotApiStandIn:
             except ValueError:
                 raise _bad("can't parse reply keyboard markup JSON object") from None
         if markup is None:
-            return None, []
+            return None, [], []
         if not isinstance(markup, dict):
             raise _bad("can't parse reply keyboard markup JSON object")
         rows = markup.get("inline_keyboard")
         if rows is None:
-            return markup, []
+            keyboard = markup.get("keyboard")
+            if not isinstance(keyboard, list):
+                return markup, [], []
+            labels = [
+                [b["text"] if isinstance(b, dict) else str(b) for b in row]
+                for row in keyboard
+                if isinstance(row, list)
+            ]
+            return markup, [], labels
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
             raise _bad('field "inline_keyboard" of the InlineKeyboardMarkup should be an Array')
         buttons: list[list[Button]] = []
@@ -780,6 +803,12 @@ class BotApiStandIn:
                     raise _bad("text buttons are unallowed in the inline keyboard")
                 out.append((button["text"], None if data is None else str(data)))
             buttons.append(out)
+        return markup, buttons, []
+
+    def _edit_markup(self, params: Params) -> tuple[dict[str, Any] | None, list[list[Button]]]:
+        markup, buttons, _ = self._markup(params)
+        if markup is not None and "inline_keyboard" not in markup:
+            raise _bad("inline keyboard expected")
         return markup, buttons
 
     @staticmethod
@@ -871,7 +900,7 @@ class BotApiStandIn:
         chat_id = self._chat_id(params)
         parse_mode = params.get("parse_mode")
         text = self._check_text(params.get("text"), parse_mode, caption=False)
-        markup, buttons = self._markup(params)
+        markup, buttons, keyboard = self._markup(params)
         message = SentMessage(
             message_id=self._allocate_message_id(chat_id),
             chat_id=chat_id,
@@ -879,7 +908,8 @@ class BotApiStandIn:
             text=text,
             parse_mode=parse_mode,
             buttons=buttons,
-            reply_markup=self._inline_only(markup),
+            reply_keyboard=keyboard,
+            reply_markup=markup,
         )
         return self._deliver(chat_id, message)
 
@@ -887,7 +917,7 @@ class BotApiStandIn:
         chat_id = self._chat_id(params)
         parse_mode = params.get("parse_mode")
         caption = self._check_text(params.get("caption"), parse_mode, caption=True)
-        markup, buttons = self._markup(params)
+        markup, buttons, keyboard = self._markup(params)
         file = self._store_file(kind, params.get(kind))
         message = SentMessage(
             message_id=self._allocate_message_id(chat_id),
@@ -896,7 +926,8 @@ class BotApiStandIn:
             caption=caption,
             parse_mode=parse_mode,
             buttons=buttons,
-            reply_markup=self._inline_only(markup),
+            reply_keyboard=keyboard,
+            reply_markup=markup,
             document=file if kind == "document" else None,
             photo=file if kind == "photo" else None,
         )
@@ -914,10 +945,9 @@ class BotApiStandIn:
             raise _bad("there is no text in the message to edit")
         parse_mode = params.get("parse_mode")
         text = self._check_text(params.get("text"), parse_mode, caption=False)
-        markup, buttons = self._markup(params)
         # Like Telegram: an edit without reply_markup drops the inline keyboard.
-        markup = self._inline_only(markup)
-        same_markup = markup == message.reply_markup
+        markup, buttons = self._edit_markup(params)
+        same_markup = markup == self._inline_only(message.reply_markup)
         if text == message.text and parse_mode == message.parse_mode and same_markup:
             raise _ApiError(400, NOT_MODIFIED)
         message.previous_texts.append(message.text)
@@ -932,9 +962,8 @@ class BotApiStandIn:
             raise _bad("there is no caption in the message to edit")
         parse_mode = params.get("parse_mode")
         caption = self._check_text(params.get("caption"), parse_mode, caption=True)
-        markup, buttons = self._markup(params)
-        markup = self._inline_only(markup)
-        if caption == message.caption and markup == message.reply_markup:
+        markup, buttons = self._edit_markup(params)
+        if caption == message.caption and markup == self._inline_only(message.reply_markup):
             raise _ApiError(400, NOT_MODIFIED)
         message.previous_texts.append(message.caption)
         message.caption, message.parse_mode = caption, parse_mode
@@ -944,9 +973,8 @@ class BotApiStandIn:
 
     async def _edit_message_reply_markup(self, params: Params) -> dict[str, Any]:
         message = self._editable(params, "edit")
-        markup, buttons = self._markup(params)
-        markup = self._inline_only(markup)
-        if markup == message.reply_markup:
+        markup, buttons = self._edit_markup(params)
+        if markup == self._inline_only(message.reply_markup):
             raise _ApiError(400, NOT_MODIFIED)
         message.reply_markup, message.buttons = markup, buttons
         message.edit_date = self._now()

@@ -95,6 +95,8 @@ def render_message(message: SentMessage) -> str:
             labels.append(f"[{number}] {text}")
         if labels:
             lines.append("  ".join(labels))
+    for labels in message.reply_keyboard:
+        lines.append("⌨ " + " | ".join(labels))
     if message.deleted:
         lines.append("(deleted)")
     elif message.edited:

@@ -1,0 +1,599 @@
+"""The agenda ticker: claims due rows, re-checks them with the core, sends, finalises.
+
+Every instance runs one `Dispatcher` on a PTB JobQueue job (`run_dispatcher`). A tick:
+
+1. claims a batch of due rows under a lease (`bot.store.agenda.claim`), and the next batch
+   while the first is being sent, so the rate limiter never idles during a catch-up;
+2. for each row loads the runner's program and asks `bot.program.recheck.recheck` whether the
+   message still makes sense now: SEND, DROP (finalised `dropped` with the reason) or WAKE (an
+   internal SESSION_CLOSE: the engine gets `SessionMissed(seq)` and its decision is stored
+   through `apply_decision` in the same transaction that finalises the row);
+3. sends through the `Sender` within the instance's rate budget, at most `max_in_flight`
+   sends on the wire and never two at once to the same chat;
+4. finalises under the lease token, in its own short transaction straight after Telegram
+   answered (the shorter that gap, the smaller the duplicate window; docs/delivery.md).
+
+Telegram errors are sorted by `bot.agenda.errors.classify`; a 403 marks the runner unreachable,
+withdraws their pending reminders and nudges and tells their coach.
+
+A stop (the application stops, or `stop()`) lets in-flight sends finish and be recorded and
+gives claimed-but-unsent rows back at once; a crash leaves them leased until the lease expires,
+when any instance re-claims them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, Job
+
+from bot.program.codec import state_from_dict
+from bot.program.decision import MessageKind
+from bot.program.engine import decide
+from bot.program.events import SessionMissed
+from bot.program.loader import Rules
+from bot.program.recheck import Verdict, recheck
+from bot.program.state import ProgramState
+from bot.agenda.errors import Backoff, Classified, Next, classify, describe
+from bot.agenda.ratelimit import RateLimiter
+from bot.agenda.sender import AgendaItem, Sender
+from bot.store import agenda as store
+from bot.store.models import AgendaStatus, Coach, Program, Runner
+from bot.store.repo import ConcurrentUpdate, apply_decision, load_program, mark_unreachable
+
+__all__ = ["Dispatcher", "TickStats", "run_dispatcher", "JOB_KWARGS", "BLOCKED_CANCELS"]
+
+log = logging.getLogger(__name__)
+
+# APScheduler's default misfire grace (1 s) silently skips a tick when the loop is busy;
+# coalesce folds a backlog of missed ticks into one. A second instance may start while a
+# long catch-up tick runs: it only flags "run again" and returns (see Dispatcher.tick), and
+# without max_instances=2 APScheduler would log a warning for every such overlap.
+JOB_KWARGS: dict[str, Any] = {"misfire_grace_time": None, "coalesce": True, "max_instances": 2}
+
+# What stops when a runner blocks the bot. Follow-ups stay: if they unblock before it is due,
+# the symptom check still matters; if not, the row is dropped as unreachable when due.
+BLOCKED_CANCELS = (
+    MessageKind.SESSION_REMINDER.value,
+    MessageKind.CHECKIN_NUDGE.value,
+    MessageKind.FOLLOWUP_NUDGE.value,
+    MessageKind.GATE_CHECK.value,
+    MessageKind.HABIT.value,
+)
+
+_WAKE_RETRIES = 3
+_FINALISE_RETRIES = 3
+
+
+@dataclass
+class TickStats:
+    claimed: int = 0
+    sent: int = 0
+    dropped: int = 0
+    woke: int = 0
+    retried: int = 0
+    failed: int = 0
+    blocked: int = 0
+    released: int = 0
+    lease_lost: int = 0
+    coalesced: bool = False
+
+    def __iadd__(self, other: TickStats) -> TickStats:
+        for f in fields(self):
+            if f.name != "coalesced":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        return self
+
+    @property
+    def busy(self) -> bool:
+        return self.claimed > 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    item: AgendaItem | None  # None: nobody to send to any more
+    state: ProgramState | None
+    unreachable: bool
+    why_not: str = ""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        rules: Rules,
+        sender: Sender,
+        *,
+        owner: str,
+        clock: Callable[[], datetime] = _utcnow,
+        rate_per_second: float = 25.0,
+        batch: int | None = None,
+        lease_seconds: float = 60.0,
+        send_margin_seconds: float = 20.0,
+        max_attempts: int = 12,
+        max_in_flight: int = 4,
+        backoff: Backoff = Backoff(),
+    ) -> None:
+        """`owner` names this instance in leases (unique per process: settings.instance_name).
+        `send_margin_seconds`: a row is only sent while at least this much of its lease is
+        left, more than the longest a send can take, so no other instance can re-claim it
+        mid-send. `max_in_flight` bounds the sends on the wire, hence the duplicates a crash
+        can cause (docs/delivery.md)."""
+        if lease_seconds <= send_margin_seconds:
+            raise ValueError("lease_seconds must exceed send_margin_seconds")
+        self._sm = sessionmaker
+        self._rules = rules
+        self._sender = sender
+        self.owner = owner
+        self._clock = clock
+        self._limiter = RateLimiter(rate_per_second)
+        self._batch = batch or max(10, int(rate_per_second * 4))
+        self._lease = timedelta(seconds=lease_seconds)
+        self._margin = timedelta(seconds=send_margin_seconds)
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._running = False
+        self._again = False
+        self._stopped = False
+        self._keep_going: Callable[[], bool] = lambda: True
+        self._spawn: Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- control ---------------------------------------------------------------------------
+
+    def should_continue(self) -> bool:
+        return not self._stopped and self._keep_going()
+
+    def bind(
+        self,
+        keep_going: Callable[[], bool],
+        spawn: Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]] | None = None,
+    ) -> None:
+        """Tie the dispatcher to a host (run_dispatcher: the PTB application)."""
+        self._keep_going = keep_going
+        self._spawn = spawn
+
+    def kick(self) -> None:
+        """Run a tick now (e.g. right after a handler committed a coach alert). If one is
+        running, it makes one more pass instead. Never blocks the caller."""
+        if self._running:
+            self._again = True
+            return
+        coro = self._tick_logged()
+        if self._spawn is not None:
+            self._spawn(coro)
+        else:
+            task = asyncio.get_running_loop().create_task(coro)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def join(self) -> None:
+        """Wait until the ticks started by kick() are done (without stopping anything)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Finish in-flight sends, give the rest back, and wait for kicked ticks."""
+        self._stopped = True
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _tick_logged(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("agenda tick failed")
+
+    # --- the tick --------------------------------------------------------------------------
+
+    async def tick(self) -> TickStats:
+        """Process everything due now; returns what happened. Ticks never overlap: a tick
+        asked for while one runs makes the running one go round once more."""
+        if self._running:
+            self._again = True
+            return TickStats(coalesced=True)
+        self._running = True
+        total = TickStats()
+        try:
+            while True:
+                self._again = False
+                total += await self._drain()
+                if not (self._again and self.should_continue()):
+                    break
+        finally:
+            self._running = False
+        if total.busy:
+            log.info(
+                "agenda tick",
+                extra={k.name: getattr(total, k.name) for k in fields(total) if k.name != "coalesced"},
+            )
+        return total
+
+    async def _drain(self) -> TickStats:
+        stats = TickStats()
+        batches: deque[list[asyncio.Task[None]]] = deque()
+        release: list[tuple[int, str]] = []
+        try:
+            while self.should_continue():
+                token = uuid.uuid4().hex
+                async with self._sm.begin() as session:
+                    rows = await store.claim(
+                        session,
+                        now=self._clock(),
+                        owner=self.owner,
+                        token=token,
+                        lease=self._lease,
+                        limit=self._batch,
+                    )
+                if not rows:
+                    break
+                stats.claimed += len(rows)
+                loop = asyncio.get_running_loop()
+                batches.append(
+                    [loop.create_task(self._process(row, stats, release)) for row in rows]
+                )
+                if len(rows) < self._batch:
+                    break
+                # At most two batches at once: the next is claimed while one is being sent.
+                if len(batches) >= 2:
+                    await asyncio.gather(*batches.popleft())
+            while batches:
+                await asyncio.gather(*batches.popleft())
+        except BaseException:
+            # Cancelled (or worse): take the row tasks down too. Rows they had claimed stay
+            # leased and are re-claimed when the lease runs out.
+            for batch in batches:
+                for task in batch:
+                    task.cancel()
+            raise
+        finally:
+            if release:
+                stats.released += await self._release(release)
+            if not batches:
+                self._chat_locks.clear()  # every row of this pass is done
+        return stats
+
+    async def _release(self, rows: list[tuple[int, str]]) -> int:
+        by_token: dict[str, list[int]] = {}
+        for row_id, token in rows:
+            by_token.setdefault(token, []).append(row_id)
+        n = 0
+        async with self._sm.begin() as session:
+            for token, ids in by_token.items():
+                n += await store.release(session, ids, token, now=self._clock())
+        return n
+
+    # --- one row ---------------------------------------------------------------------------
+
+    async def _process(
+        self, row: store.ClaimedRow, stats: TickStats, release: list[tuple[int, str]]
+    ) -> None:
+        try:
+            await self._process_row(row, stats, release)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug or the database failing: the lease runs out and the row is tried again.
+            log.exception("agenda row failed", extra={"agenda_id": row.id, "kind": row.kind})
+
+    async def _process_row(
+        self, row: store.ClaimedRow, stats: TickStats, release: list[tuple[int, str]]
+    ) -> None:
+        now = self._clock()
+        ctx = await self._load(row)
+        kind = _kind(row.kind)
+        if ctx.item is None:
+            await self._finish(row, stats, "dropped", reason=ctx.why_not)
+            return
+        if kind is not None:
+            verdict, reason = recheck(ctx.state, kind, row.payload, now, self._rules)
+        else:
+            verdict, reason = Verdict.SEND, "agenda-only kind"
+        if verdict is Verdict.WAKE:
+            await self._wake(row, stats)
+            return
+        if verdict is Verdict.DROP:
+            await self._finish(row, stats, "dropped", reason=reason)
+            return
+        if ctx.unreachable and not ctx.item.to_coach:
+            await self._finish(row, stats, "dropped", reason="runner unreachable")
+            return
+        await self._send(row, ctx, stats, release)
+
+    async def _load(self, row: store.ClaimedRow) -> _Context:
+        state: ProgramState | None = None
+        chat_id: int | None = None
+        language, tz, name, unreachable = "en", "UTC", None, False
+        async with self._sm() as session:
+            if row.runner_id is not None:
+                r = (
+                    await session.execute(
+                        select(
+                            Runner.chat_id,
+                            Runner.language,
+                            Runner.timezone,
+                            Runner.display_name,
+                            Runner.unreachable,
+                            Program.state,
+                        )
+                        .outerjoin(Program, Program.runner_id == Runner.id)
+                        .where(Runner.id == row.runner_id)
+                    )
+                ).one_or_none()
+                if r is None:
+                    return _Context(None, None, False, "runner deleted")
+                state = state_from_dict(r.state) if r.state is not None else None
+                chat_id, language, tz, name, unreachable = (
+                    r.chat_id,
+                    r.language,
+                    r.timezone,
+                    r.display_name,
+                    r.unreachable,
+                )
+            if row.coach_id is not None:
+                c = (
+                    await session.execute(
+                        select(Coach.telegram_user_id, Coach.active, Coach.timezone).where(
+                            Coach.id == row.coach_id
+                        )
+                    )
+                ).one_or_none()
+                if c is None or not c.active:
+                    return _Context(None, state, unreachable, "coach gone or inactive")
+                chat_id, tz = c.telegram_user_id, c.timezone
+        if chat_id is None:
+            return _Context(None, state, unreachable, "no recipient")
+        item = AgendaItem(
+            id=row.id,
+            kind=row.kind,
+            key=row.key,
+            runner_id=row.runner_id,
+            coach_id=row.coach_id,
+            chat_id=chat_id,
+            due_at=row.due_at,
+            payload=row.payload,
+            attempts=row.attempts,
+            language=language,
+            timezone=tz,
+            runner_name=name,
+        )
+        return _Context(item, state, unreachable)
+
+    async def _send(
+        self,
+        row: store.ClaimedRow,
+        ctx: _Context,
+        stats: TickStats,
+        release: list[tuple[int, str]],
+    ) -> None:
+        assert ctx.item is not None
+        item = ctx.item
+        lock = self._chat_locks.setdefault(item.chat_id, asyncio.Lock())
+        async with lock, self._in_flight:
+            if not await self._limiter.acquire(self.should_continue):
+                release.append((row.id, row.lease_token))
+                return
+            if self._clock() > row.lease_expires_at - self._margin:
+                # Too little lease left to be sure nobody re-claims it mid-send.
+                release.append((row.id, row.lease_token))
+                return
+            try:
+                message_id = await self._sender.send(item, ctx.state)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                outcome = classify(
+                    exc,
+                    attempts=row.attempts,
+                    max_attempts=self._max_attempts,
+                    backoff=self._backoff,
+                )
+                if outcome.pause_sending > timedelta(0):
+                    self._limiter.pause(outcome.pause_sending.total_seconds())
+                await self._after_error(row, item, outcome, stats)
+                return
+            await self._finish(row, stats, "sent", message_id=message_id)
+
+    async def _finish(
+        self,
+        row: store.ClaimedRow,
+        stats: TickStats,
+        outcome: str,
+        *,
+        reason: str = "",
+        message_id: int | None = None,
+    ) -> None:
+        for attempt in range(_FINALISE_RETRIES):
+            try:
+                now = self._clock()
+                async with self._sm.begin() as session:
+                    if outcome == "sent":
+                        ok = await store.finalise_sent(
+                            session, row.id, row.lease_token, now=now, message_id=message_id
+                        )
+                    else:
+                        ok = await store.finalise_dropped(
+                            session, row.id, row.lease_token, now=now, reason=reason
+                        )
+                break
+            except Exception:
+                # After a send this commit is all that stands between us and a duplicate.
+                if attempt == _FINALISE_RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.2 * 4**attempt)
+        if not ok:
+            stats.lease_lost += 1
+            log.warning(
+                "agenda lease lost before finalising",
+                extra={"agenda_id": row.id, "kind": row.kind, "outcome": outcome},
+            )
+            return
+        if outcome == "sent":
+            stats.sent += 1
+            log.debug("agenda message sent", extra={"agenda_id": row.id, "kind": row.kind})
+        else:
+            stats.dropped += 1
+            log.debug(
+                "agenda message dropped",
+                extra={"agenda_id": row.id, "kind": row.kind, "reason": reason},
+            )
+
+    async def _after_error(
+        self, row: store.ClaimedRow, item: AgendaItem, outcome: Classified, stats: TickStats
+    ) -> None:
+        now = self._clock()
+        extra = {"agenda_id": row.id, "kind": row.kind, "error": outcome.error}
+        async with self._sm.begin() as session:
+            if outcome.next is Next.RETRY:
+                ok = await store.finalise_retry(
+                    session,
+                    row.id,
+                    row.lease_token,
+                    next_attempt_at=now + outcome.delay,
+                    error=outcome.error,
+                    count_attempt=outcome.count_attempt,
+                )
+                stats.retried += ok
+                log.info("agenda send will be retried", extra=extra)
+            else:
+                ok = await store.finalise_failed(
+                    session, row.id, row.lease_token, now=now, error=outcome.error
+                )
+                if ok and outcome.next is Next.BLOCKED and not item.to_coach:
+                    assert row.runner_id is not None
+                    await self._runner_blocked(session, row.runner_id, now)
+                stats.failed += ok
+                stats.blocked += ok and outcome.next is Next.BLOCKED
+                log.warning("agenda send failed", extra=extra)
+        if not ok:
+            stats.lease_lost += 1
+
+    async def _runner_blocked(self, session: AsyncSession, runner_id: int, now: datetime) -> None:
+        """403 from Telegram: stop the runner's reminders and tell their coach, once."""
+        if not await mark_unreachable(session, runner_id, now=now):
+            return  # already known; the coach was told then
+        await store.cancel_kinds(session, runner_id, BLOCKED_CANCELS, now=now)
+        coach_id = await session.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
+        item = store.NewItem(
+            scope=store.runner_scope(runner_id),
+            runner_id=runner_id,
+            coach_id=coach_id,
+            kind=MessageKind.COACH_ALERT.value,
+            key=f"alert:unreachable:{now.isoformat()}",
+            due_at=now,
+            payload={"reason": "unreachable"},
+            status=AgendaStatus.PENDING if coach_id is not None else AgendaStatus.DROPPED,
+            reason=None if coach_id is not None else "no coach",
+        )
+        await store.schedule(session, [item], now=now)
+        log.warning("runner unreachable", extra={"runner_id": runner_id})
+        if coach_id is not None:
+            self._again = True  # the coach's alert is due now: go round once more
+
+    async def _wake(self, row: store.ClaimedRow, stats: TickStats) -> None:
+        """SESSION_CLOSE: the session day ended unreported. Let the engine slide the session."""
+        assert row.runner_id is not None
+        seq = row.payload.get("seq")
+        for _ in range(_WAKE_RETRIES):
+            now = self._clock()
+            try:
+                async with self._sm.begin() as session:
+                    loaded = await load_program(session, row.runner_id)
+                    if loaded is None or not isinstance(seq, int):
+                        ok = await store.finalise_dropped(
+                            session, row.id, row.lease_token, now=now, reason="no program"
+                        )
+                        stats.dropped += ok
+                        return
+                    state, version = loaded
+                    decision = decide(state, SessionMissed(seq), self._rules, now)
+                    await apply_decision(
+                        session,
+                        row.runner_id,
+                        decision,
+                        event="SessionMissed",
+                        actor="engine",
+                        expected_version=version,
+                        at=now,
+                    )
+                    ok = await store.finalise_dropped(
+                        session, row.id, row.lease_token, now=now, reason="engine woken"
+                    )
+                    if not ok:
+                        raise _LeaseLost
+            except ConcurrentUpdate:
+                continue  # a handler changed the program meanwhile: decide again on it
+            except _LeaseLost:
+                stats.lease_lost += 1
+                return
+            stats.woke += 1
+            if decision.messages:
+                self._again = True  # e.g. a reminder for today: pick it up in this tick
+            return
+        async with self._sm.begin() as session:
+            await store.finalise_retry(
+                session,
+                row.id,
+                row.lease_token,
+                next_attempt_at=self._clock(),
+                error="ConcurrentUpdate: program kept changing",
+            )
+        stats.retried += 1
+
+
+class _LeaseLost(Exception):
+    """Roll back the wake-up: another instance owns the row now."""
+
+
+def _kind(value: str) -> MessageKind | None:
+    try:
+        return MessageKind(value)
+    except ValueError:
+        return None
+
+
+def run_dispatcher(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    dispatcher: Dispatcher,
+    interval: float | timedelta,
+    *,
+    first: float = 0.0,
+) -> Job[Any]:
+    """Run `dispatcher.tick()` every `interval` on the application's JobQueue.
+
+    The first tick runs `first` seconds after start, so what fell due while the bot was down
+    goes out at once (through the rate limit). Stopping the application stops the dispatcher:
+    in-flight sends complete and are recorded, claimed rows not yet sent are given back.
+    """
+    if application.job_queue is None:
+        raise RuntimeError(
+            "the application has no JobQueue: install python-telegram-bot[job-queue]"
+        )
+    dispatcher.bind(lambda: application.running, application.create_task)
+
+    async def _tick(_: CallbackContext[Any, Any, Any, Any]) -> None:
+        await dispatcher.tick()
+
+    return application.job_queue.run_repeating(
+        _tick, interval=interval, first=first, name="agenda", job_kwargs=JOB_KWARGS
+    )
+
+
+def describe_error(exc: BaseException) -> str:
+    """Re-exported for handlers that log send errors the same way."""
+    return describe(exc)

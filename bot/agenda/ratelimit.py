@@ -1,0 +1,50 @@
+"""The outbound message budget of one instance: SEND_RATE_PER_SECOND, evenly spaced.
+
+A virtual-time scheduler (GCRA without burst): each send reserves the next free slot, one
+interval after the previous one, and sleeps until it. Slots are computed from the schedule, not
+from when a sleeper woke, so timer jitter does not accumulate and a long catch-up runs at the
+configured rate, never faster (no burst after idle), never in a flood. `pause()` holds every
+sender after Telegram's flood control answered RetryAfter.
+
+With N instances, give each `SEND_RATE_PER_SECOND = total / N` (Telegram's limit is per bot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+__all__ = ["RateLimiter"]
+
+# Long waits are slept in slices so that a stopping dispatcher notices within this time.
+_SLICE = 0.25
+
+
+class RateLimiter:
+    def __init__(self, rate_per_second: float) -> None:
+        if rate_per_second <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate_per_second
+        self._next = 0.0
+        self._paused_until = 0.0
+
+    async def acquire(self, keep_going: Callable[[], bool] = lambda: True) -> bool:
+        """Wait for this caller's slot. False if `keep_going()` turned false meanwhile."""
+        loop = asyncio.get_running_loop()
+        while True:
+            now = loop.time()
+            slot = max(now, self._next, self._paused_until)
+            self._next = slot + self.interval
+            while (remaining := slot - loop.time()) > 0:
+                if not keep_going():
+                    return False
+                await asyncio.sleep(min(remaining, _SLICE))
+            # A pause that began while we slept moves us behind it.
+            if loop.time() >= self._paused_until:
+                return keep_going()
+
+    def pause(self, seconds: float) -> None:
+        """Hold every sender for `seconds` (flood control)."""
+        until = asyncio.get_running_loop().time() + seconds
+        self._paused_until = max(self._paused_until, until)
+        self._next = max(self._next, self._paused_until)

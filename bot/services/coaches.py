@@ -1,0 +1,396 @@
+"""Coach workflows: registration, invites, the roster, one runner's detail and chart, one-tap
+actions on alerts, messages to a runner, and the weekly digest.
+
+Authorisation lives here, not in the menu: every function that touches a runner takes the
+coach's id and refuses a runner who is not theirs (`NotYourRunner`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot import texts_coach as tc
+from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
+from bot.conversation.prompts import Button, Prompt
+from bot.program.calendar import local_date, local_instant
+from bot.program.decision import Decision, MessageKind
+from bot.program.events import CoachAction, CoachVerb
+from bot.program.state import ProgramState, Status
+from bot.services import runners as rsvc
+from bot.services.deps import Deps
+from bot.store import agenda, repo
+from bot.store.agenda import NewItem
+from bot.store.models import Coach, Runner
+from bot.telegram.callbacks import Kind, cb
+from bot.telegram.render import level_label
+
+log = logging.getLogger(__name__)
+
+INVITE_TTL = timedelta(days=14)
+DIGEST_WEEKDAY = 0  # Monday
+DIGEST_TIME = time(8, 0)
+
+
+class NotYourRunner(Exception):
+    """The runner does not exist or belongs to another coach: the same answer for both."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoachCtx:
+    id: int
+    telegram_user_id: int
+    name: str
+    timezone: str
+
+
+# --- registration (operator, CLI) and lookup ------------------------------------------------
+
+
+async def add_coach(d: Deps, telegram_user_id: int, name: str, timezone: str = "UTC") -> int:
+    async with d.sessionmaker.begin() as s:
+        existing = await repo.get_coach_by_telegram(s, telegram_user_id)
+        if existing is not None:
+            existing.name = name
+            existing.active = True
+            coach_id = existing.id
+        else:
+            c = await repo.add_coach(
+                s, telegram_user_id=telegram_user_id, name=name, timezone=timezone, now=d.clock()
+            )
+            coach_id = c.id
+        await _ensure_digest(s, d, coach_id, timezone)
+        return coach_id
+
+
+async def list_coaches(d: Deps) -> list[dict[str, Any]]:
+    async with d.sessionmaker() as s:
+        out = []
+        for c in await repo.list_coaches(s):
+            n = len(await repo.list_runners_of_coach(s, c.id))
+            out.append(
+                {
+                    "id": c.id,
+                    "telegram_user_id": c.telegram_user_id,
+                    "name": c.name,
+                    "active": c.active,
+                    "runners": n,
+                }
+            )
+        return out
+
+
+async def remove_coach(d: Deps, telegram_user_id: int) -> bool:
+    """Deactivate (keep the audit trail) and unlink their runners, who keep their program."""
+    async with d.sessionmaker.begin() as s:
+        c = await repo.get_coach_by_telegram(s, telegram_user_id)
+        if c is None:
+            return False
+        await repo.set_coach_active(s, c.id, False)
+        for r in await repo.list_runners_of_coach(s, c.id):
+            await repo.set_runner_coach(s, r.id, None)
+        return True
+
+
+async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
+    async with d.sessionmaker() as s:
+        c = await repo.get_coach_by_telegram(s, telegram_user_id)
+        if c is None or not c.active:
+            return None
+        return CoachCtx(c.id, c.telegram_user_id, c.name, c.timezone)
+
+
+async def create_invite(d: Deps, coach: CoachCtx) -> tuple[str, str]:
+    async with d.sessionmaker.begin() as s:
+        inv = await repo.create_invite(s, coach.id, now=d.clock(), ttl=INVITE_TTL)
+        code = inv.code
+    link = f"https://t.me/{d.bot_username}?start={code}"
+    return code, link
+
+
+# --- runners of a coach ----------------------------------------------------------------------
+
+
+async def _owned(d: Deps, coach: CoachCtx, runner_id: int) -> Runner:
+    async with d.sessionmaker() as s:
+        r = await repo.get_runner(s, runner_id)
+        if r is None or r.coach_id != coach.id:
+            raise NotYourRunner(runner_id)
+        return r
+
+
+async def resolve(d: Deps, coach: CoachCtx, ref: str) -> int:
+    """A runner of this coach by id or (unique, case-insensitive) name prefix."""
+    ref = ref.strip()
+    async with d.sessionmaker() as s:
+        runners = await repo.list_runners_of_coach(s, coach.id)
+    if ref.isdigit():
+        for r in runners:
+            if r.id == int(ref):
+                return r.id
+        raise NotYourRunner(ref)
+    matches = [r for r in runners if (r.display_name or "").lower().startswith(ref.lower())]
+    if len(matches) != 1 or not ref:
+        raise NotYourRunner(ref)
+    return matches[0].id
+
+
+async def roster(d: Deps, coach: CoachCtx) -> list[RosterEntry]:
+    async with d.sessionmaker() as s:
+        runners = await repo.list_runners_of_coach(s, coach.id)
+    return [await _entry(d, r) for r in runners]
+
+
+async def _entry(d: Deps, r: Runner) -> RosterEntry:
+    async with d.sessionmaker() as s:
+        loaded = await repo.load_program(s, r.id)
+    st = loaded[0] if loaded else None
+    lines = await rsvc.sessions(d, r.id, limit=60)
+    today = local_date(d.clock(), r.timezone)
+    recent = [x for x in lines if (today - x.day).days < 14]
+    done = sum(1 for x in recent if x.outcome in ("done", "partial"))
+    last = lines[-1] if lines else None
+    missed_fu = sum(
+        1
+        for x in lines
+        if x.kind == "run"
+        and x.outcome in ("done", "partial")
+        and x.pain_24h is None
+        and 1 < (today - x.day).days <= 7
+    )
+    if st is None:
+        return RosterEntry(
+            runner_id=r.id, name=r.display_name or f"#{r.id}", site="?", high_risk=False,
+            phase="not enrolled", level=None, status="paused", last_session=None,
+            last_pain_during=None, last_pain_24h=None, open_flags=0, awaiting_clearance=False,
+            unreachable=r.unreachable, done_14d=0, prescribed_14d=0, missed_followups_7d=0,
+        )
+    site = d.rules.site(st.profile.site_id)
+    proto = d.rules.protocols[st.protocol_id]
+    phase = proto.phase(st.phase_id)
+    return RosterEntry(
+        runner_id=r.id,
+        name=r.display_name or f"#{r.id}",
+        site=site.name,
+        high_risk=site.needs_clearance,
+        phase=phase.name,
+        level=level_label(d.rules, st.protocol_id, phase.levels[st.level].id) if phase.levels else None,
+        status=st.status.value,
+        last_session=last.day if last else None,
+        last_pain_during=last.pain_during if last else None,
+        last_pain_24h=last.pain_24h if last else None,
+        open_flags=1 if st.status in (Status.RED_FLAG, Status.ESCALATED) else 0,
+        awaiting_clearance=bool(st.gate and st.gate.awaiting_clearance),
+        unreachable=r.unreachable,
+        done_14d=done,
+        prescribed_14d=len(recent),
+        missed_followups_7d=missed_fu,
+    )
+
+
+async def detail(d: Deps, coach: CoachCtx, runner_id: int) -> tuple[RosterEntry, list[DecisionLine], list[SessionPoint], list[PhaseMark]]:
+    r = await _owned(d, coach, runner_id)
+    entry = await _entry(d, r)
+    async with d.sessionmaker() as s:
+        recs = await repo.list_decisions(s, runner_id, limit=200)
+    trail: list[DecisionLine] = []
+    marks: list[PhaseMark] = []
+    for rec in recs:
+        for a in rec.actions:
+            if a["act"] in ("plan", "record", "stale"):
+                continue
+            detail_bits = {k: v for k, v in (a.get("detail") or {}).items() if k in ("to_level", "phase", "because")}
+            trail.append(DecisionLine(rec.at, a["act"], a["rule"], rec.actor, _fmt_detail(detail_bits)))
+            if a["act"] == "advance_phase" and a.get("detail", {}).get("phase"):
+                marks.append(PhaseMark(local_date(rec.at, r.timezone), str(a["detail"]["phase"])))
+    points = [
+        SessionPoint(x.day, x.kind, x.outcome or "", x.pain_during, x.pain_24h, x.run_s_total)
+        for x in await rsvc.sessions(d, runner_id, limit=400)
+    ]
+    return entry, trail, points, list(reversed(marks))
+
+
+def _fmt_detail(bits: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v if not isinstance(v, list) else '+'.join(map(str, v))}" for k, v in bits.items())
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+async def act(
+    d: Deps, coach: CoachCtx, runner_id: int, verb: CoachVerb, *, expected_version: int | None = None
+) -> Decision | None:
+    """A coach's decision on their runner. With `expected_version` (from an alert button), a
+    press after anything changed returns None: the alert was already handled."""
+    await _owned(d, coach, runner_id)
+    if expected_version is not None:
+        async with d.sessionmaker() as s:
+            loaded = await repo.load_program(s, runner_id)
+        if loaded is None or loaded[1] != expected_version:
+            return None
+    decision = await rsvc.apply_event(
+        d, runner_id, CoachAction(verb, coach.id), actor=f"coach:{coach.id}"
+    )
+    d.kick()
+    return decision
+
+
+async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
+    await _owned(d, coach, runner_id)
+    async with d.sessionmaker.begin() as s:
+        await repo.set_runner_coach(s, runner_id, None)
+
+
+async def unlink_runner(d: Deps, runner_id: int) -> bool:
+    async with d.sessionmaker.begin() as s:
+        r = await repo.get_runner(s, runner_id)
+        if r is None or r.coach_id is None:
+            return False
+        await repo.set_runner_coach(s, runner_id, None)
+        return True
+
+
+async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) -> None:
+    """Through the agenda, so it is delivered even if Telegram is briefly unreachable."""
+    await _owned(d, coach, runner_id)
+    now = d.clock()
+    async with d.sessionmaker.begin() as s:
+        await agenda.schedule(
+            s,
+            [
+                NewItem(
+                    scope=agenda.runner_scope(runner_id),
+                    runner_id=runner_id,
+                    kind=MessageKind.RUNNER_NOTICE.value,
+                    key=f"coach-msg:{coach.id}:{now.isoformat()}",
+                    due_at=now,
+                    payload={"code": "coach_message", "coach": coach.name, "text": text[:3500]},
+                )
+            ],
+            now=now,
+        )
+    d.kick()
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+async def alert_prompt(d: Deps, item: Any, state: ProgramState | None) -> Prompt | None:
+    """The text and buttons of a coach alert, rendered when it is sent (current state)."""
+    payload: dict[str, Any] = dict(item.payload or {})
+    runner_id = item.runner_id
+    async with d.sessionmaker() as s:
+        r = await repo.get_runner(s, runner_id) if runner_id is not None else None
+        loaded = await repo.load_program(s, runner_id) if runner_id is not None else None
+    if r is None:
+        return None
+    version = loaded[1] if loaded else 0
+    name = r.display_name or f"#{r.id}"
+    reason = str(payload.get("reason", ""))
+    site = d.rules.site_by_id.get(str(payload.get("site", "")))
+    site_name = site.name if site else str(payload.get("site", ""))
+    high = " ⚠️ high risk" if site and site.needs_clearance else ""
+    proto_id = state.protocol_id if state else ""
+    lvl = level_label(d.rules, proto_id, payload.get("level")) if proto_id and payload.get("level") else "–"
+    phase = payload.get("phase", "")
+    if proto_id and phase:
+        phase = d.rules.protocols[proto_id].phase(str(phase)).name
+    rules = list(payload.get("rules", []))
+    answers = payload.get("answers") or {}
+    ans = ", ".join(f"{k}={'yes' if v is True else 'no' if v is False else v}" for k, v in answers.items() if v not in (0, False)) or "–"
+    ref = f"{r.id}.{version}"
+    if reason in ("red_flag", "escalated"):
+        last = await rsvc.sessions(d, r.id, limit=3)
+        last_txt = "; ".join(f"{x.day:%d %b} {x.kind} {x.outcome} pain {x.pain_during if x.pain_during is not None else '–'}" for x in last) or "–"
+        text = tc.ALERT.format(
+            title=tc.ALERT_TITLES[reason], name=name, id=r.id, site=site_name, high=high,
+            phase=phase, level=lvl, answers=ans, rules=", ".join(rules), last=last_txt,
+        )
+        k = Kind.COACH
+        rows = (
+            (Button(tc.BTN_ACK, cb(k, ref, "ack")), Button(tc.BTN_HOLD, cb(k, ref, "hold"))),
+            (Button(tc.BTN_REGRESS, cb(k, ref, "regress")), Button(tc.BTN_CLEAR, cb(k, ref, "clear"))),
+            (Button(tc.BTN_PAUSE, cb(k, ref, "pause")),),
+        )
+        return Prompt(text, rows)
+    if reason == "clearance_needed":
+        nxt = payload.get("next_phase", "")
+        if proto_id and nxt:
+            nxt = d.rules.protocols[proto_id].phase(str(nxt)).name
+        text = tc.CLEARANCE.format(name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules))
+        k = Kind.CLEARANCE
+        return Prompt(text, ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),))
+    if reason == "unreachable":
+        return Prompt(tc.UNREACHABLE.format(name=name, id=r.id))
+    if reason == "screening":
+        return Prompt(tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules)))
+    return None
+
+
+# --- weekly digest ---------------------------------------------------------------------------
+
+
+def _next_digest(now: datetime, tz: str) -> datetime:
+    today = local_date(now, tz)
+    days = (DIGEST_WEEKDAY - today.weekday()) % 7
+    day = today + timedelta(days=days)
+    due = local_instant(day, DIGEST_TIME, tz)
+    if due <= now:
+        due = local_instant(day + timedelta(days=7), DIGEST_TIME, tz)
+    return due
+
+
+async def _ensure_digest(s: Any, d: Deps, coach_id: int, tz: str, after: datetime | None = None) -> None:
+    due = _next_digest(after or d.clock(), tz)
+    iso = due.astimezone(__import__("zoneinfo").ZoneInfo(tz)).isocalendar()
+    await agenda.schedule(
+        s,
+        [
+            NewItem(
+                scope=agenda.coach_scope(coach_id),
+                coach_id=coach_id,
+                kind=MessageKind.DIGEST.value,
+                key=f"digest:{iso.year}-W{iso.week:02d}",
+                due_at=due,
+                payload={},
+            )
+        ],
+        now=d.clock(),
+    )
+
+
+async def ensure_all_digests(d: Deps) -> None:
+    """At start: every active coach has next week's digest on the agenda (idempotent by key)."""
+    async with d.sessionmaker.begin() as s:
+        for c in await repo.list_coaches(s, active_only=True):
+            await _ensure_digest(s, d, c.id, c.timezone)
+
+
+async def digest_texts(d: Deps, coach_id: int) -> list[str]:
+    """The digest's messages, and the next digest scheduled (a chain that survives restarts)."""
+    from bot.coach.digest import digest_messages
+
+    async with d.sessionmaker.begin() as s:
+        c = await s.get(Coach, coach_id)
+        if c is None or not c.active:
+            return []
+        await _ensure_digest(s, d, c.id, c.timezone, after=d.clock() + timedelta(hours=1))
+        name, tz = c.name, c.timezone
+    coach = CoachCtx(coach_id, 0, name, tz)
+    entries = await roster(d, coach)
+    today = local_date(d.clock(), tz)
+    week_start = today - timedelta(days=today.weekday() + 7)
+    return digest_messages(name, entries, week_start=week_start, today=today)
+
+
+async def coach_chat(d: Deps, coach_id: int) -> int | None:
+    async with d.sessionmaker() as s:
+        return await s.scalar(select(Coach.telegram_user_id).where(Coach.id == coach_id))
+
+
+def runner_days(d: Deps, r: Runner) -> date:
+    return local_date(d.clock(), r.timezone)

@@ -1,0 +1,410 @@
+"""Runner workflows: find, enrol, apply an event, remember a conversation, export and delete.
+
+Each function is one transaction. `apply_event` is the heart: load state and version, call the
+pure engine with the injected clock, store the decision (state, audit, agenda rows) — retrying
+when another update changed the program in between (optimistic concurrency), so two presses at
+once never corrupt state: the second sees the moved state and is answered as stale.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot import texts
+from bot.conversation.onboarding import enrolled_event
+from bot.program.calendar import local_date
+from bot.program.decision import Decision
+from bot.program.engine import decide
+from bot.program.events import Event
+from bot.program.state import Outcome, ProgramState
+from bot.services.deps import Deps
+from bot.store import repo
+from bot.store.models import Answer, Coach, Invite, SessionRecord
+from bot.telegram.render import level_label
+
+log = logging.getLogger(__name__)
+
+MAX_RETRIES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerCtx:
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    coach_id: int | None
+    unreachable: bool
+    display_name: str | None
+    state: ProgramState | None
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DialogView:
+    flows: dict[str, dict[str, Any]]
+    active: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolResult:
+    runner_id: int
+    decision: Decision
+    coach_name: str | None
+
+
+def local_today(d: Deps, state: ProgramState) -> date:
+    return local_date(d.clock(), state.profile.timezone)
+
+
+async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
+    async with d.sessionmaker() as s:
+        r = await repo.get_runner_by_telegram(s, telegram_user_id)
+        if r is None:
+            return None
+        loaded = await repo.load_program(s, r.id)
+        return RunnerCtx(
+            id=r.id,
+            telegram_user_id=r.telegram_user_id,
+            chat_id=r.chat_id,
+            coach_id=r.coach_id,
+            unreachable=r.unreachable,
+            display_name=r.display_name,
+            state=loaded[0] if loaded else None,
+            version=loaded[1] if loaded else None,
+        )
+
+
+async def claim_update(d: Deps, update_id: int) -> bool:
+    """True the first time this Telegram update is seen; False for a redelivery."""
+    async with d.sessionmaker.begin() as s:
+        return await repo.claim_update(s, update_id, now=d.clock())
+
+
+async def came_back(d: Deps, runner_id: int) -> bool:
+    """A runner marked unreachable (blocked the bot) wrote again: reminders resume."""
+    from bot.program.events import TimePassed
+
+    async with d.sessionmaker.begin() as s:
+        was = await repo.mark_reachable(s, runner_id)
+    if was:
+        await apply_event(d, runner_id, TimePassed(), actor="engine")
+    return was
+
+
+# --- dialogs: several open flows per user, the latest one active -----------------------------
+
+
+async def load_dialog(d: Deps, telegram_user_id: int) -> DialogView:
+    async with d.sessionmaker() as s:
+        row = await repo.load_dialog(s, telegram_user_id)
+        if row is None:
+            return DialogView({}, None)
+        data = dict(row.data)
+        return DialogView(dict(data.get("flows", {})), row.step or None)
+
+
+async def save_flow(
+    d: Deps, telegram_user_id: int, runner_id: int | None, flow: str, data: dict[str, Any]
+) -> None:
+    async with d.sessionmaker.begin() as s:
+        row = await repo.load_dialog(s, telegram_user_id)
+        flows = dict(row.data.get("flows", {})) if row is not None else {}
+        flows[flow] = data
+        await repo.save_dialog(
+            s,
+            telegram_user_id,
+            flow="multi",
+            step=flow,
+            data={"flows": flows},
+            now=d.clock(),
+            runner_id=runner_id if runner_id is not None else (row.runner_id if row else None),
+        )
+
+
+async def clear_flow(d: Deps, telegram_user_id: int, flow: str) -> None:
+    async with d.sessionmaker.begin() as s:
+        row = await repo.load_dialog(s, telegram_user_id)
+        if row is None:
+            return
+        flows = dict(row.data.get("flows", {}))
+        flows.pop(flow, None)
+        if not flows:
+            await repo.clear_dialog(s, telegram_user_id)
+            return
+        active = row.step if row.step in flows else next(iter(flows))
+        await repo.save_dialog(
+            s,
+            telegram_user_id,
+            flow="multi",
+            step=active,
+            data={"flows": flows},
+            now=d.clock(),
+            runner_id=row.runner_id,
+        )
+
+
+# --- invites and enrolment -------------------------------------------------------------------
+
+
+async def check_invite(d: Deps, code: str) -> str | None:
+    """The coach's name when the code is valid now (unused, unexpired, active coach)."""
+    async with d.sessionmaker() as s:
+        row = (
+            await s.execute(
+                select(Invite, Coach)
+                .join(Coach, Coach.id == Invite.coach_id)
+                .where(Invite.code == code)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        invite, coach = row
+        if invite.used_by is not None or invite.expires_at <= d.clock() or not coach.active:
+            return None
+        return str(coach.name)
+
+
+async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
+    async with d.sessionmaker.begin() as s:
+        res = await repo.redeem_invite(s, code, runner_id, now=d.clock())
+        if not res.ok or res.coach_id is None:
+            return None
+        coach = await repo.get_coach(s, res.coach_id)
+        return coach.name if coach else None
+
+
+async def enrol(
+    d: Deps, telegram_user_id: int, chat_id: int, display_name: str | None, data: dict[str, Any]
+) -> EnrolResult:
+    """Create the runner and their program from the onboarding answers, in one transaction."""
+    event = enrolled_event(data, d.rules)
+    now = d.clock()
+    decision = decide(None, event, d.rules, now)
+    async with d.sessionmaker.begin() as s:
+        runner = await repo.create_runner(
+            s,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            timezone=event.timezone,
+            now=now,
+            display_name=(display_name or "")[:60] or None,
+        )
+        coach_name = None
+        code = data.get("invite")
+        if code:
+            res = await repo.redeem_invite(s, str(code), runner.id, now=now)
+            if res.ok and res.coach_id is not None:
+                coach = await repo.get_coach(s, res.coach_id)
+                coach_name = coach.name if coach else None
+        await repo.apply_decision(
+            s, runner.id, decision, event="Enrolled", actor="runner", expected_version=0, at=now
+        )
+        answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
+        await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
+        await repo.clear_dialog(s, telegram_user_id)
+    return EnrolResult(runner.id, decision, coach_name)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+async def apply_event(
+    d: Deps,
+    runner_id: int,
+    event: Event,
+    *,
+    actor: str,
+    report: tuple[int, Outcome, int | None, int | None] | None = None,
+) -> Decision:
+    """Decide and store, retrying on a concurrent change (the retry decides on fresh state)."""
+    for _attempt in range(MAX_RETRIES):
+        now = d.clock()
+        try:
+            async with d.sessionmaker.begin() as s:
+                loaded = await repo.load_program(s, runner_id)
+                if loaded is None:
+                    raise LookupError(f"runner {runner_id} has no program")
+                state, version = loaded
+                decision = decide(state, event, d.rules, now)
+                await repo.apply_decision(
+                    s,
+                    runner_id,
+                    decision,
+                    event=type(event).__name__,
+                    actor=actor,
+                    expected_version=version,
+                    at=now,
+                )
+                if report is not None and not decision.stale:
+                    seq, outcome, pain, rpe = report
+                    await repo.record_report(
+                        s, runner_id, seq, outcome=outcome.value, pain_during=pain, rpe=rpe, at=now
+                    )
+                return decision
+        except (repo.ConcurrentUpdate, IntegrityError):
+            log.info("concurrent update, retrying", extra={"runner_id": runner_id})
+    raise repo.ConcurrentUpdate(runner_id, None, None)
+
+
+async def record_answers(
+    d: Deps, runner_id: int, stage: str, seq: int | None, answers: dict[str, Any]
+) -> None:
+    if not answers:
+        return
+    async with d.sessionmaker.begin() as s:
+        await repo.record_answers(s, runner_id, stage, answers, at=d.clock(), seq=seq)
+
+
+async def set_runner_timezone(d: Deps, runner_id: int, tz: str) -> None:
+    async with d.sessionmaker.begin() as s:
+        await repo.update_runner(s, runner_id, timezone=tz)
+
+
+async def delete_runner(d: Deps, runner_id: int, telegram_user_id: int) -> None:
+    async with d.sessionmaker.begin() as s:
+        await repo.delete_runner(s, runner_id)
+        await repo.clear_dialog(s, telegram_user_id)
+    log.info("runner deleted their data", extra={"runner_id": runner_id})
+
+
+# --- reading for /status, /history, /export --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLine:
+    seq: int
+    day: date
+    kind: str
+    outcome: str | None
+    pain_during: int | None
+    rpe: int | None
+    pain_24h: int | None
+    run_s_total: int
+
+
+async def sessions(d: Deps, runner_id: int, *, limit: int = 200) -> list[SessionLine]:
+    """Reported and missed sessions, oldest first, with the 24-hour pain where answered."""
+    async with d.sessionmaker() as s:
+        rows = list(
+            (
+                await s.execute(
+                    select(SessionRecord)
+                    .where(SessionRecord.runner_id == runner_id, SessionRecord.outcome.is_not(None))
+                    .order_by(SessionRecord.seq.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+        )
+        pain24 = {
+            a.seq: a.value
+            for a in (
+                await s.execute(
+                    select(Answer).where(
+                        Answer.runner_id == runner_id,
+                        Answer.stage == "followup",
+                        Answer.question_id == "pain_now",
+                    )
+                )
+            ).scalars()
+        }
+    out = []
+    for r in reversed(rows):
+        rx = r.prescription or {}
+        run_total = int(rx.get("run_s", 0)) * int(rx.get("repeats", 0)) if r.outcome != "skipped" else 0
+        if r.outcome == "missed":
+            run_total = 0
+        p24 = pain24.get(r.seq)
+        out.append(
+            SessionLine(
+                r.seq,
+                r.day,
+                r.kind,
+                r.outcome,
+                r.pain_during,
+                r.rpe,
+                int(p24) if isinstance(p24, int) else None,
+                run_total,
+            )
+        )
+    return out
+
+
+async def status_text(d: Deps, runner: RunnerCtx) -> str:
+    st = runner.state
+    assert st is not None
+    proto = d.rules.protocols[st.protocol_id]
+    phase = proto.phase(st.phase_id)
+    level_id = phase.levels[st.level].id if phase.levels else None
+    level = f"Level: {level_label(d.rules, st.protocol_id, level_id)}\n" if level_id else ""
+    if phase.levels:
+        lv = phase.levels[st.level]
+        progress = f"Symptom-free sessions at this level: {st.clear_at_level} of {lv.hold_sessions}"
+    else:
+        progress = f"In this phase since {st.phase_since:%d %b}"
+    recent = await sessions(d, runner.id, limit=1)
+    last = "none yet"
+    if recent:
+        r = recent[-1]
+        last = f"{r.day:%d %b}: {r.outcome}, pain during {r.pain_during if r.pain_during is not None else '–'}"
+        if r.pain_24h is not None:
+            last += f", pain at 24 h {r.pain_24h}"
+    async with d.sessionmaker() as s:
+        decisions = await repo.list_decisions(s, runner.id, limit=30)
+    lines = []
+    for rec in decisions:
+        for a in rec.actions:
+            if a["act"] in ("plan", "record", "stale"):
+                continue
+            lines.append(f"• {rec.at:%d %b}: {a['act'].replace('_', ' ')} (rule {a['rule']})")
+        if len(lines) >= 5:
+            break
+    return texts.STATUS.format(
+        phase=phase.name,
+        level=level,
+        status=texts.STATUS_WORDS.get(st.status.value, st.status.value),
+        progress=progress,
+        last=last,
+        decisions="\n".join(lines[:5]) or "• none yet",
+    )
+
+
+async def history_text(d: Deps, runner: RunnerCtx) -> str:
+    rows = await sessions(d, runner.id, limit=14)
+    if not rows:
+        return texts.HISTORY_EMPTY
+    lines = []
+    for r in reversed(rows):
+        pains = ""
+        if r.pain_during is not None:
+            pains = f" · pain {r.pain_during}"
+            if r.pain_24h is not None:
+                pains += f"/{r.pain_24h} at 24 h"
+        lines.append(f"{r.day:%a %d %b} · {r.kind.replace('_', '-')} · {r.outcome}{pains}")
+    return "\n".join(lines)
+
+
+async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
+    """The runner's full record as JSON, and their sessions as CSV."""
+    async with d.sessionmaker() as s:
+        data = await repo.export_runner(s, runner_id)
+    js = json.dumps(data, indent=1, default=str, ensure_ascii=False).encode()
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["seq", "day", "kind", "outcome", "pain_during", "rpe", "pain_24h", "run_s_total"])
+    for r in await sessions(d, runner_id, limit=100_000):
+        w.writerow([r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total])
+    return js, buf.getvalue().encode()
+
+
+async def exists(d: Deps, runner_id: int) -> bool:
+    async with d.sessionmaker() as s:
+        return await repo.get_runner(s, runner_id) is not None

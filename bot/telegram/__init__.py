@@ -1,0 +1,1 @@
+"""The Telegram shell: application wiring, handlers, rendering and the agenda's sender."""

@@ -1,0 +1,150 @@
+"""Build the PTB Application: every handler, the rate limiter and the agenda ticker, in one place.
+
+Used by `boneload run` (real Telegram), `boneload try` (the local stand-in) and the end-to-end
+tests (the stand-in over real HTTP). Time comes from `deps.clock`, so tests and the sandbox can
+move it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import Forbidden
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import texts
+from bot.agenda.dispatcher import Dispatcher, run_dispatcher
+from bot.services import runners as svc
+from bot.services.deps import Deps
+from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner
+from bot.telegram.callbacks import Kind
+from bot.telegram.sender import TelegramSender
+
+log = logging.getLogger(__name__)
+
+RUNNER_COMMANDS: dict[str, Any] = {
+    "today": handlers_runner.cmd_today,
+    "plan": handlers_runner.cmd_plan,
+    "status": handlers_runner.cmd_status,
+    "history": handlers_runner.cmd_history,
+    "settings": handlers_runner.cmd_settings,
+    "pause": handlers_runner.cmd_pause,
+    "resume": handlers_runner.cmd_resume,
+    "export": handlers_runner.cmd_export,
+    "delete": handlers_runner.cmd_delete,
+    "help": handlers_runner.cmd_help,
+}
+
+
+async def _first_sight(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler: drop duplicate updates; notice a runner who came back."""
+    deps: Deps = context.application.bot_data["deps"]
+    if not await svc.claim_update(deps, update.update_id):
+        log.info("duplicate update ignored", extra={"update_id": update.update_id})
+        raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is None:
+        return
+    runner = await svc.find_runner(deps, user.id)
+    if runner is not None and runner.unreachable and await svc.came_back(deps, runner.id):
+        await context.bot.send_message(runner.chat_id, texts.UNREACHABLE_BACK)
+        deps.kick()
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    err = context.error
+    uid = update.update_id if isinstance(update, Update) else None
+    # Never the message text or the traceback's locals: ids and the error class only.
+    log.error(
+        "update failed",
+        extra={"update_id": uid, "error": type(err).__name__},
+        exc_info=(type(err), err, err.__traceback__) if err else None,
+    )
+    if isinstance(err, Forbidden) or not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    if chat is not None:
+        try:
+            await context.bot.send_message(chat.id, texts.SOMETHING_WRONG)
+        except Exception:  # the apology is best effort; the error is already logged
+            log.warning("could not send the error notice", extra={"update_id": uid})
+
+
+def build_application(
+    *,
+    token: str,
+    deps: Deps,
+    base_url: str = "https://api.telegram.org/bot",
+    base_file_url: str | None = None,
+    send_rate: float = 25.0,
+    dispatch_interval: float = 5.0,
+    owner: str = "boneload",
+    request: BaseRequest | None = None,
+    start_ticker: bool = True,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url)
+        .rate_limiter(AIORateLimiter(overall_max_rate=send_rate, overall_time_period=1, max_retries=0))
+    )
+    if base_file_url:
+        builder = builder.base_file_url(base_file_url)
+    if request is not None:
+        builder = builder.request(request)
+    app = builder.build()
+    app.bot_data["deps"] = deps
+
+    sender = TelegramSender(app.bot, deps)
+    dispatcher = Dispatcher(
+        deps.sessionmaker,
+        deps.rules,
+        sender,
+        owner=owner,
+        clock=deps.clock,
+        rate_per_second=send_rate,
+    )
+    app.bot_data["dispatcher"] = dispatcher
+    deps.kick = dispatcher.kick
+
+    app.add_handler(TypeHandler(Update, _first_sight), group=-1)
+    app.add_handler(CommandHandler("start", handlers_onboarding.on_start))
+    for name, fn in RUNNER_COMMANDS.items():
+        app.add_handler(CommandHandler(name, fn))
+    for name, fn in handlers_coach.COMMANDS.items():
+        app.add_handler(CommandHandler(name, fn))
+    coach_kinds = f"^v1\\|({Kind.COACH.value}|{Kind.CLEARANCE.value})\\|"
+    app.add_handler(CallbackQueryHandler(handlers_coach.on_callback, pattern=coach_kinds))
+    app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
+    app.add_handler(MessageHandler(filters.COMMAND, handlers_runner.cmd_unknown))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers_runner.on_text))
+    app.add_error_handler(_on_error)
+
+    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        me = await application.bot.get_me()
+        deps.bot_username = me.username or ""
+        await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+        if start_ticker:
+            run_dispatcher(application, dispatcher, dispatch_interval)
+
+    async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        # Finish in-flight sends and give claimed rows back before the process goes.
+        await dispatcher.stop()
+
+    app.post_init = post_init
+    app.post_stop = post_stop
+    return app

@@ -1,0 +1,132 @@
+"""/start and onboarding: consent, injury, clearances, ability, days, time, zone.
+
+Each answer is saved before the next question is asked, so a restart resumes at the same step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.conversation import onboarding
+from bot.program.plan import project
+from bot.services import runners as svc
+from bot.services.deps import Deps
+from bot.telegram.callbacks import Callback
+from bot.telegram.ui import edit_or_send
+
+FLOW = "onboarding"
+
+
+def deps_of(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    d = context.application.bot_data["deps"]
+    assert isinstance(d, Deps)
+    return d
+
+
+async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps_of(context)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or update.message is None:
+        return
+    code = context.args[0][:64] if context.args else None
+    runner = await svc.find_runner(d, user.id)
+    if runner is not None:
+        if code:
+            coach = await svc.link_with_invite(d, runner.id, code)
+            await update.message.reply_text(
+                texts.LINKED.format(coach=coach) if coach else texts.INVITE_BAD
+            )
+        else:
+            await update.message.reply_text(texts.ALREADY_ENROLLED)
+        return
+    dialog = await svc.load_dialog(d, user.id)
+    data: dict[str, Any] = dict(dialog.flows.get(FLOW, {}))
+    if code:
+        coach = await svc.check_invite(d, code)
+        if coach is None:
+            await update.message.reply_text(texts.INVITE_BAD)
+        else:
+            data["invite"] = code
+    elif data:
+        await update.message.reply_text(texts.ONBOARDING_RESUME)
+    await svc.save_flow(d, user.id, None, FLOW, data)
+    await ask_next(update, context, data, None)
+
+
+async def ask_next(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any], message: Any
+) -> None:
+    d = deps_of(context)
+    chat = update.effective_chat
+    assert chat is not None
+    step = onboarding.current_step(data, d.rules)
+    if step is None:
+        await finish(update, context, data)
+        return
+    prompt = onboarding.prompt(step, data, d.rules, d.clock())
+    await edit_or_send(message, chat.id, context.bot, prompt)
+
+
+async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[str, Any]) -> None:
+    d = deps_of(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    result = await svc.enrol(d, user.id, chat.id, user.first_name, data)
+    state = result.decision.state
+    proto = d.rules.protocols[state.protocol_id]
+    today = svc.local_today(d, state)
+    plan = texts.plan_lines(project(state, d.rules, today), today)
+    if result.coach_name:
+        await context.bot.send_message(chat.id, texts.LINKED.format(coach=result.coach_name))
+    text = texts.ENROLLED.format(
+        protocol=proto.name, phase=proto.phase(state.phase_id).name, plan=plan
+    )
+    for part in texts.split_long(text):
+        await context.bot.send_message(chat.id, part)
+    d.kick()
+
+
+async def on_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, cbk: Callback | None, text: str | None
+) -> bool:
+    """A button press or typed text during onboarding. False when no onboarding is under way."""
+    d = deps_of(context)
+    user = update.effective_user
+    assert user is not None
+    dialog = await svc.load_dialog(d, user.id)
+    if FLOW not in dialog.flows:
+        return False
+    data = dict(dialog.flows[FLOW])
+    step = onboarding.current_step(data, d.rules)
+    query = update.callback_query
+    if step is None or (cbk is not None and cbk.ref != step):
+        if query:
+            await query.answer(texts.STALE)
+        return True
+    value = cbk.value if cbk is not None else (text or "")
+    result = onboarding.accept(step, value, data, d.rules, d.clock())
+    if result.error:
+        if query:
+            await query.answer(result.error)
+        elif update.message:
+            await update.message.reply_text(result.error)
+            prompt = onboarding.prompt(step, data, d.rules, d.clock())
+            await edit_or_send(None, update.message.chat_id, context.bot, prompt)
+        return True
+    if query:
+        await query.answer()
+    if result.done:  # consent declined: forget everything
+        await svc.clear_flow(d, user.id, FLOW)
+        if query and query.message:
+            await query.edit_message_text(texts.DECLINED)
+        elif update.message:
+            await update.message.reply_text(texts.DECLINED)
+        return True
+    await svc.save_flow(d, user.id, None, FLOW, result.data)
+    target = query.message if query and cbk is not None and cbk.ref != "tz_ok" else None
+    await ask_next(update, context, result.data, target)
+    return True

@@ -1,0 +1,151 @@
+"""Turn a due agenda message and the runner's current state into what Telegram shows.
+
+Pure: the ticker's sender and the tests both call it. Texts come from `bot.texts`; question
+texts come from the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot import texts
+from bot.conversation.prompts import Button, Prompt, grid
+from bot.conversation.questions import question_prompt
+from bot.program.decision import MessageKind
+from bot.program.engine import gate_questions
+from bot.program.loader import Rules
+from bot.program.rules import QuestionStage, SessionKind
+from bot.program.state import Prescription, ProgramState
+from bot.telegram.callbacks import Kind, cb
+
+
+def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
+    k = Kind.SESSION
+    return (
+        (Button(texts.BTN_DONE, cb(k, seq, "done")), Button(texts.BTN_PARTIAL, cb(k, seq, "partial"))),
+        (Button(texts.BTN_SKIP, cb(k, seq, "skip")), Button(texts.BTN_MOVE, cb(k, seq, "move"))),
+    )
+
+
+def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
+    if level_id is None:
+        return "this phase"
+    proto = rules.protocols[protocol_id]
+    for ph in proto.phases:
+        for i, lv in enumerate(ph.levels):
+            if lv.id == level_id:
+                rx = Prescription(
+                    kind=SessionKind.RUN,
+                    phase_id=ph.id,
+                    level_id=lv.id,
+                    description="",
+                    minutes=0,
+                    run_s=lv.run_s,
+                    walk_s=lv.walk_s,
+                    repeats=lv.repeats,
+                )
+                short = texts.prescription(rx).split(" — ")[0]
+                return texts.LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)
+    return level_id
+
+
+def followup_questions(state: ProgramState, rules: Rules) -> list[Any]:
+    return rules.questions_for(QuestionStage.FOLLOWUP, rules.site(state.profile.site_id))
+
+
+def post_questions(state: ProgramState, rules: Rules) -> list[Any]:
+    return rules.questions_for(QuestionStage.POST_SESSION, rules.site(state.profile.site_id))
+
+
+def gate_question_list(state: ProgramState, phase_id: str, rules: Rules) -> list[Any]:
+    proto = rules.protocols[state.protocol_id]
+    site = rules.site(state.profile.site_id)
+    return [rules.question_by_id[q] for q in gate_questions(proto.phase(phase_id).gate, site, rules)]
+
+
+def _why(rule_ids: Sequence[str], rules: Rules) -> str:
+    says = {c.id: c.says for c in rules.symptoms.classifications if c.says}
+    found = [says[r] for r in rule_ids if r in says]
+    return ", ".join(found) or "your answers"
+
+
+def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) -> str:
+    code = str(payload.get("code", ""))
+    template = texts.NOTICES.get(code)
+    if template is None:
+        return ""
+    rule_ids = list(payload.get("rules", []))
+    # Name the most specific rule: the classification that flagged, else the action's rule.
+    says = {c.id for c in rules.symptoms.classifications}
+    specific = next((r for r in rule_ids if r in says), rule_ids[0] if rule_ids else "")
+    protocol_id = state.protocol_id if state else ""
+    level = payload.get("level")
+    if level is None and state is not None:
+        ph = rules.protocols[state.protocol_id].phase(state.phase_id)
+        level = ph.levels[state.level].id if ph.levels else None
+    phase_name = ""
+    intro = ""
+    if "phase" in payload and state is not None:
+        ph = rules.protocols[state.protocol_id].phase(str(payload["phase"]))
+        phase_name, intro = ph.name, ph.intro
+    return template.format(
+        level=level_label(rules, protocol_id, level) if protocol_id else level,
+        rule=specific,
+        why=_why(rule_ids, rules),
+        rest_days=payload.get("rest_days", ""),
+        clear=payload.get("clear", ""),
+        needed=payload.get("needed", ""),
+        phase=phase_name,
+        intro=intro,
+        coach=payload.get("coach", ""),
+        text=payload.get("text", ""),
+    ).strip()
+
+
+def render_runner(
+    kind: MessageKind, payload: dict[str, Any], state: ProgramState | None, rules: Rules
+) -> Prompt | None:
+    """The message for a runner-facing agenda row, or None when there is nothing to say."""
+    if kind is MessageKind.SESSION_REMINDER:
+        if state is None or state.next is None:
+            return None
+        return Prompt(texts.reminder(state.next.prescription), session_buttons(state.next.seq))
+    if kind is MessageKind.CHECKIN_NUDGE:
+        seq = int(payload["seq"])
+        return Prompt(texts.CHECKIN_NUDGE, session_buttons(seq))
+    if kind is MessageKind.FOLLOWUP:
+        if state is None:
+            return None
+        seq = int(payload["seq"])
+        qs = followup_questions(state, rules)
+        day = next((o.day for o in state.open if o.seq == seq), None)
+        intro = texts.FOLLOWUP_INTRO.format(day=f"{day:%a %d %b}" if day else "")
+        return question_prompt(Kind.FOLLOWUP, str(seq), qs[0], intro)
+    if kind is MessageKind.FOLLOWUP_NUDGE:
+        return Prompt(texts.FOLLOWUP_NUDGE)
+    if kind is MessageKind.GATE_CHECK:
+        if state is None:
+            return None
+        phase_id = str(payload["phase"])
+        qs = gate_question_list(state, phase_id, rules)
+        name = rules.protocols[state.protocol_id].phase(phase_id).name
+        if not qs:
+            return None
+        return question_prompt(Kind.GATE, phase_id, qs[0], texts.GATE_INTRO.format(phase=name))
+    if kind is MessageKind.RUNNER_NOTICE:
+        text = notice(payload, state, rules)
+        return Prompt(text) if text else None
+    if kind is MessageKind.HABIT:
+        habit = next((h for h in rules.habits.habits if h.id == payload.get("habit")), None)
+        if habit is None:
+            return None
+        if habit.question:
+            q = rules.question_by_id[habit.question]
+            return question_prompt(Kind.HABIT, habit.id, q, habit.text)
+        return Prompt(habit.text)
+    return None
+
+
+def yes_no(kind: Kind, ref: str) -> tuple[tuple[Button, ...], ...]:
+    return grid(kind, ref, [(texts.YES, "y"), (texts.NO, "n")], 2)

@@ -1,0 +1,42 @@
+"""Turn our Prompt values into PTB objects, and send or edit them safely."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import BadRequest
+
+from bot import texts
+from bot.conversation.prompts import Prompt
+
+log = logging.getLogger(__name__)
+
+
+def markup(prompt: Prompt) -> InlineKeyboardMarkup | None:
+    if not prompt.rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in prompt.rows]
+    )
+
+
+async def edit_or_send(message: Message | None, chat_id: int, bot: object, prompt: Prompt) -> int:
+    """Replace the question in place when we can; otherwise send a new message."""
+    from telegram import Bot
+
+    assert isinstance(bot, Bot)
+    if message is not None:
+        try:
+            await message.edit_text(prompt.text, reply_markup=markup(prompt))
+            return message.message_id
+        except BadRequest as exc:
+            # "not modified" or an old message: fall back to a fresh one (logged without text).
+            log.info("edit failed, sending anew", extra={"error": type(exc).__name__})
+    sent = None
+    for part in texts.split_long(prompt.text)[:-1]:
+        await bot.send_message(chat_id, part)
+    sent = await bot.send_message(
+        chat_id, texts.split_long(prompt.text)[-1], reply_markup=markup(prompt)
+    )
+    return sent.message_id

@@ -1,0 +1,357 @@
+"""Every word the bot says to a coach, in one place (ready for a second language).
+
+The coach-side modules (`bot.coach.roster`, `bot.coach.digest`, `bot.coach.chart`) decide order,
+batching and layout; the words and the small formatters that put values into words live here.
+Plain text, no parse mode: names are the runner's own and may contain anything.
+
+Privacy: these formatters only ever show the name the runner chose, site, phase/level, status,
+answers (pain numbers) and rule ids. Never a Telegram username, never a runner's free text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, timedelta
+
+from bot.coach.views import DecisionLine, RosterEntry, SessionPoint
+
+TELEGRAM_LIMIT = 4096  # characters per message (Bot API sendMessage)
+
+# Field widths keep one runner's line far below the limit, whatever a name looks like.
+NAME_MAX = 32
+SITE_MAX = 40
+PHASE_MAX = 40
+LEVEL_MAX = 48
+DETAIL_MAX = 160
+RULE_MAX = 60
+ELLIPSIS = "…"
+
+UNNAMED = "Runner {id}"
+NONE = "–"  # a missing answer
+
+# --- the roster (/runners) ----------------------------------------------------------------------
+
+ROSTER_EMPTY = (
+    "You have no runners yet. Send /invite to get a link; a runner who opens it is linked to you."
+)
+ROSTER_HEADER = "👟 Your runners: {n} ({k} need attention, listed first)"
+LEGEND = (
+    "pain = during the last session, 24h = the day after (0–10); done = sessions done/prescribed "
+    "in the last 14 days"
+)
+ROSTER_HINT = "/runner <id> for details and a chart · /invite to add a runner"
+
+# The icon in front of a runner's line says why they are where they are in the order.
+ATTENTION_ICON = {
+    "red_flag": "🛑",
+    "escalated": "🟠",
+    "unreachable": "📵",
+    "awaiting_clearance": "⏳",
+    "open_flags": "🚩",
+    "missed_followups": "❗",
+    "low_adherence": "📉",
+    "paused": "⏸",
+    "ok": "✅",
+}
+
+HIGH_RISK = "⚠️"
+TAG_RED_FLAG = "RED FLAG"
+TAG_ESCALATED = "escalated"
+TAG_PAUSED = "paused"
+TAG_AWAITING = "awaiting clearance"
+TAG_UNREACHABLE = "unreachable"
+TAG_FLAGS = "🚩{n} open"
+TAG_MISSED = "{n} missed follow-up"
+TAG_MISSED_MANY = "{n} missed follow-ups"
+LAST_NEVER = "no sessions yet"
+LAST = "last {ago}"
+AGO_TODAY = "today"
+AGO_YESTERDAY = "yesterday"
+AGO_DAYS = "{n}d ago"
+PAINS = "pain {during}, 24h {after}"
+ADHERENCE = "{done}/{prescribed} done"
+SEP = " · "
+
+# --- the weekly digest --------------------------------------------------------------------------
+
+DIGEST_HEADER = "📋 Weekly digest, {week}\nHi {coach}. {counts}"
+DIGEST_COUNTS = (
+    "Runners: {n} · need attention: {k} · open flags: {flags} · "
+    "missed follow-ups (7 days): {missed}"
+)
+DIGEST_NONE = "No runners are linked to you yet. Send /invite to get a link for a runner."
+DIGEST_FOOTER = "/runners for the live list · /runner <id> for details and a chart"
+
+# --- one runner (/runner <id>) ------------------------------------------------------------------
+
+DETAIL_TITLE = "{icon} {name} (#{id})"
+DETAIL_SITE = "Site: {site}"
+DETAIL_SITE_HIGH = "Site: {site} ⚠️ high risk"
+DETAIL_PHASE = "Phase: {phase}"
+DETAIL_PHASE_LEVEL = "Phase: {phase}, {level}"
+DETAIL_STATUS = "Status: {status}"
+DETAIL_ALSO_AWAITING = "awaiting clearance at a gate"
+DETAIL_ALSO_UNREACHABLE = "unreachable (has blocked the bot)"
+DETAIL_FLAGS = "Open flags: {flags} · missed follow-ups (7 days): {missed}"
+DETAIL_ADHERENCE = "Sessions done (14 days): {done}/{prescribed} ({pct}%)"
+DETAIL_ADHERENCE_NONE = "Sessions done (14 days): none prescribed"
+DETAIL_LAST = "Last session: {ago}"
+DETAIL_SESSIONS = "Last sessions:"
+DETAIL_NO_SESSIONS = "Last sessions: none yet"
+DETAIL_SESSION = "• {day} {kind}: {outcome}{run}{pains}"
+DETAIL_SESSION_RUN = ", {minutes} min running"
+DETAIL_SESSION_PAINS = ", pain {during}, 24h {after}"
+DETAIL_TRAIL = "Decisions (newest first):"
+DETAIL_NO_TRAIL = "Decisions: none yet"
+DETAIL_DECISION = "• {at} {action}, rule {rule}, by {actor}"
+DETAIL_DECISION_MORE = "… {n} more"
+
+STATUS_WORDS = {
+    "active": "active",
+    "paused": "paused",
+    "escalated": "paused for review after repeated step-backs",
+    "red_flag": "RED FLAG: stopped until a clinician clears",
+}
+KIND_WORDS = {"run": "run", "cross_train": "cross-training", "strength": "strength"}
+OUTCOME_WORDS = {
+    "done": "done",
+    "partial": "partly done",
+    "skipped": "skipped",
+    "missed": "missed",
+}
+ACTOR_WORDS = {"engine": "engine", "coach": "coach", "runner": "runner"}
+
+# --- the chart ----------------------------------------------------------------------------------
+
+CHART_EMPTY = "No sessions yet"
+CHART_PAIN_AXIS = "Pain (0–10)"
+CHART_PAIN_DURING = "during"
+CHART_PAIN_24H = "at 24 h"
+CHART_MILD = "mild threshold (2/10)"
+CHART_RUN_AXIS = "Run minutes / week"
+
+
+# --- formatters ---------------------------------------------------------------------------------
+
+
+def clean(text: str, limit: int) -> str:
+    """One line of at most `limit` characters: control characters and line breaks become spaces."""
+    chars = (" " if unicodedata.category(c)[0] in "CZ" and c != "\u200d" else c for c in text)
+    flat = " ".join("".join(chars).split())
+    if len(flat) <= limit:
+        return flat
+    return flat[: max(0, limit - 1)].rstrip() + ELLIPSIS
+
+
+def runner_name(e: RosterEntry) -> str:
+    return clean(e.name, NAME_MAX) or UNNAMED.format(id=e.runner_id)
+
+
+def pain(value: int | None) -> str:
+    return NONE if value is None else str(value)
+
+
+def ago(day: date | None, today: date) -> str:
+    if day is None:
+        return LAST_NEVER
+    n = (today - day).days
+    if n <= 0:
+        return AGO_TODAY
+    if n == 1:
+        return AGO_YESTERDAY
+    return AGO_DAYS.format(n=n)
+
+
+def phase_level(e: RosterEntry) -> str:
+    phase = clean(e.phase, PHASE_MAX)
+    if e.level:
+        return f"{phase} ({clean(e.level, LEVEL_MAX)})"
+    return phase
+
+
+def status_tags(e: RosterEntry) -> list[str]:
+    tags: list[str] = []
+    if e.status == "red_flag":
+        tags.append(TAG_RED_FLAG)
+    elif e.status == "escalated":
+        tags.append(TAG_ESCALATED)
+    elif e.status == "paused":
+        tags.append(TAG_PAUSED)
+    if e.awaiting_clearance:
+        tags.append(TAG_AWAITING)
+    if e.unreachable:
+        tags.append(TAG_UNREACHABLE)
+    if e.open_flags > 0:
+        tags.append(TAG_FLAGS.format(n=e.open_flags))
+    if e.missed_followups_7d > 0:
+        many = e.missed_followups_7d > 1
+        tags.append((TAG_MISSED_MANY if many else TAG_MISSED).format(n=e.missed_followups_7d))
+    return tags
+
+
+def runner_line(e: RosterEntry, today: date, attention: str) -> str:
+    """One compact line: who, site, phase/level, status, last session, pains, adherence."""
+    site = clean(e.site, SITE_MAX) + (f" {HIGH_RISK}" if e.high_risk else "")
+    parts = [
+        f"{ATTENTION_ICON[attention]} {runner_name(e)} (#{e.runner_id})",
+        site,
+        phase_level(e),
+        *status_tags(e),
+    ]
+    if e.last_session is None:
+        parts.append(LAST_NEVER)
+    else:
+        parts.append(LAST.format(ago=ago(e.last_session, today)))
+        if e.last_pain_during is not None or e.last_pain_24h is not None:
+            parts.append(PAINS.format(during=pain(e.last_pain_during), after=pain(e.last_pain_24h)))
+    if e.prescribed_14d > 0:
+        parts.append(ADHERENCE.format(done=e.done_14d, prescribed=e.prescribed_14d))
+    return SEP.join(parts)
+
+
+def roster_header(n: int, attention: int) -> str:
+    return f"{ROSTER_HEADER.format(n=n, k=attention)}\n{LEGEND}"
+
+
+def week_label(week_start: date) -> str:
+    end = week_start + timedelta(days=6)
+    if week_start.year != end.year:
+        return f"{week_start:%d %b %Y} – {end:%d %b %Y}"
+    if week_start.month != end.month:
+        return f"{week_start:%d %b} – {end:%d %b %Y}"
+    return f"{week_start:%d}–{end:%d %b %Y}"
+
+
+def digest_header(
+    coach: str, week_start: date, *, n: int, flags: int, missed: int, attention: int
+) -> str:
+    counts = DIGEST_COUNTS.format(n=n, flags=flags, missed=missed, k=attention)
+    return (
+        DIGEST_HEADER.format(
+            week=week_label(week_start), coach=clean(coach, NAME_MAX), counts=counts
+        )
+        + f"\n{LEGEND}"
+    )
+
+
+def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
+    site = clean(e.site, SITE_MAX)
+    lines = [
+        DETAIL_TITLE.format(icon=ATTENTION_ICON[attention], name=runner_name(e), id=e.runner_id),
+        (DETAIL_SITE_HIGH if e.high_risk else DETAIL_SITE).format(site=site),
+        (
+            DETAIL_PHASE_LEVEL.format(
+                phase=clean(e.phase, PHASE_MAX), level=clean(e.level, LEVEL_MAX)
+            )
+            if e.level
+            else DETAIL_PHASE.format(phase=clean(e.phase, PHASE_MAX))
+        ),
+    ]
+    status = [STATUS_WORDS.get(e.status, clean(e.status, 30))]
+    if e.awaiting_clearance:
+        status.append(DETAIL_ALSO_AWAITING)
+    if e.unreachable:
+        status.append(DETAIL_ALSO_UNREACHABLE)
+    lines.append(DETAIL_STATUS.format(status="; ".join(status)))
+    lines.append(DETAIL_FLAGS.format(flags=e.open_flags, missed=e.missed_followups_7d))
+    adherence = e.adherence
+    if adherence is None:
+        lines.append(DETAIL_ADHERENCE_NONE)
+    else:
+        lines.append(
+            DETAIL_ADHERENCE.format(
+                done=e.done_14d, prescribed=e.prescribed_14d, pct=round(adherence * 100)
+            )
+        )
+    lines.append(DETAIL_LAST.format(ago=ago(e.last_session, today)))
+    return lines
+
+
+def session_line(p: SessionPoint) -> str:
+    run = ""
+    if p.run_s_total > 0:
+        run = DETAIL_SESSION_RUN.format(minutes=round(p.run_s_total / 60))
+    pains = ""
+    if p.pain_during is not None or p.pain_24h is not None:
+        pains = DETAIL_SESSION_PAINS.format(during=pain(p.pain_during), after=pain(p.pain_24h))
+    return DETAIL_SESSION.format(
+        day=f"{p.day:%a %d %b}",
+        kind=KIND_WORDS.get(p.kind, clean(p.kind, 20)),
+        outcome=OUTCOME_WORDS.get(p.outcome, clean(p.outcome, 20)),
+        run=run,
+        pains=pains,
+    )
+
+
+def actor_word(actor: str) -> str:
+    key = actor.split(":", 1)[0].strip().lower()
+    return ACTOR_WORDS.get(key, clean(actor, 20))
+
+
+def decision_line(d: DecisionLine) -> str:
+    line = DETAIL_DECISION.format(
+        at=f"{d.at:%d %b %H:%M}",
+        action=clean(d.action, 30),
+        rule=clean(d.rule, RULE_MAX),
+        actor=actor_word(d.actor),
+    )
+    detail = clean(d.detail, DETAIL_MAX)
+    return f"{line}: {detail}" if detail else line
+
+
+def more(n: int) -> str:
+    return DETAIL_DECISION_MORE.format(n=n)
+
+
+# --- commands, alerts and buttons (handlers) ---------------------------------------------------
+
+NOT_A_COACH = "This command is for registered coaches. Ask the clinic's operator to add you."
+NO_SUCH_RUNNER = "No runner of yours matches that. /runners lists them with their ids."
+INVITE = (
+    "Invite code: {code}\nSend your runner this link (single use, valid {days} days):\n{link}"
+)
+USAGE_RUNNER = "Usage: /runner <id or name>"
+USAGE_VERB = "Usage: /{verb} <runner id or name>"
+USAGE_RELEASE = "Usage: /release <runner id or name>"
+USAGE_REPLY = "Usage: /reply <runner id or name> <message>"
+DONE_VERB = "Done: {verb} for runner #{id} (rules: {rules}). They have been told."
+DONE_BUTTON = "Done: {verb}."
+RELEASED = "Runner #{id} is no longer linked to you."
+MESSAGE_QUEUED = "Your message to runner #{id} is on its way."
+ALREADY_HANDLED = "Already handled: this alert is out of date and nothing was changed."
+ACKNOWLEDGED = "Acknowledged."
+NOT_YET_NOTED = "Noted: runner #{id} is not cleared yet. They keep their current phase."
+ALERT_TITLES = {"red_flag": "🛑 RED FLAG", "escalated": "⏸ Repeated step-backs"}
+ALERT = (
+    "{title}: {name} (#{id})\nSite: {site}{high}\nPhase: {phase}, level: {level}\n"
+    "Answers that flagged: {answers}\nRules: {rules}\nLast sessions: {last}"
+)
+CLEARANCE = (
+    "✅ {name} (#{id}) is ready for “{phase}” by their answers.\nSite: {site}{high}\n"
+    "Your clinical clearance is needed (rules: {rules}). Cleared?"
+)
+UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
+SCREENING = (
+    "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "
+    "share it (rules: {rules}). Consider a clinician or dietitian review."
+)
+BTN_ACK = "Acknowledge"
+BTN_HOLD = "Hold"
+BTN_REGRESS = "Regress one level"
+BTN_CLEAR = "Clear to continue"
+BTN_PAUSE = "Pause"
+BTN_CLEARED = "Cleared"
+BTN_NOT_YET = "Not yet"
+COMMANDS = [
+    ("runners", "Your runners, attention first"),
+    ("runner", "One runner: detail and chart"),
+    ("invite", "Invite a runner"),
+    ("hold", "Hold a runner's level"),
+    ("advance", "Advance a runner"),
+    ("regress", "Regress a runner one level"),
+    ("cpause", "Pause a runner"),
+    ("cresume", "Resume a runner"),
+    ("clear", "Clear a runner to continue"),
+    ("reply", "Message a runner"),
+    ("release", "Unlink a runner"),
+]

@@ -1,0 +1,177 @@
+"""Engine bugs found while writing this suite: each test pins the fixed behaviour (or the open
+design question, as a strict xfail) in terms a runner, coach or clinician would notice."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+
+from bot.program.decision import Act, MessageKind
+from bot.program.engine import decide
+from bot.program.events import (
+    CoachAction,
+    CoachVerb,
+    Enrolled,
+    GateAnswered,
+    RunnerPaused,
+    RunnerResumed,
+)
+from bot.program.loader import Rules
+from bot.program.recheck import Verdict, recheck
+from bot.program.simulate import SimProfile
+from bot.program.state import Status
+from program_helpers import D0, Recorder, Runner, acts, messages
+
+LOW = "posteromedial-tibia"
+
+
+def test_gate_answer_cannot_skip_weeks_since_diagnosis(rules: Rules) -> None:
+    """A navicular runner must stay non-weight-bearing until 42 days after diagnosis, even when
+    the protection phase's own 28 days are over and a gate answer arrives early."""
+    d = decide(
+        None,
+        Enrolled(
+            "navicular",
+            D0,
+            "UTC",
+            time(7),
+            frozenset(range(7)),
+            clearances=frozenset({"weight_bearing"}),
+        ),
+        rules,
+        Runner.at(rules, LOW, "low-run-walk").local(D0, time(6)),
+    )
+    r = Runner(rules, d.state, Runner.at(rules, LOW, "low-run-walk").local(D0, time(6)))
+    d = r.send(
+        GateAnswered("high-cross-training", {"rest_pain_free": True}),
+        r.local(D0 + timedelta(days=30), time(8)),
+    )
+    assert d.stale
+    assert r.state.phase_id == "high-protection"
+    d = r.send(
+        GateAnswered("high-cross-training", {"rest_pain_free": True}),
+        r.local(D0 + timedelta(days=42), time(8)),
+    )
+    assert r.state.phase_id == "high-cross-training"
+
+
+def test_gate_answer_cannot_skip_the_last_levels_hold_days(rules: Rules) -> None:
+    """cont-45 is held for 28 days before maintenance; three clear sessions are not enough."""
+    r = Runner.at(rules, LOW, "low-continuous", 3, clear=3, since=D0 - timedelta(days=10))
+    assert r.level_id == "cont-45"
+    d = r.send(GateAnswered("low-maintenance", {}), r.now)
+    assert d.stale
+    assert r.state.phase_id == "low-continuous"
+
+
+@pytest.mark.parametrize("how", ["runner", "coach-resume", "red-flag-coach-hold"])
+def test_gate_is_asked_again_after_a_pause_that_spanned_its_day(rules: Rules, how: str) -> None:
+    """A runner paused (or flagged) on the day the run/walk gate was due must be asked again
+    after resuming; otherwise they stay in the strength phase forever."""
+    now = Runner.at(rules, LOW, "low-run-walk").local(D0, time(6))
+    d = decide(
+        None,
+        Enrolled(
+            LOW,
+            D0 - timedelta(days=30),
+            "UTC",
+            time(7),
+            frozenset(range(7)),
+            gate_answers={"rest_pain_free": True, "daily_pain_free": True},
+        ),
+        rules,
+        now,
+    )
+    (gate,) = messages(d, MessageKind.GATE_CHECK)
+    r = Runner(rules, d.state, now)
+    if how == "red-flag-coach-hold":
+        r.report(pain=8)  # severe pain in a strength session
+        assert r.state.status is Status.RED_FLAG
+    else:
+        r.send(RunnerPaused(), r.now + timedelta(days=1))
+    verdict, _ = recheck(r.state, gate.kind, gate.payload, gate.due, rules)
+    assert verdict is Verdict.DROP  # the gate's day passes while paused
+    back = gate.due + timedelta(days=5)
+    if how == "runner":
+        d = r.send(RunnerResumed(), back)
+    elif how == "coach-resume":
+        d = r.send(CoachAction(CoachVerb.RESUME, 1), back)
+    else:
+        d = r.send(CoachAction(CoachVerb.HOLD, 1), back)
+    assert r.state.status is Status.ACTIVE
+    asked = messages(d, MessageKind.GATE_CHECK)
+    assert asked, "the gate must be asked again"
+    assert asked[0].payload == {"phase": "low-run-walk"}
+    assert asked[0].due >= back
+    assert recheck(r.state, asked[0].kind, asked[0].payload, asked[0].due, rules)[0] is Verdict.SEND
+
+
+def test_late_followup_of_a_session_before_a_regress_does_not_count_toward_the_lower_level(
+    rules: Rules,
+) -> None:
+    """Session A at rw-l3 (follow-up answered late), session B at rw-l3 hurts -> back to rw-l2.
+    A's late all-clear must not count toward rw-l2's plateau: the runner must do rw-l2 twice."""
+    r = Runner.at(rules, LOW, "low-run-walk", 3)
+    r.to_next_run()
+    a = r.state.next.seq  # type: ignore[union-attr]
+    r.report()
+    r.to_next_run()
+    b = r.state.next.seq  # type: ignore[union-attr]
+    d = r.report(pain=4)
+    assert (Act.REGRESS, "pain-regress") in acts(d)
+    assert r.level_id == "rw-l2"
+    d = r.followup(a)  # two days late, all clear
+    assert not acts(d, Act.PROGRESS)
+    assert r.state.clear_at_level == 0
+    r.followup(b)
+    _, fu = r.run()
+    assert fu is not None and not acts(fu, Act.PROGRESS), "one session at rw-l2 is not the hold"
+    assert r.level_id == "rw-l2"
+    _, fu = r.run()
+    assert fu is not None and acts(fu, Act.PROGRESS)
+    assert r.level_id == "rw-l3"
+
+
+def test_late_followup_of_a_lower_level_session_does_not_count_toward_the_next(
+    rules: Rules,
+) -> None:
+    """The other direction: a session done at rw-l2 whose follow-up comes after the runner
+    reached rw-l3 must not count toward rw-l3's plateau."""
+    r = Runner.at(rules, LOW, "low-run-walk", 2, clear=1)
+    r.to_next_run()
+    a = r.state.next.seq  # type: ignore[union-attr]
+    r.report()  # at rw-l2, follow-up not yet answered
+    r.to_next_run()
+    b = r.state.next.seq  # type: ignore[union-attr]
+    r.report()  # also at rw-l2
+    d = r.followup(b)
+    assert acts(d, Act.PROGRESS) and r.level_id == "rw-l3"
+    d = r.followup(a)  # late, done at rw-l2
+    assert r.state.clear_at_level == 0
+    _, fu = r.run()
+    assert fu is not None and not acts(fu, Act.PROGRESS)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="design question: CoachVerb.CLEAR both lifts a red flag and grants the next gate's "
+    "clearance; lifting a flag in the strength phase silently clears a high-risk site to run",
+)
+def test_lifting_a_red_flag_does_not_clear_a_high_risk_site_for_running(rules: Rules) -> None:
+    keys = frozenset({"weight_bearing", "strength"})
+    r = Runner.at(rules, "navicular", "high-strength", clearances=keys)
+    r.report(pain=8)
+    assert r.state.status is Status.RED_FLAG
+    r.send(CoachAction(CoachVerb.CLEAR, 1), r.now + timedelta(days=2))
+    assert r.state.status is Status.ACTIVE
+    assert "running" not in r.state.clearances
+
+
+@pytest.mark.parametrize("at", [time(23, 0), time(23, 30), time(22, 45)])
+def test_late_evening_runner_gets_their_sessions_done_in_simulation(rules: Rules, at: time) -> None:
+    """`boneload simulate --time 23:30` used to show every session missed: the simulated runner
+    reported an hour after the reminder, i.e. after midnight, when the session's day was over."""
+    rec = Recorder(rules, SimProfile(LOW, start=D0, days=28, preferred_time=at)).go()
+    assert len(rec.done()) >= 20
+    assert rec.runs()
