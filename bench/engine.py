@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.program.loader import load_rules  # noqa: E402
-from bot.program.simulate import SimProfile, Simulation, SymptomModel, random_answerer  # noqa: E402
+from bot.program.loader import load_rules
+from bot.program.simulate import SimProfile, Simulation, SymptomModel, random_answerer
 
 TARGET = 100_000
 

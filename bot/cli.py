@@ -70,9 +70,7 @@ def rules_check(
 
 @rules_app.command("schema")
 def rules_schema(
-    target: Annotated[Path, typer.Argument(help="Where to write *.schema.json.")] = Path(
-        "schemas"
-    ),
+    target: Annotated[Path, typer.Argument(help="Where to write *.schema.json.")] = Path("schemas"),
 ) -> None:
     """Write JSON Schemas of the rules files so editors can help the clinician."""
     for p in write_json_schemas(target):
@@ -363,7 +361,9 @@ def coach_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         return
     table = Table("id", "telegram user", "name", "active", "runners")
     for r in rows:
-        table.add_row(str(r["id"]), str(r["telegram_user_id"]), r["name"], str(r["active"]), str(r["runners"]))
+        table.add_row(
+            str(r["id"]), str(r["telegram_user_id"]), r["name"], str(r["active"]), str(r["runners"])
+        )
     out.print(table)
 
 
@@ -435,11 +435,28 @@ def agenda_cmd(
     if as_json:
         print(json.dumps(rows, default=str))
         return
-    table = Table("id", "status", "kind", "runner", "coach", "due (UTC)", "due (local)", "attempts", "last error")
+    table = Table(
+        "id",
+        "status",
+        "kind",
+        "runner",
+        "coach",
+        "due (UTC)",
+        "due (local)",
+        "attempts",
+        "last error",
+    )
     for r in rows:
         table.add_row(
-            str(r["id"]), r["status"], r["kind"], str(r["runner_id"] or ""), str(r["coach_id"] or ""),
-            r["due_utc"], r["due_local"], str(r["attempts"]), r["last_error"] or "",
+            str(r["id"]),
+            r["status"],
+            r["kind"],
+            str(r["runner_id"] or ""),
+            str(r["coach_id"] or ""),
+            r["due_utc"],
+            r["due_local"],
+            str(r["attempts"]),
+            r["last_error"] or "",
         )
     out.print(table)
     out.print(f"{len(rows)} row(s)")
@@ -447,7 +464,9 @@ def agenda_cmd(
 
 @app.command("try")
 def try_cmd(
-    db: Annotated[Path | None, typer.Option(help="SQLite file to keep (default: temporary).")] = None,
+    db: Annotated[
+        Path | None, typer.Option(help="SQLite file to keep (default: temporary).")
+    ] = None,
     rules_dir: Annotated[Path, typer.Option("--rules", help="Rules directory.")] = Path("rules"),
 ) -> None:
     """The offline sandbox: the real bot against a local Bot API stand-in, in your terminal."""
@@ -470,3 +489,37 @@ def run_cmd() -> None:
         raise fail(str(exc)) from None
     rules = _load(s.rules_dir)
     run(s, rules, token)
+
+
+@app.command("doctor")
+def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Health: database reachable and migrated, pending and failed agenda rows, last send.
+
+    Exit 0 when healthy (the container HEALTHCHECK), 1 otherwise.
+    """
+    from bot.runtime import health
+    from bot.store.db import current_revision
+
+    s = _settings()
+
+    async def go() -> dict[str, Any]:
+        from bot.store.db import make_engine, make_sessionmaker
+
+        engine = make_engine(s.database_url)
+        try:
+            report = await health(make_sessionmaker(engine))
+            if report["ok"]:
+                report["revision"] = await current_revision(s.database_url)
+                report["ok"] = report["revision"] is not None
+            return report
+        finally:
+            await engine.dispose()
+
+    report = _run_async(go())
+    if as_json:
+        print(json.dumps(report))
+    else:
+        for k, v in report.items():
+            out.print(f"{k:20} {v}", highlight=False)
+    if not report["ok"]:
+        raise typer.Exit(1)

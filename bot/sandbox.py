@@ -116,22 +116,29 @@ async def run_sandbox(rules: Rules, db: Path | None = None, start: datetime | No
             tmp.cleanup()
 
 
+def _more_than(n: int) -> Any:
+    def check(calls: Any) -> bool | None:
+        return len(calls) > n or None
+
+    return check
+
+
 async def _settle(standin: BotApiStandIn, screen: Screen) -> None:
     """Give the bot a moment to answer, then print what arrived (the bot runs concurrently)."""
-    n = len(standin.calls)
     with contextlib.suppress(TimeoutError):
-        await standin.wait_for(lambda calls: len(calls) > n or None, timeout=2.0)
-    # Replies often come in a burst: wait until a short quiet spell before printing.
+        await standin.wait_for(_more_than(len(standin.calls)), timeout=2.0)
+    # Replies often come in a burst: print after a short quiet spell, not mid-burst.
     while True:
-        n = len(standin.calls)
         try:
-            await standin.wait_for(lambda calls: len(calls) > n or None, timeout=0.4)
+            await standin.wait_for(_more_than(len(standin.calls)), timeout=0.4)
         except TimeoutError:
             break
     screen.flush()
 
 
-async def _loop(app: Any, standin: BotApiStandIn, screen: Screen, clock: ManualClock, deps: Deps) -> None:
+async def _loop(
+    app: Any, standin: BotApiStandIn, screen: Screen, clock: ManualClock, deps: Deps
+) -> None:
     me = RUNNER_ID
     dispatcher = app.bot_data["dispatcher"]
     while True:
@@ -165,7 +172,12 @@ async def _loop(app: Any, standin: BotApiStandIn, screen: Screen, clock: ManualC
 
 
 async def _advance(
-    clock: ManualClock, dispatcher: Any, deps: Deps, delta: timedelta, standin: BotApiStandIn, screen: Screen
+    clock: ManualClock,
+    dispatcher: Any,
+    deps: Deps,
+    delta: timedelta,
+    standin: BotApiStandIn,
+    screen: Screen,
 ) -> None:
     """Step to each due agenda row in turn, so messages arrive in order and at their times."""
     from bot.store.peek import next_due

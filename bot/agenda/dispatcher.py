@@ -36,6 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, Job
 
+from bot.agenda.errors import DEFAULT_BACKOFF, Backoff, Classified, Next, classify, describe
+from bot.agenda.ratelimit import RateLimiter
+from bot.agenda.sender import AgendaItem, Sender
 from bot.program.codec import state_from_dict
 from bot.program.decision import MessageKind
 from bot.program.engine import decide
@@ -43,14 +46,11 @@ from bot.program.events import SessionMissed
 from bot.program.loader import Rules
 from bot.program.recheck import Verdict, recheck
 from bot.program.state import ProgramState
-from bot.agenda.errors import Backoff, Classified, Next, classify, describe
-from bot.agenda.ratelimit import RateLimiter
-from bot.agenda.sender import AgendaItem, Sender
 from bot.store import agenda as store
 from bot.store.models import AgendaStatus, Coach, Program, Runner
 from bot.store.repo import ConcurrentUpdate, apply_decision, load_program, mark_unreachable
 
-__all__ = ["Dispatcher", "TickStats", "run_dispatcher", "JOB_KWARGS", "BLOCKED_CANCELS"]
+__all__ = ["BLOCKED_CANCELS", "JOB_KWARGS", "Dispatcher", "TickStats", "run_dispatcher"]
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Dispatcher:
         send_margin_seconds: float = 20.0,
         max_attempts: int = 12,
         max_in_flight: int = 4,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         """`owner` names this instance in leases (unique per process: settings.instance_name).
         `send_margin_seconds`: a row is only sent while at least this much of its lease is
@@ -220,7 +220,9 @@ class Dispatcher:
         if total.busy:
             log.info(
                 "agenda tick",
-                extra={k.name: getattr(total, k.name) for k in fields(total) if k.name != "coalesced"},
+                extra={
+                    k.name: getattr(total, k.name) for k in fields(total) if k.name != "coalesced"
+                },
             )
         return total
 

@@ -23,7 +23,15 @@ from enum import StrEnum
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-__all__ = ["Backoff", "Classified", "Next", "classify", "describe", "retry_after_seconds"]
+__all__ = [
+    "DEFAULT_BACKOFF",
+    "Backoff",
+    "Classified",
+    "Next",
+    "classify",
+    "describe",
+    "retry_after_seconds",
+]
 
 
 class Next(StrEnum):
@@ -41,7 +49,11 @@ class Backoff:
 
     def delay(self, attempt: int) -> timedelta:
         factor = 2 ** min(max(attempt - 1, 0), 30)
-        return min(self.base * factor, self.cap)
+        delay: timedelta = min(self.base * factor, self.cap)
+        return delay
+
+
+DEFAULT_BACKOFF = Backoff()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +83,7 @@ def describe(exc: BaseException) -> str:
 
 
 def classify(
-    exc: BaseException, *, attempts: int, max_attempts: int, backoff: Backoff = Backoff()
+    exc: BaseException, *, attempts: int, max_attempts: int, backoff: Backoff = DEFAULT_BACKOFF
 ) -> Classified:
     """What to do after `exc` on the row's `attempts`-th try."""
     error = describe(exc)

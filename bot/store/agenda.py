@@ -294,7 +294,8 @@ async def _finalise(session: AsyncSession, row_id: int, token: str, **values: An
 async def finalise_sent(
     session: AsyncSession, row_id: int, token: str, *, now: datetime, message_id: int | None
 ) -> bool:
-    """Telegram accepted the message. False: the lease was lost (another dispatcher owns it)."""
+    """Telegram accepted the message. False: the lease was lost (another dispatcher owns it).
+    `last_error` is kept: it tells an operator the row got through only after retries."""
     return await _finalise(
         session,
         row_id,
@@ -303,7 +304,6 @@ async def finalise_sent(
         sent_at=now,
         finished_at=now,
         telegram_message_id=message_id,
-        last_error=None,
     )
 
 

@@ -25,7 +25,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, make_url, pool, text
 from sqlalchemy.engine import URL, Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -157,5 +162,3 @@ async def current_revision(url: str | URL) -> str | None:
             return await conn.run_sync(_current)
     finally:
         await engine.dispose()
-
-

@@ -1,6 +1,9 @@
 """pytest fixtures for code that touches the database; import them in a conftest.py:
 
-    from bot.store.fixtures import db_url, engine, pg_session_db, pg_url, sessionmaker, sqlite_template  # noqa: F401
+    from bot.store.fixtures import (  # noqa: F401
+        _db_choice, _pg_choice, db_url, engine, pg_session_db, pg_url, sessionmaker,
+        sqlite_template,
+    )
 
 `db_url` runs a test twice, on a fresh SQLite file and on PostgreSQL (a database created for the
 test session and emptied before each test). `pg_url` is the PostgreSQL one alone. Both skip

@@ -65,11 +65,7 @@ async def agenda_counts(session: AsyncSession) -> dict[str, object]:
     from sqlalchemy import func
 
     counts = dict(
-        (
-            await session.execute(
-                select(Agenda.status, func.count()).group_by(Agenda.status)
-            )
-        ).all()
+        (await session.execute(select(Agenda.status, func.count()).group_by(Agenda.status))).all()
     )
     oldest = (
         await session.execute(
@@ -79,7 +75,16 @@ async def agenda_counts(session: AsyncSession) -> dict[str, object]:
             .limit(1)
         )
     ).scalar_one_or_none()
+    last_sent = (
+        await session.execute(
+            select(Agenda.sent_at)
+            .where(Agenda.sent_at.is_not(None))
+            .order_by(Agenda.sent_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
     return {
+        "last_dispatch": last_sent.isoformat() if last_sent else None,
         "pending": int(counts.get(AgendaStatus.PENDING.value, 0)),
         "failed": int(counts.get(AgendaStatus.FAILED.value, 0)),
         "oldest_pending_due": oldest.isoformat() if oldest else None,

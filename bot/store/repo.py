@@ -551,7 +551,7 @@ async def claim_update(session: AsyncSession, update_id: int, *, now: datetime) 
         .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
     )
     result = await session.execute(stmt)
-    return int(result.rowcount) == 1
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:

@@ -15,18 +15,22 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import make_url, pool, text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from bot.program.engine import decide
 from bot.program.events import Enrolled
 from bot.program.loader import Rules
-from bot.store.db import make_engine, migrate
+from bot.store.db import migrate
 from bot.store.models import Base
 from bot.store.repo import apply_decision, create_runner
 
@@ -34,10 +38,10 @@ __all__ = [
     "PG_URL_ENV",
     "PostgresUnavailable",
     "copy_sqlite",
-    "migrated_sqlite_template",
     "create_pg_database",
     "drop_pg_database",
     "enrol_runner",
+    "migrated_sqlite_template",
     "pg_base_url",
     "pg_database",
     "sqlite_url",
@@ -172,6 +176,12 @@ async def enrol_runner(
         )
         decision = decide(None, event, rules, now)
         await apply_decision(
-            session, runner.id, decision, event="Enrolled", actor="runner", expected_version=0, at=now
+            session,
+            runner.id,
+            decision,
+            event="Enrolled",
+            actor="runner",
+            expected_version=0,
+            at=now,
         )
         return runner.id

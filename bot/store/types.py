@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["JSONType", "UTCDateTime", "Id"]
+__all__ = ["Id", "JSONType", "UTCDateTime"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -100,7 +100,9 @@ def build_application(
         ApplicationBuilder()
         .token(token)
         .base_url(base_url)
-        .rate_limiter(AIORateLimiter(overall_max_rate=send_rate, overall_time_period=1, max_retries=0))
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=send_rate, overall_time_period=1, max_retries=0)
+        )
     )
     if base_file_url:
         builder = builder.base_file_url(base_file_url)

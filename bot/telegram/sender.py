@@ -46,7 +46,9 @@ class TelegramSender:
             # So a typed answer ("3") goes to this question; buttons carry their own reference.
             ref = str(payload["seq"]) if kind is MessageKind.FOLLOWUP else str(payload["phase"])
             flow = ("followup:" if kind is MessageKind.FOLLOWUP else "gate:") + ref
-            await svc.save_flow(self.deps, int(item.chat_id), int(item.runner_id), flow, {"answers": {}})
+            await svc.save_flow(
+                self.deps, int(item.chat_id), int(item.runner_id), flow, {"answers": {}}
+            )
         return await send_prompt(self.bot, int(item.chat_id), prompt)
 
 

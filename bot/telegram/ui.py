@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message
 from telegram.error import BadRequest
 
 from bot import texts
@@ -21,12 +21,14 @@ def markup(prompt: Prompt) -> InlineKeyboardMarkup | None:
     )
 
 
-async def edit_or_send(message: Message | None, chat_id: int, bot: object, prompt: Prompt) -> int:
+async def edit_or_send(
+    message: MaybeInaccessibleMessage | None, chat_id: int, bot: object, prompt: Prompt
+) -> int:
     """Replace the question in place when we can; otherwise send a new message."""
     from telegram import Bot
 
     assert isinstance(bot, Bot)
-    if message is not None:
+    if isinstance(message, Message):
         try:
             await message.edit_text(prompt.text, reply_markup=markup(prompt))
             return message.message_id

@@ -45,7 +45,9 @@ async def _alert(sm: Maker, rid: int, key: str, due: datetime) -> None:
         assert loaded is not None
         msg = Message(MessageKind.COACH_ALERT, key, due, {"reason": "red_flag"})
         d = Decision(state=loaded[0], actions=(), messages=(msg,))
-        await repo.apply_decision(s, rid, d, event="x", actor="engine", expected_version=None, at=due)
+        await repo.apply_decision(
+            s, rid, d, event="x", actor="engine", expected_version=None, at=due
+        )
 
 
 async def test_a_session_day(sessionmaker: Maker, rules: Rules) -> None:
@@ -108,8 +110,9 @@ async def test_catch_up_after_downtime(sessionmaker: Maker, rules: Rules) -> Non
             applied=Severity.CLEAR,
         )
         state = replace(loaded[0], open=(opened,))
-        followup = Message(MessageKind.FOLLOWUP, "followup:1", reported + timedelta(days=1),
-                           {"seq": 1})
+        followup = Message(
+            MessageKind.FOLLOWUP, "followup:1", reported + timedelta(days=1), {"seq": 1}
+        )
         dec = Decision(state=state, actions=(), messages=(followup,))
         await repo.apply_decision(
             s, other, dec, event="SessionReported", actor="runner", expected_version=loaded[1]
@@ -145,7 +148,11 @@ async def test_paused_program_drops_reminder(sessionmaker: Maker, rules: Rules) 
         assert loaded is not None
         paused = replace(loaded[0], status=Status.PAUSED)
         await repo.apply_decision(
-            s, rid, Decision(state=paused, actions=()), event="x", actor="coach:1",
+            s,
+            rid,
+            Decision(state=paused, actions=()),
+            event="x",
+            actor="coach:1",
             expected_version=loaded[1],
         )
     await _dispatcher(sessionmaker, rules, clock, sender).tick()
@@ -292,5 +299,3 @@ async def test_lease_too_short_to_send_gives_row_back(sessionmaker: Maker, rules
     assert (stats.sent, stats.released) == (0, 1)
     row = (await _rows(sessionmaker, runner_id=rid))["reminder:1"]
     assert (row.status, row.attempts, row.lease_token) == ("pending", 0, None)
-
-

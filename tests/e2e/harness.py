@@ -10,14 +10,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot.program.loader import Rules
+from bot.program.state import ProgramState
 from bot.services import coaches as csvc
 from bot.services.deps import Deps
 from bot.standin.server import BotApiStandIn
+from bot.store import repo
 from bot.store.db import make_engine, make_sessionmaker
+from bot.store.models import Agenda, Answer, ProcessedUpdate
 from bot.store.peek import next_due
 from bot.telegram.app import build_application
 
@@ -70,14 +74,24 @@ class Harness:
     async def say(self, text: str, user: int = RUNNER, **kw: Any) -> None:
         await self.wait_processed(self.standin.push_text(user, text, **kw))
 
-    async def press(self, label: str, user: int = RUNNER, message: Any = None) -> None:
+    async def press(self, label: str, user: int = RUNNER, message: Any = None) -> str | None:
+        """Press a button by its label; returns the text the bot answered the press with."""
         msg = message or self.last_with_buttons(user)
         data = next((b[1] for row in msg.buttons for b in row if b[0] == label), None)
         assert data is not None, f"no button {label!r} in {msg.buttons}"
-        await self.press_data(data, msg.message_id, user)
+        return await self.press_data(data, msg.message_id, user)
 
-    async def press_data(self, data: str, message_id: int, user: int = RUNNER) -> None:
+    async def press_data(self, data: str, message_id: int, user: int = RUNNER) -> str | None:
+        """Press raw callback data; returns the callback answer's text (None: answered silently
+        or not at all)."""
+        before = len(self.standin.answered_callbacks)
         await self.wait_processed(self.standin.press(user, message_id, data))
+        new = [
+            a
+            for a in self.standin.answered_callbacks[before:]
+            if a.user_id == user and a.message_id == message_id and a.data == data
+        ]
+        return new[-1].text if new else None
 
     def last_with_buttons(self, chat: int = RUNNER) -> Any:
         for m in reversed(self.messages(chat)):
@@ -86,7 +100,53 @@ class Harness:
         raise AssertionError(f"no message with buttons to {chat}")
 
     async def tick(self) -> Any:
-        return await self.dispatcher.tick()
+        """One dispatcher pass at the current clock, after any tick a handler kicked has ended
+        (a tick asked for while another runs would return at once, before anything is sent)."""
+        await self.dispatcher.join()
+        stats = await self.dispatcher.tick()
+        await self.dispatcher.join()
+        return stats
+
+    # --- looking at the stored state (read-only) -----------------------------------------
+
+    async def runner_id(self, user: int = RUNNER) -> int | None:
+        async with self.deps.sessionmaker() as s:
+            r = await repo.get_runner_by_telegram(s, user)
+            return r.id if r is not None else None
+
+    async def program(self, user: int = RUNNER) -> tuple[ProgramState, int]:
+        """The runner's program state and its version column."""
+        rid = await self.runner_id(user)
+        assert rid is not None, f"user {user} is not enrolled"
+        async with self.deps.sessionmaker() as s:
+            loaded = await repo.load_program(s, rid)
+        assert loaded is not None
+        return loaded
+
+    async def agenda(self, kind: str | None = None, user: int = RUNNER) -> list[Agenda]:
+        """The runner's agenda rows (all statuses), by due time."""
+        rid = await self.runner_id(user)
+        async with self.deps.sessionmaker() as s:
+            q = select(Agenda).where(Agenda.runner_id == rid).order_by(Agenda.due_at, Agenda.id)
+            if kind is not None:
+                q = q.where(Agenda.kind == kind)
+            return list((await s.execute(q)).scalars())
+
+    async def answers(self, user: int = RUNNER, stage: str | None = None) -> list[Answer]:
+        rid = await self.runner_id(user)
+        async with self.deps.sessionmaker() as s:
+            q = select(Answer).where(Answer.runner_id == rid).order_by(Answer.id)
+            if stage is not None:
+                q = q.where(Answer.stage == stage)
+            return list((await s.execute(q)).scalars())
+
+    def texts(self, chat: int = RUNNER) -> list[str]:
+        """The text (or caption) of every message to `chat`, as it looks now."""
+        return [m.text or m.caption or "" for m in self.messages(chat)]
+
+    def sent_since(self, n: int, chat: int = RUNNER) -> list[str]:
+        """Texts of the messages after the first `n` (take `n = len(h.messages())` before)."""
+        return self.texts(chat)[n:]
 
     async def advance(self, delta: timedelta) -> None:
         """Move the clock, stopping at each due agenda row so they are sent in order."""
@@ -109,6 +169,11 @@ async def running_bot(
     standin = BotApiStandIn()
     await standin.start()
     engine = make_engine(db_url)
+    async with engine.connect() as conn:
+        seen = await conn.scalar(select(func.max(ProcessedUpdate.update_id)))
+    # Telegram's update ids keep growing across restarts of the bot; a fresh stand-in would
+    # start again at 1, and the bot would rightly drop those ids as already processed.
+    standin._last_update_id = max(standin._last_update_id, int(seen or 0))
     clock = Clock(start.astimezone(UTC))
     deps = Deps(rules=rules, sessionmaker=make_sessionmaker(engine), clock=clock.now)
     app = build_application(
@@ -137,3 +202,34 @@ async def running_bot(
     finally:
         await standin.stop()
         await engine.dispose()
+
+
+LOW_RISK_SITE = "Inner edge of the shin bone (posteromedial tibia)"
+
+
+async def onboard(
+    h: Harness,
+    *,
+    site: str = LOW_RISK_SITE,
+    diagnosed: str = "4 weeks ago",
+    days: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat"),
+    at: str = "07:00",
+    zone: str = "Berlin",
+    gate_yes: bool = True,
+    start: str = "/start",
+) -> None:
+    """Onboard the runner by pressing through every step (typing the time and the zone)."""
+    await h.say(start)
+    await h.press("I agree")
+    await h.press(site)
+    await h.press(diagnosed)
+    await h.press("Don't know")
+    while any(w in h.last().text for w in ("Are you", "Can you", "cleared you")):
+        await h.press("Yes" if gate_yes else "No")
+    for day in days:
+        await h.press(day)
+    await h.press("Done")
+    await h.say(at)
+    await h.say(zone)
+    await h.press("Yes")
+    assert "All set" in "\n".join(h.texts()[-3:]), h.texts()[-3:]

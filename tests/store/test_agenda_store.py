@@ -41,7 +41,9 @@ async def _schedule(sm: Maker, rid: int, offsets_s: list[int], kind: str = "runn
 
 async def _claim(sm: Maker, now: datetime, token: str, limit: int = 10) -> list[agenda.ClaimedRow]:
     async with sm.begin() as s:
-        return await agenda.claim(s, now=now, owner=f"o-{token}", token=token, lease=LEASE, limit=limit)
+        return await agenda.claim(
+            s, now=now, owner=f"o-{token}", token=token, lease=LEASE, limit=limit
+        )
 
 
 async def _row(sm: Maker, row_id: int) -> Agenda:
@@ -102,7 +104,9 @@ async def test_finalise_outcomes(sessionmaker: Maker) -> None:
     retry_at = T0 + timedelta(minutes=5)
     async with sessionmaker.begin() as s:
         assert await agenda.finalise_dropped(s, a.id, "t", now=T0, reason="session moved")
-        assert await agenda.finalise_failed(s, b.id, "t", now=T0, error="BadRequest: chat not found")
+        assert await agenda.finalise_failed(
+            s, b.id, "t", now=T0, error="BadRequest: chat not found"
+        )
         assert await agenda.finalise_retry(s, c.id, "t", next_attempt_at=retry_at, error="TimedOut")
     ra, rb, rc = [await _row(sessionmaker, x.id) for x in (a, b, c)]
     assert (ra.status, ra.last_error) == ("dropped", "session moved")
@@ -136,10 +140,22 @@ async def test_coach_scope_keys_are_separate(sessionmaker: Maker) -> None:
     async with sessionmaker.begin() as s:
         coach = await repo.add_coach(s, telegram_user_id=700, name="C", now=T0)
         items = [
-            agenda.NewItem(agenda.coach_scope(coach.id), "digest", "digest:2025-06-01", T0, {},
-                           coach_id=coach.id),
-            agenda.NewItem(agenda.runner_scope(rid), "runner_notice", "digest:2025-06-01", T0, {},
-                           runner_id=rid),
+            agenda.NewItem(
+                agenda.coach_scope(coach.id),
+                "digest",
+                "digest:2025-06-01",
+                T0,
+                {},
+                coach_id=coach.id,
+            ),
+            agenda.NewItem(
+                agenda.runner_scope(rid),
+                "runner_notice",
+                "digest:2025-06-01",
+                T0,
+                {},
+                runner_id=rid,
+            ),
         ]
         await agenda.schedule(s, items, now=T0)
         await agenda.schedule(s, items, now=T0)

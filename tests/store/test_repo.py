@@ -18,7 +18,6 @@ from bot.program.loader import Rules
 from bot.store import repo
 from bot.store.models import (
     Agenda,
-    AgendaStatus,
     Answer,
     DecisionRecord,
     Dialog,
@@ -72,7 +71,9 @@ async def test_naive_instant_is_refused(sessionmaker: Maker) -> None:
 async def test_enrol_writes_state_audit_sessions_and_agenda(
     sessionmaker: Maker, rules: Rules
 ) -> None:
-    rid = await enrol_runner(sessionmaker, rules, telegram_user_id=10, now=T0, timezone="Europe/Berlin")
+    rid = await enrol_runner(
+        sessionmaker, rules, telegram_user_id=10, now=T0, timezone="Europe/Berlin"
+    )
     async with sessionmaker() as s:
         loaded = await repo.load_program(s, rid)
         assert loaded is not None
@@ -127,9 +128,7 @@ async def test_rescheduling_updates_pending_and_never_touches_delivered(
     assert rows["checkin:1"].status == "sent"  # a key is delivered at most once
     assert rows["checkin:1"].telegram_message_id == 77
     async with sessionmaker() as s:
-        n = await s.scalar(
-            select(func.count()).select_from(Agenda).where(Agenda.runner_id == rid)
-        )
+        n = await s.scalar(select(func.count()).select_from(Agenda).where(Agenda.runner_id == rid))
     assert n == len(rows)  # no duplicate rows
 
 
@@ -168,9 +167,12 @@ async def test_optimistic_concurrency(sessionmaker: Maker, rules: Rules) -> None
     state, version = loaded
     d = decide(state, RunnerPaused(), rules, T0)
     async with sessionmaker.begin() as s:
-        assert await repo.apply_decision(
-            s, rid, d, event="RunnerPaused", actor="runner", expected_version=version
-        ) == version + 1
+        assert (
+            await repo.apply_decision(
+                s, rid, d, event="RunnerPaused", actor="runner", expected_version=version
+            )
+            == version + 1
+        )
     with pytest.raises(repo.ConcurrentUpdate) as info:
         async with sessionmaker.begin() as s:
             await repo.apply_decision(
@@ -215,7 +217,9 @@ async def test_enrol_twice_is_a_conflict(sessionmaker: Maker, rules: Rules) -> N
     d = Decision(state=loaded[0], actions=(), messages=())
     with pytest.raises(repo.ConcurrentUpdate):
         async with sessionmaker.begin() as s:
-            await repo.apply_decision(s, rid, d, event="Enrolled", actor="runner", expected_version=0)
+            await repo.apply_decision(
+                s, rid, d, event="Enrolled", actor="runner", expected_version=0
+            )
 
 
 async def test_stale_decision_keeps_version(sessionmaker: Maker, rules: Rules) -> None:
@@ -270,7 +274,11 @@ async def test_coach_alert_goes_to_the_coach_or_is_dropped(
             loaded = await repo.load_program(s, rid)
             assert loaded is not None
             await repo.apply_decision(
-                s, rid, _alert(loaded[0], "alert:red:1"), event="x", actor="engine",
+                s,
+                rid,
+                _alert(loaded[0], "alert:red:1"),
+                event="x",
+                actor="engine",
                 expected_version=None,
             )
     a = (await _agenda(sessionmaker, with_coach))["alert:red:1"]
