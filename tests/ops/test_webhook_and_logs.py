@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.logs import configure_logging
 from bot.program.loader import Rules
-from bot.runtime import SECRET_HEADER, WEBHOOK_PATH, webhook_app
+from bot.runtime import WEBHOOK_PATH, webhook_app
 from bot.services.deps import Deps
 from bot.standin.server import BotApiStandIn
 from bot.store.db import make_engine, make_sessionmaker
@@ -72,10 +72,13 @@ async def test_webhook_refuses_missing_or_wrong_secret_and_processes_the_right_o
 async def test_health_endpoint_reports_database_and_agenda(
     shipped_rules: Rules, db_url: str
 ) -> None:
-    async with webhook_bot(shipped_rules, db_url) as (_standin, base, _app):
-        async with aiohttp.ClientSession() as http, http.get(base + "/healthz") as resp:
-            assert resp.status == 200
-            report = await resp.json()
+    async with (
+        webhook_bot(shipped_rules, db_url) as (_standin, base, _app),
+        aiohttp.ClientSession() as http,
+        http.get(base + "/healthz") as resp,
+    ):
+        assert resp.status == 200
+        report = await resp.json()
     assert report["ok"] is True
     assert report["database"] == "ok"
     assert report["pending"] == 0 and report["failed"] == 0
