@@ -35,9 +35,7 @@ NOT_ENROLLED = "You haven't set up your program yet. Send /start to begin (it ta
 ONBOARDING_RESUME = "Let's continue where we left off."
 
 ASK_SITE = "Where is your bone stress injury?"
-ASK_DIAGNOSIS = (
-    "When was it diagnosed? Tap one, or send a date like 2026-11-03."
-)
+ASK_DIAGNOSIS = "When was it diagnosed? Tap one, or send a date like 2026-11-03."
 DIAG_TODAY = "Today"
 DIAG_WEEKS = "{n} weeks ago"
 ASK_IMAGING = "Do you know the MRI grade? It only sets expectations; it never speeds you up."
@@ -56,8 +54,7 @@ ASK_DAYS = "Which days can you train? Tap to toggle, then Done."
 DONE = "Done"
 ASK_TIME = "What time should I remind you on session days? Tap one or send a time like 07:30."
 ASK_TZ = (
-    "Which time zone are you in? Tap one, or send a city or zone name (e.g. Madrid, "
-    "Asia/Tokyo)."
+    "Which time zone are you in? Tap one, or send a city or zone name (e.g. Madrid, Asia/Tokyo)."
 )
 CONFIRM_TZ = "It's {local} where you are ({tz}). Right?"
 CHANGE = "Change"
@@ -72,7 +69,9 @@ BAD_NUMBER = "Please send a whole number from {lo} to {hi}, or tap a button."
 STALE = "This question has closed; nothing was changed."
 BUSY = "That changed just now; please try again."
 HELP_HINT = "I didn't catch that. /today shows today's session; /help lists everything."
-SOMETHING_WRONG = "Sorry, something went wrong on my side. Your earlier answers are saved; please try again."
+SOMETHING_WRONG = (
+    "Sorry, something went wrong on my side. Your earlier answers are saved; please try again."
+)
 UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
 DAYS_NONE = "Pick at least one day."
 
@@ -127,7 +126,9 @@ NOTICES = {
     "coach_clear": "Your coach cleared you to continue (rule {rule}).",
     "coach_resume": "Your coach resumed your program (rule {rule}).",
     "coach_message": "💬 From your coach {coach}: {text}",
-    "coach_paused": "Your coach paused your program for now (rule {rule}). No reminders until then.",
+    "coach_paused": (
+        "Your coach paused your program for now (rule {rule}). No reminders until then."
+    ),
 }
 LEVEL = "level {n} of {of} ({rx})"
 
@@ -153,8 +154,7 @@ PAUSED = "⏸ Paused. No reminders until you send /resume."
 RESUMED = "▶️ Welcome back. {next}"
 ALREADY_ACTIVE = "Your program is already running."
 NEED_REVIEW = (
-    "Your program was paused for a clinician review. Have you been seen and cleared to "
-    "continue?"
+    "Your program was paused for a clinician review. Have you been seen and cleared to continue?"
 )
 DELETE_CONFIRM = "Delete everything I store about you? This can't be undone."
 DELETED = "Deleted. Everything about you is gone. Send /start to begin again."
@@ -233,21 +233,34 @@ def local_time(dt: datetime) -> str:
     return f"{dt:%H:%M} on {dt:%a %d %b}"
 
 
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    """The longest head of `line` within `limit` UTF-16 units (never splitting a character)."""
+    n = min(len(line), limit)
+    while tg_len(line[:n]) > limit:
+        n -= 1
+    return line[:n], line[n:]
+
+
 def split_long(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Split at line breaks so no message exceeds Telegram's limit."""
-    if len(text) <= limit:
+    """Split at line breaks so no message exceeds Telegram's limit (in UTF-16 units)."""
+    if tg_len(text) <= limit:
         return [text]
     parts: list[str] = []
     cur = ""
     for line in text.split("\n"):
-        while len(line) > limit:
+        while tg_len(line) > limit:
             if cur:
                 parts.append(cur)
                 cur = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            head, line = _cut(line, limit)
+            parts.append(head)
         candidate = f"{cur}\n{line}" if cur else line
-        if len(candidate) > limit:
+        if tg_len(candidate) > limit:
             parts.append(cur)
             cur = line
         else:

@@ -307,9 +307,7 @@ def more(n: int) -> str:
 
 NOT_A_COACH = "This command is for registered coaches. Ask the clinic's operator to add you."
 NO_SUCH_RUNNER = "No runner of yours matches that. /runners lists them with their ids."
-INVITE = (
-    "Invite code: {code}\nSend your runner this link (single use, valid {days} days):\n{link}"
-)
+INVITE = "Invite code: {code}\nSend your runner this link (single use, valid {days} days):\n{link}"
 USAGE_RUNNER = "Usage: /runner <id or name>"
 USAGE_VERB = "Usage: /{verb} <runner id or name>"
 USAGE_RELEASE = "Usage: /release <runner id or name>"
@@ -335,6 +333,9 @@ SCREENING = (
     "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "
     "share it (rules: {rules}). Consider a clinician or dietitian review."
 )
+ALERT_SETTLED = "Since then the program has moved on: /runner {id} shows where it stands."
+RISK_HIGH = " · ⚠️ high risk (clinician clearance at every gate)"
+RISK_LOW = " · low risk"
 BTN_ACK = "Acknowledge"
 BTN_HOLD = "Hold"
 BTN_REGRESS = "Regress one level"

@@ -7,7 +7,8 @@ Every instance runs one `Dispatcher` on a PTB JobQueue job (`run_dispatcher`). A
 2. for each row loads the runner's program and asks `bot.program.recheck.recheck` whether the
    message still makes sense now: SEND, DROP (finalised `dropped` with the reason) or WAKE (an
    internal SESSION_CLOSE: the engine gets `SessionMissed(seq)` and its decision is stored
-   through `apply_decision` in the same transaction that finalises the row);
+   through `apply_decision` in the same transaction that finalises the row). A nudge or
+   follow-up that a catch-up finds inside the runner's quiet hours waits for their end;
 3. sends through the `Sender` within the instance's rate budget, at most `max_in_flight`
    sends on the wire and never two at once to the same chat;
 4. finalises under the lease token, in its own short transaction straight after Telegram
@@ -39,6 +40,7 @@ from telegram.ext import Application, CallbackContext, Job
 from bot.agenda.errors import DEFAULT_BACKOFF, Backoff, Classified, Next, classify, describe
 from bot.agenda.ratelimit import RateLimiter
 from bot.agenda.sender import AgendaItem, Sender
+from bot.program.calendar import out_of_quiet_hours
 from bot.program.codec import state_from_dict
 from bot.program.decision import MessageKind
 from bot.program.engine import decide
@@ -70,6 +72,12 @@ BLOCKED_CANCELS = (
     MessageKind.HABIT.value,
 )
 
+# Kinds the engine keeps out of the runner's quiet hours when it schedules them. A catch-up
+# after downtime can make one fall due inside them: it then waits for the end of the night.
+QUIET_KINDS = frozenset(
+    {MessageKind.CHECKIN_NUDGE, MessageKind.FOLLOWUP, MessageKind.FOLLOWUP_NUDGE}
+)
+
 _WAKE_RETRIES = 3
 _FINALISE_RETRIES = 3
 
@@ -80,6 +88,7 @@ class TickStats:
     sent: int = 0
     dropped: int = 0
     woke: int = 0
+    deferred: int = 0
     retried: int = 0
     failed: int = 0
     blocked: int = 0
@@ -140,7 +149,9 @@ class Dispatcher:
         self.owner = owner
         self._clock = clock
         self._limiter = RateLimiter(rate_per_second)
-        self._batch = batch or max(10, int(rate_per_second * 4))
+        # About two seconds of sending per batch: small enough that instances share a backlog
+        # evenly to the end, large enough that claiming costs little.
+        self._batch = batch or max(10, int(rate_per_second * 2))
         self._lease = timedelta(seconds=lease_seconds)
         self._margin = timedelta(seconds=send_margin_seconds)
         self._max_attempts = max_attempts
@@ -245,9 +256,13 @@ class Dispatcher:
                 if not rows:
                     break
                 stats.claimed += len(rows)
+                contexts = await self._load(rows)
                 loop = asyncio.get_running_loop()
                 batches.append(
-                    [loop.create_task(self._process(row, stats, release)) for row in rows]
+                    [
+                        loop.create_task(self._process(row, contexts[row.id], stats, release))
+                        for row in rows
+                    ]
                 )
                 if len(rows) < self._batch:
                     break
@@ -283,10 +298,14 @@ class Dispatcher:
     # --- one row ---------------------------------------------------------------------------
 
     async def _process(
-        self, row: store.ClaimedRow, stats: TickStats, release: list[tuple[int, str]]
+        self,
+        row: store.ClaimedRow,
+        ctx: _Context,
+        stats: TickStats,
+        release: list[tuple[int, str]],
     ) -> None:
         try:
-            await self._process_row(row, stats, release)
+            await self._process_row(row, ctx, stats, release)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -294,10 +313,13 @@ class Dispatcher:
             log.exception("agenda row failed", extra={"agenda_id": row.id, "kind": row.kind})
 
     async def _process_row(
-        self, row: store.ClaimedRow, stats: TickStats, release: list[tuple[int, str]]
+        self,
+        row: store.ClaimedRow,
+        ctx: _Context,
+        stats: TickStats,
+        release: list[tuple[int, str]],
     ) -> None:
         now = self._clock()
-        ctx = await self._load(row)
         kind = _kind(row.kind)
         if ctx.item is None:
             await self._finish(row, stats, "dropped", reason=ctx.why_not)
@@ -315,49 +337,85 @@ class Dispatcher:
         if ctx.unreachable and not ctx.item.to_coach:
             await self._finish(row, stats, "dropped", reason="runner unreachable")
             return
+        if kind in QUIET_KINDS and ctx.state is not None:
+            quiet = self._rules.scheduling.quiet_hours
+            until = out_of_quiet_hours(now, ctx.state.profile.timezone, quiet)
+            if until > now:
+                await self._defer(row, stats, until, "quiet hours")
+                return
         await self._send(row, ctx, stats, release)
 
-    async def _load(self, row: store.ClaimedRow) -> _Context:
+    async def _defer(
+        self, row: store.ClaimedRow, stats: TickStats, until: datetime, reason: str
+    ) -> None:
+        async with self._sm.begin() as session:
+            ok = await store.defer(session, row.id, row.lease_token, until=until, reason=reason)
+        stats.deferred += ok
+        stats.lease_lost += not ok
+
+    async def _load(self, rows: list[store.ClaimedRow]) -> dict[int, _Context]:
+        """Recipients and program states for a claimed batch, in two queries. Loaded once per
+        batch, i.e. at most a few seconds before the send; the engine's own wake-ups reload."""
+        runner_ids = {r.runner_id for r in rows if r.runner_id is not None}
+        coach_ids = {r.coach_id for r in rows if r.coach_id is not None}
+        runners: dict[int, Any] = {}
+        coaches: dict[int, Any] = {}
+        async with self._sm() as session:
+            if runner_ids:
+                result = await session.execute(
+                    select(
+                        Runner.id,
+                        Runner.chat_id,
+                        Runner.language,
+                        Runner.timezone,
+                        Runner.display_name,
+                        Runner.unreachable,
+                        Program.state,
+                    )
+                    .outerjoin(Program, Program.runner_id == Runner.id)
+                    .where(Runner.id.in_(runner_ids))
+                )
+                runners = {r.id: r for r in result}
+            if coach_ids:
+                result = await session.execute(
+                    select(Coach.id, Coach.telegram_user_id, Coach.active, Coach.timezone).where(
+                        Coach.id.in_(coach_ids)
+                    )
+                )
+                coaches = {c.id: c for c in result}
+        states = {
+            rid: state_from_dict(r.state) if r.state is not None else None
+            for rid, r in runners.items()
+        }
+        return {row.id: self._context(row, runners, coaches, states) for row in rows}
+
+    @staticmethod
+    def _context(
+        row: store.ClaimedRow,
+        runners: dict[int, Any],
+        coaches: dict[int, Any],
+        states: dict[int, ProgramState | None],
+    ) -> _Context:
         state: ProgramState | None = None
         chat_id: int | None = None
         language, tz, name, unreachable = "en", "UTC", None, False
-        async with self._sm() as session:
-            if row.runner_id is not None:
-                r = (
-                    await session.execute(
-                        select(
-                            Runner.chat_id,
-                            Runner.language,
-                            Runner.timezone,
-                            Runner.display_name,
-                            Runner.unreachable,
-                            Program.state,
-                        )
-                        .outerjoin(Program, Program.runner_id == Runner.id)
-                        .where(Runner.id == row.runner_id)
-                    )
-                ).one_or_none()
-                if r is None:
-                    return _Context(None, None, False, "runner deleted")
-                state = state_from_dict(r.state) if r.state is not None else None
-                chat_id, language, tz, name, unreachable = (
-                    r.chat_id,
-                    r.language,
-                    r.timezone,
-                    r.display_name,
-                    r.unreachable,
-                )
-            if row.coach_id is not None:
-                c = (
-                    await session.execute(
-                        select(Coach.telegram_user_id, Coach.active, Coach.timezone).where(
-                            Coach.id == row.coach_id
-                        )
-                    )
-                ).one_or_none()
-                if c is None or not c.active:
-                    return _Context(None, state, unreachable, "coach gone or inactive")
-                chat_id, tz = c.telegram_user_id, c.timezone
+        if row.runner_id is not None:
+            r = runners.get(row.runner_id)
+            if r is None:
+                return _Context(None, None, False, "runner deleted")
+            state = states[row.runner_id]
+            chat_id, language, tz, name, unreachable = (
+                r.chat_id,
+                r.language,
+                r.timezone,
+                r.display_name,
+                r.unreachable,
+            )
+        if row.coach_id is not None:
+            c = coaches.get(row.coach_id)
+            if c is None or not c.active:
+                return _Context(None, state, unreachable, "coach gone or inactive")
+            chat_id, tz = c.telegram_user_id, c.timezone
         if chat_id is None:
             return _Context(None, state, unreachable, "no recipient")
         item = AgendaItem(

@@ -1,10 +1,13 @@
 """The outbound message budget of one instance: SEND_RATE_PER_SECOND, evenly spaced.
 
-A virtual-time scheduler (GCRA without burst): each send reserves the next free slot, one
-interval after the previous one, and sleeps until it. Slots are computed from the schedule, not
-from when a sleeper woke, so timer jitter does not accumulate and a long catch-up runs at the
-configured rate, never faster (no burst after idle), never in a flood. `pause()` holds every
-sender after Telegram's flood control answered RetryAfter.
+A virtual-time scheduler (GCRA, the "generic cell rate algorithm"): each send reserves the next
+slot, one interval after the previous one, and sleeps until it. Slots are computed from the
+schedule, not from when a sleeper woke, so timer jitter does not accumulate. A send may go up to
+`tolerance` seconds (default 0.2 s) ahead of its evenly spaced time: slots missed while every
+sender was busy (a slow commit, a slow answer from Telegram) are made up for instead of lost,
+while no window of T seconds ever carries more than rate x (T + tolerance) messages (never a
+flood, even in a catch-up).
+`pause()` holds every sender after Telegram's flood control answered RetryAfter.
 
 With N instances, give each `SEND_RATE_PER_SECOND = total / N` (Telegram's limit is per bot).
 """
@@ -21,11 +24,12 @@ _SLICE = 0.25
 
 
 class RateLimiter:
-    def __init__(self, rate_per_second: float) -> None:
-        if rate_per_second <= 0:
-            raise ValueError("rate must be positive")
+    def __init__(self, rate_per_second: float, *, tolerance: float = 0.2) -> None:
+        if rate_per_second <= 0 or tolerance < 0:
+            raise ValueError("rate must be positive and tolerance not negative")
         self.interval = 1.0 / rate_per_second
-        self._next = 0.0
+        self._tolerance = tolerance
+        self._next = 0.0  # the theoretical time of the next send
         self._paused_until = 0.0
 
     async def acquire(self, keep_going: Callable[[], bool] = lambda: True) -> bool:
@@ -33,8 +37,9 @@ class RateLimiter:
         loop = asyncio.get_running_loop()
         while True:
             now = loop.time()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
+            tat = max(self._next, now - self._tolerance)
+            slot = max(now, tat - self._tolerance, self._paused_until)
+            self._next = max(tat, slot) + self.interval
             while (remaining := slot - loop.time()) > 0:
                 if not keep_going():
                     return False

@@ -56,6 +56,7 @@ def state_to_dict(s: ProgramState) -> dict[str, Any]:
                 "severity": o.severity.value,
                 "applied": o.applied.value,
                 "pain_during": o.pain_during,
+                "level_id": o.level_id,
             }
             for o in s.open
         ],
@@ -144,6 +145,7 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
                 severity=Severity(o["severity"]),
                 applied=Severity(o["applied"]),
                 pain_during=o["pain_during"],
+                level_id=o.get("level_id"),
             )
             for o in d["open"]
         ),

@@ -184,7 +184,14 @@ def _level_id(state: ProgramState, ctx: _Ctx) -> str | None:
     return ph.levels[state.level].id if ph.runs else None
 
 
-def _replan(state: ProgramState, ctx: _Ctx, out: _Out, *, force: bool = False) -> ProgramState:
+def _replan(
+    state: ProgramState,
+    ctx: _Ctx,
+    out: _Out,
+    *,
+    force: bool = False,
+    not_before: date | None = None,
+) -> ProgramState:
     """Put the next session on the calendar (or take it off), keeping its seq when it moves.
 
     `force` re-sends the reminder even when day and prescription are unchanged (the time moved).
@@ -199,6 +206,8 @@ def _replan(state: ProgramState, ctx: _Ctx, out: _Out, *, force: bool = False) -
         start = max(old.day, ctx.today)
     else:
         start = ctx.today if _at_local(ctx.today, pref, ctx) > ctx.now else ctx.today + timedelta(1)
+    if not_before is not None:
+        start = max(start, not_before)
     phase = _phase(state, ctx)
     maint = state.maintenance_since
     slot = next_slot(
@@ -238,8 +247,35 @@ def _replan(state: ProgramState, ctx: _Ctx, out: _Out, *, force: bool = False) -
     )
     if rx.deload:
         why.append(sch.maintenance.id_deload)
+    if maintenance_week(slot.day, maint, sch).off:
+        why.append(sch.maintenance.id_off_week)
     out.act(Act.PLAN, rule, seq=seq, day=slot.day.isoformat(), kind=rx.kind.value, why=why)
+    _schedule_habits(state, ctx, out, slot.day, due)
     return replace(state, next=planned, seq=max(state.seq, seq))
+
+
+def _schedule_habits(
+    state: ProgramState, ctx: _Ctx, out: _Out, session_day: date, session_due: datetime
+) -> None:
+    """Weekly habit prompts, and the deload / off-week notice with the week's first session.
+
+    Keys carry the date, so planning the same week again schedules nothing twice."""
+    pref = state.profile.preferred_time
+    week = maintenance_week(session_day, state.maintenance_since, ctx.rules.scheduling)
+    for h in ctx.rules.habits.habits:
+        if h.trigger == "weekly" and h.weekday is not None:
+            day = ctx.today + timedelta(days=(h.weekday - ctx.today.weekday()) % 7)
+            due = _at_local(day, pref, ctx)
+            if due <= ctx.now:
+                day += timedelta(days=7)
+                due = _at_local(day, pref, ctx)
+            out.send(Message(MessageKind.HABIT, f"habit:{h.id}:{day}", due, {"habit": h.id}))
+        elif (h.trigger == "deload_week" and week.deload) or (h.trigger == "off_week" and week.off):
+            assert state.maintenance_since is not None
+            n = (session_day - state.maintenance_since).days // 7
+            week_start = state.maintenance_since + timedelta(days=7 * n)
+            key = f"habit:{h.id}:{week_start}"
+            out.send(Message(MessageKind.HABIT, key, session_due, {"habit": h.id}))
 
 
 def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
@@ -518,7 +554,8 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     if ev.outcome is Outcome.SKIPPED:
         out.act(Act.MISSED, acts.missed.id, seq=ev.seq, skipped=True)
         state = replace(state, next=None)
-        return out.done(_replan(state, ctx, out))
+        # Skipped today, even before its reminder: the next allowed day is tomorrow at the earliest.
+        return out.done(_replan(state, ctx, out, not_before=ctx.today + timedelta(1)))
     kind = nxt.prescription.kind
     answers: dict[str, int | bool] = {}
     if ev.pain_during is not None:
@@ -561,7 +598,14 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
         out.send(Message(MessageKind.FOLLOWUP, f"followup:{ev.seq}", due, payload))
         out.send(Message(MessageKind.FOLLOWUP_NUDGE, f"followup-nudge:{ev.seq}", nudge, payload))
         opened = OpenSession(
-            ev.seq, ctx.today, kind, ctx.now, severity, applied, answers.get("pain_during")  # type: ignore[arg-type]
+            ev.seq,
+            ctx.today,
+            kind,
+            ctx.now,
+            severity,
+            applied,
+            answers.get("pain_during"),
+            nxt.prescription.level_id,
         )
         state = replace(state, open=(*state.open, opened))
     elif severity is Severity.CLEAR and not kind.is_impact:
@@ -586,10 +630,17 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
         severity, because = found.severity, because or (acts.hold.id,)
     state = replace(state, open=tuple(o for o in state.open if o.seq != ev.seq))
     out.drop(f"followup:{ev.seq}", f"followup-nudge:{ev.seq}")
-    # A session done before the level last changed (its follow-up answered late) still counts for
-    # regress and red flags, but not toward the plateau of a level it was not done at.
-    counts = found.day >= state.level_since
-    if state.status is not Status.ACTIVE and severity is not Severity.RED_FLAG:
+    # A session done at another rung, or before the level last changed (its follow-up answered
+    # late, or a coach moved the level that day), still counts for regress and red flags, but
+    # not toward the plateau of the level the runner is on now.
+    counts = found.day >= state.level_since and found.level_id in (None, _level_id(state, ctx))
+    # A pause keeps the calendar still, but pain at 24 h still regresses (DOMAIN 4.4).
+    acted_on = (
+        state.status is Status.ACTIVE
+        or severity is Severity.RED_FLAG
+        or (state.status is Status.PAUSED and severity is Severity.REGRESS)
+    )
+    if not acted_on:
         out.act(Act.RECORD, acts.stale.id, seq=ev.seq, status=state.status.value)
         return out.done(state)
     if severity is Severity.RED_FLAG:
@@ -686,6 +737,11 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
     verb = ev.verb
     who = {"coach_id": ev.coach_id, "verb": verb.value}
     if verb is CoachVerb.PAUSE:
+        if state.status in (Status.RED_FLAG, Status.ESCALATED):
+            # Already stopped, and only a clinician's word lifts that: a pause that turned it
+            # into a plain pause would let the runner resume on their own.
+            out.act(Act.PAUSE, rule, kept=state.status.value, **who)
+            return out.done(state)
         state = replace(state, status=Status.PAUSED, pause_reason=f"coach:{ev.coach_id}")
         out.act(Act.PAUSE, rule, **who)
         _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", "coach_paused", rules=[rule])
@@ -719,7 +775,7 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
                 state = _enter_phase(state, nxt, ctx, out)
                 out.act(Act.CLEARED, rule, phase=nxt.id, **who)
     elif verb is CoachVerb.CLEAR:
-        state = _coach_clear(state, ctx, out, who)
+        state = _coach_clear(state, ctx, out, who, was)
     elif verb is CoachVerb.RESUME and was is Status.ACTIVE:
         out.act(Act.RECORD, rule, **who)
     if verb is not CoachVerb.CLEAR and not out.actions:
@@ -732,14 +788,18 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
 
 
 def _coach_clear(
-    state: ProgramState, ctx: _Ctx, out: _Out, who: dict[str, Any]
+    state: ProgramState, ctx: _Ctx, out: _Out, who: dict[str, Any], was: Status
 ) -> ProgramState:
+    """Clear to continue. Grants the next gate's clearance when one is awaited, or when an
+    active runner is cleared ahead of the gate; lifting a red flag or an escalation is never
+    also a clearance for the next phase (that takes a second, deliberate clear)."""
     rule = ctx.rules.symptoms.actions.coach.id
     nxt = _next_phase(state, ctx)
-    if nxt is not None and nxt.gate.clearance_key:
+    awaited = state.gate is not None and state.gate.awaiting_clearance
+    if nxt is not None and nxt.gate.clearance_key and (awaited or was is Status.ACTIVE):
         state = replace(state, clearances=state.clearances | {nxt.gate.clearance_key})
         out.act(Act.CLEARED, rule, clearance=nxt.gate.clearance_key, **who)
-        if state.gate is not None and state.gate.awaiting_clearance:
+        if awaited:
             state = _enter_phase(state, nxt, ctx, out)
     else:
         out.act(Act.CLEARED, rule, **who)

@@ -168,7 +168,9 @@ def load_rules(directory: str | Path) -> Rules:
         if proto.id in protocols:
             problems.append(
                 RuleProblem(
-                    rel, "id", f"duplicate protocol id {proto.id!r} (also in {proto_files[proto.id]})"
+                    rel,
+                    "id",
+                    f"duplicate protocol id {proto.id!r} (also in {proto_files[proto.id]})",
                 )
             )
             continue

@@ -191,9 +191,9 @@ class Simulation:
         elif kind is MessageKind.GATE_CHECK:
             phase = m.payload["phase"]
             gate = self.rules.protocols[st.protocol_id].phase(phase).gate
-            answers = {q: True for q in gate.questions}
-            answers.update(self.script.gates.get(phase, {}))
-            self._event(GateAnswered(phase, answers), at + timedelta(minutes=5))
+            said: dict[str, bool] = {q: True for q in gate.questions}
+            said.update(self.script.gates.get(phase, {}))
+            self._event(GateAnswered(phase, said), at + timedelta(minutes=5))
         elif kind is MessageKind.COACH_ALERT:
             if m.payload.get("reason") == "clearance_needed":
                 key = m.payload.get("clearance")
@@ -265,26 +265,33 @@ class Simulation:
             ),
             t0,
         )
-        coach_days = sorted(self.script.coach.items())
+        # The coach acts at noon on their days, also when nothing else is on the agenda (a runner
+        # paused by a red flag has none until the clinician's word): then the program goes on.
+        coach = [
+            (local_instant(d, time(12), p.timezone), v)
+            for d, v in sorted(self.script.coach.items())
+        ]
         ci = 0
-        while self.heap:
+        while True:
+            if (
+                ci < len(coach)
+                and coach[ci][0] < self.end
+                and (not self.heap or coach[ci][0] <= self.heap[0][0])
+            ):
+                self._event(CoachAction(coach[ci][1], 0), coach[ci][0])
+                ci += 1
+                continue
+            if not self.heap:
+                break
             due, _, key = heapq.heappop(self.heap)
             if due >= self.end:
                 break
-            while ci < len(coach_days) and local_instant(coach_days[ci][0], time(12), p.timezone) <= due:
-                cday, verb = coach_days[ci]
-                self._event(CoachAction(verb, 0), local_instant(cday, time(12), p.timezone))
-                ci += 1
             m = self.pending.get(key)
             if m is None:
                 continue
             self.pending.pop(key)
             self._on_message(m, due)
             yield due
-        for cday, verb in coach_days[ci:]:
-            at = local_instant(cday, time(12), p.timezone)
-            if at < self.end:
-                self._event(CoachAction(verb, 0), at)
 
     def table(self) -> list[DayRow]:
         """One row per day of the simulated span, with the state at the end of each day."""

@@ -74,6 +74,7 @@ class OpenSession:
     severity: Severity  # worst so far
     applied: Severity  # what has already been acted on (regress applied at report time)
     pain_during: int | None = None
+    level_id: str | None = None  # the rung it was done at; None in rows written before it existed
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,24 +8,27 @@ coach's id and refuses a runner who is not theirs (`NotYourRunner`).
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot import texts_coach as tc
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
 from bot.conversation.prompts import Button, Prompt
-from bot.program.calendar import local_date, local_instant
+from bot.program.calendar import local_date, local_instant, zone
 from bot.program.decision import Decision, MessageKind
+from bot.program.engine import decide
 from bot.program.events import CoachAction, CoachVerb
 from bot.program.state import ProgramState, Status
 from bot.services import runners as rsvc
 from bot.services.deps import Deps
 from bot.store import agenda, repo
 from bot.store.agenda import NewItem
-from bot.store.models import Coach, Runner
+from bot.store.models import Agenda, AgendaStatus, Coach, Runner
 from bot.telegram.callbacks import Kind, cb
 from bot.telegram.render import level_label
 
@@ -56,6 +59,7 @@ async def add_coach(d: Deps, telegram_user_id: int, name: str, timezone: str = "
         existing = await repo.get_coach_by_telegram(s, telegram_user_id)
         if existing is not None:
             existing.name = name
+            existing.timezone = timezone
             existing.active = True
             coach_id = existing.id
         else:
@@ -92,7 +96,7 @@ async def remove_coach(d: Deps, telegram_user_id: int) -> bool:
             return False
         await repo.set_coach_active(s, c.id, False)
         for r in await repo.list_runners_of_coach(s, c.id):
-            await repo.set_runner_coach(s, r.id, None)
+            await _unlink(s, r.id, d.clock())
         return True
 
 
@@ -104,11 +108,14 @@ async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
         return CoachCtx(c.id, c.telegram_user_id, c.name, c.timezone)
 
 
-async def create_invite(d: Deps, coach: CoachCtx) -> tuple[str, str]:
+async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tuple[str, str]:
+    """A single-use code and its deep link. `bot_username` is the bot's own (from getMe) when the
+    caller has it: `d.bot_username` is only filled by PTB's post_init, which a manually started
+    application never runs."""
     async with d.sessionmaker.begin() as s:
         inv = await repo.create_invite(s, coach.id, now=d.clock(), ttl=INVITE_TTL)
         code = inv.code
-    link = f"https://t.me/{d.bot_username}?start={code}"
+    link = f"https://t.me/{bot_username or d.bot_username}?start={code}"
     return code, link
 
 
@@ -148,26 +155,49 @@ async def roster(d: Deps, coach: CoachCtx) -> list[RosterEntry]:
 async def _entry(d: Deps, r: Runner) -> RosterEntry:
     async with d.sessionmaker() as s:
         loaded = await repo.load_program(s, r.id)
+        # The 24-hour checks that actually went out (none after a red flag, for example).
+        asked = {
+            key.removeprefix("followup:")
+            for key in (
+                await s.scalars(
+                    select(Agenda.key).where(
+                        Agenda.runner_id == r.id,
+                        Agenda.kind == MessageKind.FOLLOWUP.value,
+                        Agenda.status == AgendaStatus.SENT.value,
+                    )
+                )
+            )
+        }
     st = loaded[0] if loaded else None
     lines = await rsvc.sessions(d, r.id, limit=60)
     today = local_date(d.clock(), r.timezone)
     recent = [x for x in lines if (today - x.day).days < 14]
     done = sum(1 for x in recent if x.outcome in ("done", "partial"))
-    last = lines[-1] if lines else None
+    # The last session trained: a missed or skipped one is no "last session" with answers.
+    last = next((x for x in reversed(lines) if x.outcome in ("done", "partial")), None)
     missed_fu = sum(
         1
         for x in lines
-        if x.kind == "run"
-        and x.outcome in ("done", "partial")
-        and x.pain_24h is None
-        and 1 < (today - x.day).days <= 7
+        if str(x.seq) in asked and x.pain_24h is None and 1 < (today - x.day).days <= 7
     )
     if st is None:
         return RosterEntry(
-            runner_id=r.id, name=r.display_name or f"#{r.id}", site="?", high_risk=False,
-            phase="not enrolled", level=None, status="paused", last_session=None,
-            last_pain_during=None, last_pain_24h=None, open_flags=0, awaiting_clearance=False,
-            unreachable=r.unreachable, done_14d=0, prescribed_14d=0, missed_followups_7d=0,
+            runner_id=r.id,
+            name=r.display_name or f"#{r.id}",
+            site="?",
+            high_risk=False,
+            phase="not enrolled",
+            level=None,
+            status="paused",
+            last_session=None,
+            last_pain_during=None,
+            last_pain_24h=None,
+            open_flags=0,
+            awaiting_clearance=False,
+            unreachable=r.unreachable,
+            done_14d=0,
+            prescribed_14d=0,
+            missed_followups_7d=0,
         )
     site = d.rules.site(st.profile.site_id)
     proto = d.rules.protocols[st.protocol_id]
@@ -178,7 +208,9 @@ async def _entry(d: Deps, r: Runner) -> RosterEntry:
         site=site.name,
         high_risk=site.needs_clearance,
         phase=phase.name,
-        level=level_label(d.rules, st.protocol_id, phase.levels[st.level].id) if phase.levels else None,
+        level=level_label(d.rules, st.protocol_id, phase.levels[st.level].id)
+        if phase.levels
+        else None,
         status=st.status.value,
         last_session=last.day if last else None,
         last_pain_during=last.pain_during if last else None,
@@ -192,7 +224,9 @@ async def _entry(d: Deps, r: Runner) -> RosterEntry:
     )
 
 
-async def detail(d: Deps, coach: CoachCtx, runner_id: int) -> tuple[RosterEntry, list[DecisionLine], list[SessionPoint], list[PhaseMark]]:
+async def detail(
+    d: Deps, coach: CoachCtx, runner_id: int
+) -> tuple[RosterEntry, list[DecisionLine], list[SessionPoint], list[PhaseMark]]:
     r = await _owned(d, coach, runner_id)
     entry = await _entry(d, r)
     async with d.sessionmaker() as s:
@@ -203,8 +237,13 @@ async def detail(d: Deps, coach: CoachCtx, runner_id: int) -> tuple[RosterEntry,
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            detail_bits = {k: v for k, v in (a.get("detail") or {}).items() if k in ("to_level", "phase", "because")}
-            trail.append(DecisionLine(rec.at, a["act"], a["rule"], rec.actor, _fmt_detail(detail_bits)))
+            detail_bits = {
+                k: v
+                for k, v in (a.get("detail") or {}).items()
+                if k in ("to_level", "phase", "because")
+            }
+            at = rec.at.astimezone(zone(coach.timezone))  # shown in the coach's own time
+            trail.append(DecisionLine(at, a["act"], a["rule"], rec.actor, _fmt_detail(detail_bits)))
             if a["act"] == "advance_phase" and a.get("detail", {}).get("phase"):
                 marks.append(PhaseMark(local_date(rec.at, r.timezone), str(a["detail"]["phase"])))
     points = [
@@ -215,34 +254,80 @@ async def detail(d: Deps, coach: CoachCtx, runner_id: int) -> tuple[RosterEntry,
 
 
 def _fmt_detail(bits: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v if not isinstance(v, list) else '+'.join(map(str, v))}" for k, v in bits.items())
+    return ", ".join(
+        f"{k}={v if not isinstance(v, list) else '+'.join(map(str, v))}" for k, v in bits.items()
+    )
 
 
 # --- actions ---------------------------------------------------------------------------------
 
 
 async def act(
-    d: Deps, coach: CoachCtx, runner_id: int, verb: CoachVerb, *, expected_version: int | None = None
+    d: Deps,
+    coach: CoachCtx,
+    runner_id: int,
+    verb: CoachVerb,
+    *,
+    expected_version: int | None = None,
 ) -> Decision | None:
-    """A coach's decision on their runner. With `expected_version` (from an alert button), a
-    press after anything changed returns None: the alert was already handled."""
-    await _owned(d, coach, runner_id)
-    if expected_version is not None:
-        async with d.sessionmaker() as s:
-            loaded = await repo.load_program(s, runner_id)
-        if loaded is None or loaded[1] != expected_version:
-            return None
-    decision = await rsvc.apply_event(
-        d, runner_id, CoachAction(verb, coach.id), actor=f"coach:{coach.id}"
-    )
+    """A coach's decision on their runner, recorded with the coach's id.
+
+    With `expected_version` (from an alert button) the check and the change are one
+    transaction, written only if the program is still at that version: a second press, or two
+    presses racing (a double tap, two instances), returns None: the alert was already handled.
+    """
+    event = CoachAction(verb, coach.id)
+    actor = f"coach:{coach.id}"
+    if expected_version is None:
+        await _owned(d, coach, runner_id)
+        decision = await rsvc.apply_event(d, runner_id, event, actor=actor)
+    else:
+        now = d.clock()
+        try:
+            async with d.sessionmaker.begin() as s:
+                r = await repo.get_runner(s, runner_id)
+                if r is None or r.coach_id != coach.id:
+                    raise NotYourRunner(runner_id)
+                loaded = await repo.load_program(s, runner_id)
+                if loaded is None or loaded[1] != expected_version:
+                    return None
+                decision = decide(loaded[0], event, d.rules, now)
+                await repo.apply_decision(
+                    s,
+                    runner_id,
+                    decision,
+                    event=type(event).__name__,
+                    actor=actor,
+                    expected_version=expected_version,
+                    at=now,
+                )
+        except (repo.ConcurrentUpdate, IntegrityError):
+            return None  # someone else changed the program first
     d.kick()
     return decision
 
 
-async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
+async def is_current(d: Deps, coach: CoachCtx, runner_id: int, version: int) -> bool:
+    """Whether an alert made at program `version` is still current (NotYourRunner first)."""
     await _owned(d, coach, runner_id)
+    async with d.sessionmaker() as s:
+        loaded = await repo.load_program(s, runner_id)
+    return loaded is not None and loaded[1] == version
+
+
+async def _unlink(s: Any, runner_id: int, now: datetime) -> None:
+    """Take the runner from their coach, with the alerts about them still waiting to be sent:
+    a former coach sees nothing more of them."""
+    await repo.set_runner_coach(s, runner_id, None)
+    await agenda.cancel_kinds(s, runner_id, [MessageKind.COACH_ALERT.value], now=now)
+
+
+async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
     async with d.sessionmaker.begin() as s:
-        await repo.set_runner_coach(s, runner_id, None)
+        r = await repo.get_runner(s, runner_id)
+        if r is None or r.coach_id != coach.id:
+            raise NotYourRunner(runner_id)
+        await _unlink(s, runner_id, d.clock())
 
 
 async def unlink_runner(d: Deps, runner_id: int) -> bool:
@@ -250,7 +335,7 @@ async def unlink_runner(d: Deps, runner_id: int) -> bool:
         r = await repo.get_runner(s, runner_id)
         if r is None or r.coach_id is None:
             return False
-        await repo.set_runner_coach(s, runner_id, None)
+        await _unlink(s, runner_id, d.clock())
         return True
 
 
@@ -266,7 +351,8 @@ async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) ->
                     scope=agenda.runner_scope(runner_id),
                     runner_id=runner_id,
                     kind=MessageKind.RUNNER_NOTICE.value,
-                    key=f"coach-msg:{coach.id}:{now.isoformat()}",
+                    # Unique per message: two replies in the same instant are two messages.
+                    key=f"coach-msg:{coach.id}:{now.isoformat()}:{secrets.token_hex(6)}",
                     due_at=now,
                     payload={"code": "coach_message", "coach": coach.name, "text": text[:3500]},
                 )
@@ -288,32 +374,63 @@ async def alert_prompt(d: Deps, item: Any, state: ProgramState | None) -> Prompt
         loaded = await repo.load_program(s, runner_id) if runner_id is not None else None
     if r is None:
         return None
-    version = loaded[1] if loaded else 0
-    name = r.display_name or f"#{r.id}"
+    # State and version read together: the buttons act on exactly the program shown.
+    state, version = loaded if loaded else (state, 0)
+    name = tc.clean(r.display_name or "", tc.NAME_MAX) or tc.UNNAMED.format(id=r.id)
     reason = str(payload.get("reason", ""))
     site = d.rules.site_by_id.get(str(payload.get("site", "")))
     site_name = site.name if site else str(payload.get("site", ""))
-    high = " ⚠️ high risk" if site and site.needs_clearance else ""
+    high = (tc.RISK_HIGH if site.needs_clearance else tc.RISK_LOW) if site else ""
     proto_id = state.protocol_id if state else ""
-    lvl = level_label(d.rules, proto_id, payload.get("level")) if proto_id and payload.get("level") else "–"
+    lvl = (
+        level_label(d.rules, proto_id, payload.get("level"))
+        if proto_id and payload.get("level")
+        else "–"
+    )
     phase = payload.get("phase", "")
     if proto_id and phase:
         phase = d.rules.protocols[proto_id].phase(str(phase)).name
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
-    ans = ", ".join(f"{k}={'yes' if v is True else 'no' if v is False else v}" for k, v in answers.items() if v not in (0, False)) or "–"
+    ans = (
+        ", ".join(
+            f"{k}={'yes' if v is True else 'no' if v is False else v}"
+            for k, v in answers.items()
+            if v not in (0, False)
+        )
+        or "–"
+    )
     ref = f"{r.id}.{version}"
     if reason in ("red_flag", "escalated"):
         last = await rsvc.sessions(d, r.id, limit=3)
-        last_txt = "; ".join(f"{x.day:%d %b} {x.kind} {x.outcome} pain {x.pain_during if x.pain_during is not None else '–'}" for x in last) or "–"
-        text = tc.ALERT.format(
-            title=tc.ALERT_TITLES[reason], name=name, id=r.id, site=site_name, high=high,
-            phase=phase, level=lvl, answers=ans, rules=", ".join(rules), last=last_txt,
+        last_txt = "; ".join(
+            f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
         )
+        last_txt = last_txt or tc.NONE
+        text = tc.ALERT.format(
+            title=tc.ALERT_TITLES[reason],
+            name=name,
+            id=r.id,
+            site=site_name,
+            high=high,
+            phase=phase,
+            level=lvl,
+            answers=ans,
+            rules=", ".join(rules),
+            last=last_txt,
+        )
+        flagged = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
+        if state is None or state.status is not flagged:
+            # Sent late (e.g. after retries) and already dealt with: no buttons that would act
+            # on the program as it is now.
+            return Prompt(f"{text}\n{tc.ALERT_SETTLED.format(id=r.id)}")
         k = Kind.COACH
         rows = (
             (Button(tc.BTN_ACK, cb(k, ref, "ack")), Button(tc.BTN_HOLD, cb(k, ref, "hold"))),
-            (Button(tc.BTN_REGRESS, cb(k, ref, "regress")), Button(tc.BTN_CLEAR, cb(k, ref, "clear"))),
+            (
+                Button(tc.BTN_REGRESS, cb(k, ref, "regress")),
+                Button(tc.BTN_CLEAR, cb(k, ref, "clear")),
+            ),
             (Button(tc.BTN_PAUSE, cb(k, ref, "pause")),),
         )
         return Prompt(text, rows)
@@ -321,9 +438,16 @@ async def alert_prompt(d: Deps, item: Any, state: ProgramState | None) -> Prompt
         nxt = payload.get("next_phase", "")
         if proto_id and nxt:
             nxt = d.rules.protocols[proto_id].phase(str(nxt)).name
-        text = tc.CLEARANCE.format(name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules))
+        text = tc.CLEARANCE.format(
+            name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules)
+        )
+        if state is None or state.gate is None or not state.gate.awaiting_clearance:
+            return Prompt(f"{text}\n{tc.ALERT_SETTLED.format(id=r.id)}")
         k = Kind.CLEARANCE
-        return Prompt(text, ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),))
+        return Prompt(
+            text,
+            ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),),
+        )
     if reason == "unreachable":
         return Prompt(tc.UNREACHABLE.format(name=name, id=r.id))
     if reason == "screening":
@@ -344,9 +468,11 @@ def _next_digest(now: datetime, tz: str) -> datetime:
     return due
 
 
-async def _ensure_digest(s: Any, d: Deps, coach_id: int, tz: str, after: datetime | None = None) -> None:
+async def _ensure_digest(
+    s: Any, d: Deps, coach_id: int, tz: str, after: datetime | None = None
+) -> None:
     due = _next_digest(after or d.clock(), tz)
-    iso = due.astimezone(__import__("zoneinfo").ZoneInfo(tz)).isocalendar()
+    iso = due.astimezone(zone(tz)).isocalendar()
     await agenda.schedule(
         s,
         [

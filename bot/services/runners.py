@@ -18,17 +18,19 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
+from bot.program.codec import state_from_dict
 from bot.program.decision import Decision
 from bot.program.engine import decide
 from bot.program.events import Event
 from bot.program.state import Outcome, ProgramState
 from bot.services.deps import Deps
 from bot.store import repo
-from bot.store.models import Answer, Coach, Invite, SessionRecord
+from bot.store.models import Answer, Coach, Invite, Program, Runner, SessionRecord
 from bot.telegram.render import level_label
 
 log = logging.getLogger(__name__)
@@ -66,21 +68,36 @@ def local_today(d: Deps, state: ProgramState) -> date:
 
 
 async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
+    """The runner and their program in one query (every update asks this at least once)."""
     async with d.sessionmaker() as s:
-        r = await repo.get_runner_by_telegram(s, telegram_user_id)
-        if r is None:
-            return None
-        loaded = await repo.load_program(s, r.id)
-        return RunnerCtx(
-            id=r.id,
-            telegram_user_id=r.telegram_user_id,
-            chat_id=r.chat_id,
-            coach_id=r.coach_id,
-            unreachable=r.unreachable,
-            display_name=r.display_name,
-            state=loaded[0] if loaded else None,
-            version=loaded[1] if loaded else None,
-        )
+        r = (
+            await s.execute(
+                select(
+                    Runner.id,
+                    Runner.telegram_user_id,
+                    Runner.chat_id,
+                    Runner.coach_id,
+                    Runner.unreachable,
+                    Runner.display_name,
+                    Program.state,
+                    Program.version,
+                )
+                .outerjoin(Program, Program.runner_id == Runner.id)
+                .where(Runner.telegram_user_id == telegram_user_id)
+            )
+        ).one_or_none()
+    if r is None:
+        return None
+    return RunnerCtx(
+        id=r.id,
+        telegram_user_id=r.telegram_user_id,
+        chat_id=r.chat_id,
+        coach_id=r.coach_id,
+        unreachable=r.unreachable,
+        display_name=r.display_name,
+        state=state_from_dict(r.state) if r.state is not None else None,
+        version=r.version,
+    )
 
 
 async def claim_update(d: Deps, update_id: int) -> bool:
@@ -116,40 +133,74 @@ async def save_flow(
     d: Deps, telegram_user_id: int, runner_id: int | None, flow: str, data: dict[str, Any]
 ) -> None:
     async with d.sessionmaker.begin() as s:
-        row = await repo.load_dialog(s, telegram_user_id)
-        flows = dict(row.data.get("flows", {})) if row is not None else {}
-        flows[flow] = data
-        await repo.save_dialog(
-            s,
-            telegram_user_id,
-            flow="multi",
-            step=flow,
-            data={"flows": flows},
-            now=d.clock(),
-            runner_id=runner_id if runner_id is not None else (row.runner_id if row else None),
-        )
+        await _save_flow(s, d, telegram_user_id, runner_id, flow, data)
+
+
+async def _save_flow(
+    s: AsyncSession,
+    d: Deps,
+    telegram_user_id: int,
+    runner_id: int | None,
+    flow: str,
+    data: dict[str, Any],
+) -> None:
+    row = await repo.load_dialog(s, telegram_user_id)
+    flows = dict(row.data.get("flows", {})) if row is not None else {}
+    flows[flow] = data
+    await repo.save_dialog(
+        s,
+        telegram_user_id,
+        flow="multi",
+        step=flow,
+        data={"flows": flows},
+        now=d.clock(),
+        runner_id=runner_id if runner_id is not None else (row.runner_id if row else None),
+    )
 
 
 async def clear_flow(d: Deps, telegram_user_id: int, flow: str) -> None:
     async with d.sessionmaker.begin() as s:
-        row = await repo.load_dialog(s, telegram_user_id)
-        if row is None:
-            return
-        flows = dict(row.data.get("flows", {}))
-        flows.pop(flow, None)
-        if not flows:
-            await repo.clear_dialog(s, telegram_user_id)
-            return
-        active = row.step if row.step in flows else next(iter(flows))
-        await repo.save_dialog(
-            s,
-            telegram_user_id,
-            flow="multi",
-            step=active,
-            data={"flows": flows},
-            now=d.clock(),
-            runner_id=row.runner_id,
-        )
+        await _clear_flow(s, d, telegram_user_id, flow)
+
+
+async def _clear_flow(s: AsyncSession, d: Deps, telegram_user_id: int, flow: str) -> None:
+    row = await repo.load_dialog(s, telegram_user_id)
+    if row is None:
+        return
+    flows = dict(row.data.get("flows", {}))
+    if flow not in flows:
+        return
+    flows.pop(flow)
+    if not flows:
+        await repo.clear_dialog(s, telegram_user_id)
+        return
+    active = row.step if row.step in flows else next(iter(flows))
+    await repo.save_dialog(
+        s,
+        telegram_user_id,
+        flow="multi",
+        step=active,
+        data={"flows": flows},
+        now=d.clock(),
+        runner_id=row.runner_id,
+    )
+
+
+async def save_step(
+    d: Deps,
+    telegram_user_id: int,
+    runner_id: int,
+    stage: str,
+    seq: int | None,
+    answers: dict[str, Any],
+    flow: str,
+    data: dict[str, Any],
+) -> None:
+    """A question answered mid-flow: the answer and where the flow stands, in one transaction."""
+    async with d.sessionmaker.begin() as s:
+        if answers:
+            await repo.record_answers(s, runner_id, stage, answers, at=d.clock(), seq=seq)
+        await _save_flow(s, d, telegram_user_id, runner_id, flow, data)
 
 
 # --- invites and enrolment -------------------------------------------------------------------
@@ -224,8 +275,15 @@ async def apply_event(
     *,
     actor: str,
     report: tuple[int, Outcome, int | None, int | None] | None = None,
+    answers: tuple[str, int | None, dict[str, Any]] | None = None,
+    close_flow: tuple[int, str] | None = None,
 ) -> Decision:
-    """Decide and store, retrying on a concurrent change (the retry decides on fresh state)."""
+    """Decide and store, retrying on a concurrent change (the retry decides on fresh state).
+
+    `answers` (stage, seq, {question: value}) are recorded and `close_flow` (Telegram user,
+    flow) is closed in the same transaction, even when the decision turns out stale: what the
+    runner said is kept either way, and the question is over.
+    """
     for _attempt in range(MAX_RETRIES):
         now = d.clock()
         try:
@@ -249,6 +307,11 @@ async def apply_event(
                     await repo.record_report(
                         s, runner_id, seq, outcome=outcome.value, pain_during=pain, rpe=rpe, at=now
                     )
+                if answers is not None and answers[2]:
+                    stage, aseq, values = answers
+                    await repo.record_answers(s, runner_id, stage, values, at=now, seq=aseq)
+                if close_flow is not None:
+                    await _clear_flow(s, d, *close_flow)
                 return decision
         except (repo.ConcurrentUpdate, IntegrityError):
             log.info("concurrent update, retrying", extra={"runner_id": runner_id})
@@ -319,7 +382,9 @@ async def sessions(d: Deps, runner_id: int, *, limit: int = 200) -> list[Session
     out = []
     for r in reversed(rows):
         rx = r.prescription or {}
-        run_total = int(rx.get("run_s", 0)) * int(rx.get("repeats", 0)) if r.outcome != "skipped" else 0
+        run_total = (
+            int(rx.get("run_s", 0)) * int(rx.get("repeats", 0)) if r.outcome != "skipped" else 0
+        )
         if r.outcome == "missed":
             run_total = 0
         p24 = pain24.get(r.seq)
@@ -354,7 +419,8 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
     last = "none yet"
     if recent:
         r = recent[-1]
-        last = f"{r.day:%d %b}: {r.outcome}, pain during {r.pain_during if r.pain_during is not None else '–'}"
+        during = r.pain_during if r.pain_during is not None else "–"
+        last = f"{r.day:%d %b}: {r.outcome}, pain during {during}"
         if r.pain_24h is not None:
             last += f", pain at 24 h {r.pain_24h}"
     async with d.sessionmaker() as s:
@@ -401,7 +467,9 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
     w = csv.writer(buf)
     w.writerow(["seq", "day", "kind", "outcome", "pain_during", "rpe", "pain_24h", "run_s_total"])
     for r in await sessions(d, runner_id, limit=100_000):
-        w.writerow([r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total])
+        w.writerow(
+            [r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total]
+        )
     return js, buf.getvalue().encode()
 
 

@@ -7,7 +7,7 @@
   fails at once with SQLITE_BUSY when another connection wrote in between (the busy timeout does
   not apply to a stale read snapshot). Taking the write lock up front makes concurrent
   transactions queue on the busy timeout instead. SQLite is for one instance only.
-- PostgreSQL: asyncpg, the session time zone pinned to UTC, connections checked before use.
+- PostgreSQL: asyncpg, the session time zone pinned to UTC, connections recycled half-hourly.
 
 `migrate(url)` brings the schema to the newest revision with the Alembic scripts shipped inside
 the package (no alembic.ini needed), under an advisory lock on PostgreSQL so that two instances
@@ -80,7 +80,9 @@ def make_engine(
     settings.setdefault("timezone", "UTC")
     settings.setdefault("application_name", "boneload")
     connect_args["server_settings"] = settings
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping: it costs a round trip per checkout, i.e. per agenda row. A connection
+    # broken by a database restart fails one transaction; the agenda retries what it touched.
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(u, echo=echo, connect_args=connect_args, **kwargs)
 
 

@@ -3,10 +3,14 @@ that the runner is theirs; callback data carries no authority of its own."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import re
 from typing import Any
 
 from telegram import InputFile, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import texts_coach as tc
@@ -20,6 +24,9 @@ from bot.telegram.callbacks import BadCallback, Kind, decode
 from bot.telegram.handlers_onboarding import deps_of
 
 log = logging.getLogger(__name__)
+
+# `<runner id>.<program version>`, ASCII digits only (str.isdigit and int() accept any script).
+_REF = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})", re.ASCII)
 
 VERB_COMMANDS = {
     "hold": CoachVerb.HOLD,
@@ -54,8 +61,10 @@ async def cmd_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     coach = await _coach(update, context)
     if coach is None or update.message is None:
         return
-    code, link = await csvc.create_invite(deps_of(context), coach)
-    await update.message.reply_text(tc.INVITE.format(code=code, link=link, days=csvc.INVITE_TTL.days))
+    code, link = await csvc.create_invite(deps_of(context), coach, context.bot.username)
+    await update.message.reply_text(
+        tc.INVITE.format(code=code, link=link, days=csvc.INVITE_TTL.days)
+    )
 
 
 async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -93,7 +102,8 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     entry, trail, points, marks = await csvc.detail(d, coach, runner_id)
     today = local_date(d.clock(), coach.timezone)
     await update.message.reply_text(detail_text(entry, trail, points, today))
-    png = runner_chart(entry.name, points, marks, today=today)
+    # ~0.2 s of matplotlib: off the event loop, so other chats are not held up meanwhile.
+    png = await asyncio.to_thread(runner_chart, entry.name, points, marks, today=today)
     await update.message.reply_photo(InputFile(png, filename=f"runner-{runner_id}.png"))
 
 
@@ -106,7 +116,11 @@ def _verb_command(verb: CoachVerb) -> Any:
         if runner_id is None:
             return
         decision = await csvc.act(deps_of(context), coach, runner_id, verb)
-        await update.message.reply_text(tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=", ".join(decision.rules) if decision else ""))
+        await update.message.reply_text(
+            tc.DONE_VERB.format(
+                verb=verb.value, id=runner_id, rules=", ".join(decision.rules) if decision else ""
+            )
+        )
 
     return handler
 
@@ -138,6 +152,11 @@ async def cmd_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Alert buttons: `v1|k|<runner>.<version>|<verb>` and `v1|kc|<runner>.<version>|y|n`.
+
+    The data is only a request: who pressed, whether the runner is theirs and whether the alert
+    is still current are checked here and in `csvc.act`, whatever the data says.
+    """
     query = update.callback_query
     if query is None:
         return
@@ -146,31 +165,35 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     try:
         cbk = decode(query.data)
-        rid, _, ver = cbk.ref.partition(".")
-        runner_id, version = int(rid), int(ver)
-    except (BadCallback, ValueError):
+        ref = _REF.fullmatch(cbk.ref)
+        if ref is None:
+            raise BadCallback("no runner.version reference")
+        runner_id, version = int(ref[1]), int(ref[2])
+    except BadCallback:
         await query.answer(tc.ALREADY_HANDLED)
         return
     d = deps_of(context)
     try:
         if cbk.kind is Kind.CLEARANCE:
-            if cbk.value != "y":
-                await csvc.detail(d, coach, runner_id)  # ownership check before answering
-                await query.answer()
-                await query.edit_message_reply_markup(None)
-                await context.bot.send_message(coach.telegram_user_id, tc.NOT_YET_NOTED.format(id=runner_id))
+            if cbk.value == "n":
+                # "Not yet" changes nothing and keeps the buttons: "Cleared" stays one tap away.
+                if not await csvc.is_current(d, coach, runner_id, version):
+                    await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+                    return
+                await query.answer(tc.NOT_YET_NOTED.format(id=runner_id))
                 return
-            verb = CoachVerb.CLEAR
+            maybe = CoachVerb.CLEAR if cbk.value == "y" else None
         elif cbk.value == "ack":
-            await csvc.detail(d, coach, runner_id)  # ownership check only
+            await csvc.is_current(d, coach, runner_id, version)  # ownership check only
             await query.answer(tc.ACKNOWLEDGED)
             return
         else:
             maybe = BUTTON_VERBS.get(cbk.value)
-            if maybe is None:
-                await query.answer(tc.ALREADY_HANDLED)
-                return
-            verb = maybe
+        if maybe is None:
+            await csvc.is_current(d, coach, runner_id, version)  # ownership first
+            await query.answer(tc.ALREADY_HANDLED)
+            return
+        verb = maybe
         decision = await csvc.act(d, coach, runner_id, verb, expected_version=version)
     except csvc.NotYourRunner:
         await query.answer(tc.NO_SUCH_RUNNER, show_alert=True)
@@ -179,7 +202,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(tc.ALREADY_HANDLED, show_alert=True)
         return
     await query.answer(tc.DONE_BUTTON.format(verb=verb.value))
-    await query.edit_message_reply_markup(None)
+    with contextlib.suppress(BadRequest):  # e.g. too old to edit: the change is made anyway
+        await query.edit_message_reply_markup(None)
     await context.bot.send_message(
         coach.telegram_user_id,
         tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=", ".join(decision.rules)),
@@ -192,7 +216,11 @@ COMMANDS: dict[str, Any] = {
     "runner": cmd_runner,
     "release": cmd_release,
     "reply": cmd_reply,
-    **{name: _verb_command(verb) for name, verb in VERB_COMMANDS.items() if name not in ("pause", "resume")},
+    **{
+        name: _verb_command(verb)
+        for name, verb in VERB_COMMANDS.items()
+        if name not in ("pause", "resume")
+    },
     "cpause": _verb_command(CoachVerb.PAUSE),
     "cresume": _verb_command(CoachVerb.RESUME),
 }

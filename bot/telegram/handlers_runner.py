@@ -81,14 +81,20 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if runner is None:
         await msg.reply_text(texts.NOT_ENROLLED)
         return
-    dialog = await svc.load_dialog(d, update.effective_user.id)
-    active = dialog.active
-    if active and active.startswith(("post:", "followup:", "gate:")):
-        kind, ref = active.split(":", 1)
+    user_id = update.effective_user.id
+    dialog = await svc.load_dialog(d, user_id)
+    # The latest flow first, then the older ones still open: a question left unanswered (the
+    # session slid, the follow-up closed) must not swallow every later message as "closed".
+    others = [f for f in reversed(dialog.flows) if f != dialog.active]
+    for flow in ([dialog.active] if dialog.active in dialog.flows else []) + others:
+        if flow == "settings":
+            await _settings_text(update, context, runner, msg.text)
+            return
+        kind, _, ref = flow.partition(":")
+        if kind not in _CB_KIND or _questions_for(kind, ref, runner, d) is None:
+            await svc.clear_flow(d, user_id, flow)
+            continue
         await _question_step(update, context, runner, kind, ref, None, msg.text)
-        return
-    if active == "settings":
-        await _settings_text(update, context, runner, msg.text)
         return
     await msg.reply_text(texts.HELP_HINT)
 
@@ -105,7 +111,12 @@ async def _on_session(
     st = runner.state
     today = svc.local_today(d, st)
     seq = int(cbk.ref) if cbk.ref.isdigit() else -1
-    if st.status is not Status.ACTIVE or st.next is None or st.next.seq != seq or st.next.day != today:
+    if (
+        st.status is not Status.ACTIVE
+        or st.next is None
+        or st.next.seq != seq
+        or st.next.day != today
+    ):
         await query.answer(texts.STALE)
         return
     await query.answer()
@@ -113,7 +124,10 @@ async def _on_session(
         await query.edit_message_reply_markup(None)
     if cbk.value in ("skip", "move"):
         decision = await svc.apply_event(
-            d, runner.id, SessionReported(seq, Outcome.SKIPPED), actor="runner",
+            d,
+            runner.id,
+            SessionReported(seq, Outcome.SKIPPED),
+            actor="runner",
             report=(seq, Outcome.SKIPPED, None, None),
         )
         new = decision.state
@@ -124,9 +138,13 @@ async def _on_session(
         return
     outcome = Outcome.PARTIAL if cbk.value == "partial" else Outcome.DONE
     flow = f"post:{seq}"
-    await svc.save_flow(d, query.from_user.id, runner.id, flow, {"answers": {}, "outcome": outcome.value})
+    await svc.save_flow(
+        d, query.from_user.id, runner.id, flow, {"answers": {}, "outcome": outcome.value}
+    )
     qs = post_questions(st, d.rules)
-    await edit_or_send(None, runner.chat_id, context.bot, questions.question_prompt(Kind.POST, str(seq), qs[0]))
+    await edit_or_send(
+        None, runner.chat_id, context.bot, questions.question_prompt(Kind.POST, str(seq), qs[0])
+    )
 
 
 # --- question flows: post-session, follow-up, gate ----------------------------------------------
@@ -179,6 +197,7 @@ async def _question_step(
     qs = _questions_for(kind, ref, runner, d)
     flow = f"{kind}:{ref}"
     if qs is None:
+        await svc.clear_flow(d, user.id, flow)
         await _reply(update, texts.STALE)
         return
     dialog = await svc.load_dialog(d, user.id)
@@ -201,9 +220,11 @@ async def _question_step(
     answers = dict(result.data["answers"])  # type: ignore[call-overload]
     seq = int(ref) if ref.isdigit() else None
     answered = [q for q in qs if q.id in answers and q.id not in data.get("answers", {})]
-    await svc.record_answers(d, runner.id, kind, seq, {q.id: answers[q.id] for q in answered})
+    new_answers = {q.id: answers[q.id] for q in answered}
     if not result.done:
-        await svc.save_flow(d, user.id, runner.id, flow, {**data, "answers": answers})
+        await svc.save_step(
+            d, user.id, runner.id, kind, seq, new_answers, flow, {**data, "answers": answers}
+        )
         nxt = questions.next_question(qs, answers)
         assert nxt is not None
         prompt = questions.question_prompt(_CB_KIND[kind], ref, nxt)
@@ -211,23 +232,42 @@ async def _question_step(
         return
     if query and query.message:
         await query.edit_message_reply_markup(None)
+    # The last answer, the decision it leads to and the end of the flow: one transaction.
+    said: tuple[str, int | None, dict[str, Any]] = (kind, seq, new_answers)
+    close = (user.id, flow)
     if kind == "post":
         assert seq is not None
         outcome = Outcome(str(data.get("outcome", "done")))
         pain = int(answers.get("pain_during", 0))
         rpe = int(answers.get("rpe", 0))
         decision = await svc.apply_event(
-            d, runner.id, SessionReported(seq, outcome, pain, rpe), actor="runner",
+            d,
+            runner.id,
+            SessionReported(seq, outcome, pain, rpe),
+            actor="runner",
             report=(seq, outcome, pain, rpe),
+            answers=said,
+            close_flow=close,
         )
     elif kind == "followup":
         assert seq is not None
-        decision = await svc.apply_event(d, runner.id, FollowupAnswered(seq, answers), actor="runner")
+        decision = await svc.apply_event(
+            d,
+            runner.id,
+            FollowupAnswered(seq, answers),
+            actor="runner",
+            answers=said,
+            close_flow=close,
+        )
     else:
         decision = await svc.apply_event(
-            d, runner.id, GateAnswered(ref, {k: bool(v) for k, v in answers.items()}), actor="runner"
+            d,
+            runner.id,
+            GateAnswered(ref, {k: bool(v) for k, v in answers.items()}),
+            actor="runner",
+            answers=said,
+            close_flow=close,
         )
-    await svc.clear_flow(d, user.id, flow)
     await context.bot.send_message(
         runner.chat_id, texts.STALE if decision.stale else texts.SESSION_THANKS
     )
@@ -240,7 +280,7 @@ async def _on_habit(
     d = deps_of(context)
     query = update.callback_query
     assert query is not None
-    habit_id, _, qid = cbk.ref.rpartition(":")
+    _habit, _, qid = cbk.ref.rpartition(":")
     q = d.rules.question_by_id.get(qid)
     if q is None:
         await query.answer(texts.STALE)
@@ -278,7 +318,9 @@ async def _on_confirm(
         if not yes or runner.state.status not in (Status.RED_FLAG, Status.ESCALATED):
             await query.edit_message_text(texts.FLAGGED_STATE)
             return
-        decision = await svc.apply_event(d, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner")
+        decision = await svc.apply_event(
+            d, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner"
+        )
         await query.edit_message_text(_resumed_text(d, decision.state))
         d.kick()
         return
@@ -345,10 +387,12 @@ async def _settings_input(
         prompt = onboarding.prompt(step, new, d.rules, d.clock(), kind=Kind.SETTINGS)
         await edit_or_send(query.message if query else None, runner.chat_id, context.bot, prompt)
         return
+    chosen = new.get("days", [])
+    assert isinstance(chosen, list)
     ev = SettingsChanged(
         timezone=str(new["tz"]) if step == "tz" else None,
         preferred_time=onboarding.parse_time(str(new["time"])) if step == "time" else None,
-        available_days=frozenset(int(x) for x in new["days"]) if step == "days" else None,
+        available_days=frozenset(int(x) for x in chosen) if step == "days" else None,
     )
     if step == "tz":
         await svc.set_runner_timezone(d, runner.id, str(new["tz"]))
@@ -356,8 +400,12 @@ async def _settings_input(
     await svc.clear_flow(d, user.id, "settings")
     st = decision.state
     today = svc.local_today(d, st)
-    nxt = texts.next_session(st.next.day if st.next else None, st.next.prescription if st.next else None, today)
-    await context.bot.send_message(runner.chat_id, texts.SETTINGS_SAVED.format(next=f"Next: {nxt}."))
+    nxt = texts.next_session(
+        st.next.day if st.next else None, st.next.prescription if st.next else None, today
+    )
+    await context.bot.send_message(
+        runner.chat_id, texts.SETTINGS_SAVED.format(next=f"Next: {nxt}.")
+    )
     d.kick()
 
 
@@ -391,7 +439,9 @@ async def cmd_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         prompt = Prompt(texts.reminder(st.next.prescription), session_buttons(st.next.seq))
         await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
     else:
-        nxt = texts.next_session(st.next.day if st.next else None, st.next.prescription if st.next else None, today)
+        nxt = texts.next_session(
+            st.next.day if st.next else None, st.next.prescription if st.next else None, today
+        )
         await update.message.reply_text(texts.NO_SESSION_TODAY.format(next=nxt))
 
 
@@ -434,7 +484,9 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     p = runner.state.profile
     prompt = Prompt(
-        texts.SETTINGS.format(days=texts.days_label(p.available_days), time=f"{p.preferred_time:%H:%M}", tz=p.timezone),
+        texts.SETTINGS.format(
+            days=texts.days_label(p.available_days), time=f"{p.preferred_time:%H:%M}", tz=p.timezone
+        ),
         (
             (
                 _btn(texts.BTN_DAYS, cb(Kind.SETTINGS, "menu", "days")),
@@ -486,7 +538,9 @@ async def cmd_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _resumed_text(d: Any, st: Any) -> str:
     today = svc.local_today(d, st)
-    nxt = texts.next_session(st.next.day if st.next else None, st.next.prescription if st.next else None, today)
+    nxt = texts.next_session(
+        st.next.day if st.next else None, st.next.prescription if st.next else None, today
+    )
     return texts.RESUMED.format(next=f"Next: {nxt}.")
 
 

@@ -23,7 +23,10 @@ from bot.telegram.callbacks import Kind, cb
 def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
     k = Kind.SESSION
     return (
-        (Button(texts.BTN_DONE, cb(k, seq, "done")), Button(texts.BTN_PARTIAL, cb(k, seq, "partial"))),
+        (
+            Button(texts.BTN_DONE, cb(k, seq, "done")),
+            Button(texts.BTN_PARTIAL, cb(k, seq, "partial")),
+        ),
         (Button(texts.BTN_SKIP, cb(k, seq, "skip")), Button(texts.BTN_MOVE, cb(k, seq, "move"))),
     )
 
@@ -61,7 +64,9 @@ def post_questions(state: ProgramState, rules: Rules) -> list[Any]:
 def gate_question_list(state: ProgramState, phase_id: str, rules: Rules) -> list[Any]:
     proto = rules.protocols[state.protocol_id]
     site = rules.site(state.profile.site_id)
-    return [rules.question_by_id[q] for q in gate_questions(proto.phase(phase_id).gate, site, rules)]
+    return [
+        rules.question_by_id[q] for q in gate_questions(proto.phase(phase_id).gate, site, rules)
+    ]
 
 
 def _why(rule_ids: Sequence[str], rules: Rules) -> str:
@@ -76,9 +81,9 @@ def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) ->
     if template is None:
         return ""
     rule_ids = list(payload.get("rules", []))
-    # Name the most specific rule: the classification that flagged, else the action's rule.
-    says = {c.id for c in rules.symptoms.classifications}
-    specific = next((r for r in rule_ids if r in says), rule_ids[0] if rule_ids else "")
+    # Name the rule that decided (the action's: mild-hold, pain-regress, red-flag-stop...); the
+    # classifications behind it are said in words by `why`.
+    decided = rule_ids[0] if rule_ids else ""
     protocol_id = state.protocol_id if state else ""
     level = payload.get("level")
     if level is None and state is not None:
@@ -91,7 +96,7 @@ def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) ->
         phase_name, intro = ph.name, ph.intro
     return template.format(
         level=level_label(rules, protocol_id, level) if protocol_id else level,
-        rule=specific,
+        rule=decided,
         why=_why(rule_ids, rules),
         rest_days=payload.get("rest_days", ""),
         clear=payload.get("clear", ""),

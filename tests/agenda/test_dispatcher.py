@@ -299,3 +299,41 @@ async def test_lease_too_short_to_send_gives_row_back(sessionmaker: Maker, rules
     assert (stats.sent, stats.released) == (0, 1)
     row = (await _rows(sessionmaker, runner_id=rid))["reminder:1"]
     assert (row.status, row.attempts, row.lease_token) == ("pending", 0, None)
+
+
+async def test_catch_up_at_night_waits_for_the_end_of_quiet_hours(
+    sessionmaker: Maker, rules: Rules
+) -> None:
+    """A follow-up that fell due during downtime and is caught up at 23:00 waits until 07:00;
+    a coach alert does not wait."""
+    clock = FakeClock(T0)
+    sender = FakeSender(clock)
+    async with sessionmaker.begin() as s:
+        coach_id = (await repo.add_coach(s, telegram_user_id=903, name="C", now=T0)).id
+    rid = await enrol_runner(sessionmaker, rules, telegram_user_id=112, now=T0, coach_id=coach_id)
+    reported = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
+    async with sessionmaker.begin() as s:
+        loaded = await repo.load_program(s, rid)
+        assert loaded is not None
+        opened = OpenSession(
+            1, reported.date(), SessionKind.RUN, reported, Severity.CLEAR, Severity.CLEAR
+        )
+        followup = Message(
+            MessageKind.FOLLOWUP, "followup:1", reported + timedelta(days=1), {"seq": 1}
+        )
+        dec = Decision(state=replace(loaded[0], open=(opened,)), actions=(), messages=(followup,))
+        await repo.apply_decision(s, rid, dec, event="x", actor="runner", expected_version=None)
+    await _alert(sessionmaker, rid, "alert:red:1", reported + timedelta(days=1))
+
+    clock.set(datetime(2025, 3, 3, 23, 0, tzinfo=UTC))  # back up at night (UTC runner)
+    d = _dispatcher(sessionmaker, rules, clock, sender)
+    stats = await d.tick()
+    assert stats.deferred == 1
+    assert [s.item.kind for s in sender.sent] == ["coach_alert"]
+    row = (await _rows(sessionmaker, runner_id=rid))["followup:1"]
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at == datetime(2025, 3, 4, 7, 0, tzinfo=UTC)
+    clock.set(row.next_attempt_at)
+    await d.tick()
+    followups = [s for s in sender.sent if s.item.kind == "followup"]
+    assert [f.at for f in followups] == [datetime(2025, 3, 4, 7, 0, tzinfo=UTC)]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from telegram import Update
@@ -58,6 +58,10 @@ class Harness:
 
     def messages(self, chat: int = RUNNER) -> list[Any]:
         return [m for m in self.standin.messages_to(chat) if not m.deleted]
+
+    def message(self, message_id: int, chat: int = RUNNER) -> Any:
+        """One message as it looks now (after edits)."""
+        return next(m for m in self.standin.messages_to(chat) if m.message_id == message_id)
 
     def last(self, chat: int = RUNNER) -> Any:
         msgs = self.messages(chat)
@@ -190,6 +194,9 @@ async def running_bot(
         await csvc.add_coach(deps, OTHER_COACH, "Coach Kim")
     try:
         async with app:
+            # PTB runs post_init/post_stop only inside run_polling/run_webhook; a host that
+            # starts the application by hand (as we do, to own the loop) must call them.
+            await app.post_init(app)
             await app.start()
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             h = Harness(standin, app, deps, clock)
@@ -199,6 +206,7 @@ async def running_bot(
             finally:
                 await app.updater.stop()
                 await app.stop()
+                await app.post_stop(app)
     finally:
         await standin.stop()
         await engine.dispose()
@@ -233,3 +241,79 @@ async def onboard(
     await h.say(zone)
     await h.press("Yes")
     assert "All set" in "\n".join(h.texts()[-3:]), h.texts()[-3:]
+
+
+def local(dt: datetime, zone: str = "Europe/Berlin") -> datetime:
+    return dt.astimezone(ZoneInfo(zone))
+
+
+async def until_text(
+    h: Harness, needle: str, *, step: timedelta, limit: int, chat: int = RUNNER
+) -> Any:
+    """Advance the clock `step` at a time (at most `limit` times) until a message containing
+    `needle` arrives; returns that message."""
+    n = len(h.messages(chat))
+    for _ in range(limit):
+        for m in h.messages(chat)[n:]:
+            if needle in (m.text or ""):
+                return m
+        await h.advance(step)
+    for m in h.messages(chat)[n:]:
+        if needle in (m.text or ""):
+            return m
+    raise AssertionError(f"no message with {needle!r}; got {h.texts(chat)[n:][-5:]}")
+
+
+async def into_run_walk(h: Harness) -> None:
+    """An onboarded low-risk runner (strength phase) waits out its 14 days, gets the run/walk
+    gate check at their reminder time, answers yes to everything, and is in the run/walk phase."""
+    gate = await until_text(h, "Ready for the next phase", step=timedelta(days=1), limit=16)
+    for _ in range(8):  # one question at a time, edited into the same message
+        msg = h.message(gate.message_id)
+        if not msg.buttons:
+            break
+        await h.press("Yes", message=msg)
+    await h.tick()  # the phase notice
+    state, _ = await h.program()
+    assert state.phase_id == "low-run-walk", state.phase_id
+
+
+async def next_run(h: Harness) -> Any:
+    """Advance day by day to the next run/walk reminder; returns it."""
+    return await until_text(h, "Today's session: jog", step=timedelta(days=1), limit=5)
+
+
+async def report(h: Harness, reminder: Any, pain: int = 0, rpe: int = 3) -> None:
+    """Press Done on the reminder and answer the post-session questions with buttons."""
+    await h.press("Done ✅", message=reminder)
+    await h.press(str(pain))
+    await h.press(str(rpe))
+
+
+FOLLOWUP_YES_NO = ("pain_rest", "pain_night", "pain_walking", "bone_tender", "limping", "swelling")
+
+
+async def answer_followup(
+    h: Harness, pain_now: int = 0, yes: tuple[str, ...] = (), *, typed: bool = False
+) -> None:
+    """Answer the latest 24-hour follow-up: pain now, then No to every yes/no question except
+    those named in `yes` (question ids). With buttons, the questions are edited into the same
+    message; `typed` sends every answer as text instead (each next question is a new message)."""
+    first = next(m for m in reversed(h.messages()) if "24-hour check" in (m.text or ""))
+    assert "Pain at the injury site right now?" in first.text, first.text
+    questions = {q.id: q.text for q in h.deps.rules.questions.questions}
+    if typed:
+        await h.say(str(pain_now))
+        for _ in range(12):
+            qid = next((k for k, t in questions.items() if h.last().text.endswith(t)), None)
+            if qid is None:
+                break
+            await h.say("yes" if qid in yes else "no")
+        return
+    await h.press(str(pain_now), message=first)
+    for _ in range(12):
+        msg = h.message(first.message_id)
+        if not msg.buttons:
+            break
+        qid = next(k for k, t in questions.items() if msg.text.endswith(t))
+        await h.press("Yes" if qid in yes else "No", message=msg)

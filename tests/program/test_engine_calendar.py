@@ -4,15 +4,16 @@ allowed days (DOMAIN §7 scheduling; issue 2 'The calendar')."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
+from program_helpers import Recorder, Runner, messages
 
 from bot.program.calendar import local_date, local_instant, out_of_quiet_hours
 from bot.program.decision import MessageKind
 from bot.program.loader import Rules
 from bot.program.simulate import SimProfile
-from program_helpers import Recorder, Runner, messages
 
 # 2026 DST changes: (zone, spring forward, fall back)
 DST_2026 = [
@@ -84,9 +85,7 @@ def test_ambiguous_local_time_is_the_first_one(tz: str, spring: date, fall: date
         (time(12, 0), time(12, 0), False),
     ],
 )
-def test_quiet_hours(
-    rules: Rules, tz: str, due: time, expected: time, next_day: bool
-) -> None:
+def test_quiet_hours(rules: Rules, tz: str, due: time, expected: time, next_day: bool) -> None:
     quiet = rules.scheduling.quiet_hours
     day = date(2026, 6, 10)
     moved = out_of_quiet_hours(local_instant(day, due, tz), tz, quiet)
@@ -159,14 +158,11 @@ def test_reminders_stay_at_seven_local_across_dst(
 def test_reminder_at_a_nonexistent_time_comes_an_hour_later_that_day(rules: Rules) -> None:
     tz = "Europe/Berlin"
     spring = date(2026, 3, 29)
-    r = Runner.at(rules, "posteromedial-tibia", "low-run-walk", 1, day=spring, tz=tz, pref=time(2, 30))
+    r = Runner.at(
+        rules, "posteromedial-tibia", "low-run-walk", 1, day=spring, tz=tz, pref=time(2, 30)
+    )
     assert r.state.next is not None and r.state.next.day == spring
-    (rem,) = [
-        m
-        for _, _, d in r.log
-        for m in d.messages
-        if m.kind is MessageKind.SESSION_REMINDER
-    ]
+    (rem,) = [m for _, _, d in r.log for m in d.messages if m.kind is MessageKind.SESSION_REMINDER]
     assert rem.due.astimezone(ZoneInfo(tz)) == datetime(2026, 3, 29, 3, 30, tzinfo=ZoneInfo(tz))
     assert rem.due == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
@@ -178,10 +174,11 @@ def test_reminder_at_a_nonexistent_time_comes_an_hour_later_that_day(rules: Rule
 )
 def test_sessions_only_on_available_days(rules: Rules, days: frozenset[int]) -> None:
     rec = Recorder(
-        rules, SimProfile("posteromedial-tibia", start=date(2026, 3, 2), days=60, available_days=days)
+        rules,
+        SimProfile("posteromedial-tibia", start=date(2026, 3, 2), days=60, available_days=days),
     ).go()
     done = rec.done()
     assert done and rec.runs()
     assert all(d.day.weekday() in days for d in done)
     run_days = [d.day for d in rec.runs()]
-    assert all((b - a).days >= 2 for a, b in zip(run_days, run_days[1:], strict=False))
+    assert all((b - a).days >= 2 for a, b in pairwise(run_days))

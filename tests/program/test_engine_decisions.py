@@ -1,4 +1,4 @@
-"""Table-driven decisions: DOMAIN.md's published examples, as a runner, coach or clinician sees them.
+"""Table-driven decisions: DOMAIN.md's published examples, as runner, coach or clinician see them.
 
 DOMAIN.md §3.3 (the ladder and its plateaus), §4.4 (the 24-hour decision table), §4.5 (red flags),
 §1.3 (clearance for high-risk sites), §6/§7 (rest days, deloads, off weeks).
@@ -6,32 +6,10 @@ DOMAIN.md §3.3 (the ladder and its plateaus), §4.4 (the 24-hour decision table
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
-from itertools import groupby
+from datetime import time, timedelta
+from itertools import groupby, pairwise
 
 import pytest
-
-from bot.program.calendar import local_date, local_instant
-from bot.program.decision import Act, MessageKind
-from bot.program.engine import decide
-from bot.program.events import (
-    CoachAction,
-    CoachVerb,
-    Enrolled,
-    FollowupAnswered,
-    GateAnswered,
-    RunnerPaused,
-    RunnerResumed,
-    SessionMissed,
-    SessionReported,
-    SettingsChanged,
-    TimePassed,
-)
-from bot.program.loader import Rules
-from bot.program.recheck import Verdict, recheck
-from bot.program.rules import PhaseKind, SessionKind
-from bot.program.simulate import Script, SessionAnswers, SimProfile
-from bot.program.state import Outcome, Status
 from program_helpers import (
     D0,
     Recorder,
@@ -41,6 +19,27 @@ from program_helpers import (
     clear_followup,
     messages,
 )
+
+from bot.program.calendar import local_date, local_instant
+from bot.program.decision import Act, Decision, MessageKind
+from bot.program.engine import decide
+from bot.program.events import (
+    CoachAction,
+    CoachVerb,
+    Enrolled,
+    FollowupAnswered,
+    GateAnswered,
+    RunnerResumed,
+    SessionMissed,
+    SessionReported,
+    SettingsChanged,
+    TimePassed,
+)
+from bot.program.loader import Rules
+from bot.program.recheck import Verdict, recheck
+from bot.program.rules import PhaseKind, SessionKind
+from bot.program.simulate import Script, SimProfile
+from bot.program.state import Outcome, Status
 
 LOW = "posteromedial-tibia"
 
@@ -69,7 +68,7 @@ def test_all_clear_climbs_one_level_after_each_hold_and_never_faster(
     progress = [a for a in rec.all_actions() if a[0] is Act.PROGRESS]
     assert progress and all(rule == "progress-after-hold" for _, rule in progress)
     run_days = [r.day for r in runs]
-    assert all((b - a).days >= 2 for a, b in zip(run_days, run_days[1:], strict=False))
+    assert all((b - a).days >= 2 for a, b in pairwise(run_days))
 
 
 def test_a_clear_session_before_the_hold_is_met_holds(rules: Rules) -> None:
@@ -183,7 +182,9 @@ def test_two_regressions_in_14_days_escalate_and_stop_sessions(rules: Rules) -> 
     assert alert["reason"] == "escalated"
     assert "repeat-regress-escalate" in alert["rules"] and "pain-regress" in alert["rules"]
     assert alerts[0].due == r.now, "the coach hears at once"
-    assert any(m.payload["code"] == "escalated" for m in messages(second, MessageKind.RUNNER_NOTICE))
+    assert any(
+        m.payload["code"] == "escalated" for m in messages(second, MessageKind.RUNNER_NOTICE)
+    )
     assert not messages(second, MessageKind.SESSION_REMINDER)
     # No more sessions: three weeks of time passing plan nothing.
     for i in range(1, 22):
@@ -219,10 +220,8 @@ RED_FLAGS = [
 ]
 
 
-def _assert_red_flag_decision(r: Runner, d_rules: str, decision: object) -> None:
-    from bot.program.decision import Decision
-
-    assert isinstance(decision, Decision)
+def _assert_red_flag_decision(r: Runner, d_rules: str, decision: Decision | None) -> None:
+    assert decision is not None
     assert r.state.status is Status.RED_FLAG
     assert (Act.RED_FLAG, "red-flag-stop") in acts(decision)
     alerts = messages(decision, MessageKind.COACH_ALERT)
@@ -242,7 +241,8 @@ def _assert_red_flag_decision(r: Runner, d_rules: str, decision: object) -> None
 def test_red_flag_answer_pauses_alerts_and_stops_reminders(
     rules: Rules, site_id: str, question: str, rule: str
 ) -> None:
-    phase = rules.protocol_for(rules.site(site_id)).phases[-3].id  # the run/walk phase
+    proto = rules.protocol_for(rules.site(site_id))
+    phase = next(p.id for p in proto.phases if p.kind is PhaseKind.RUN_WALK)
     r = Runner.at(rules, site_id, phase, 1)
     assert question in clear_followup(rules, site_id), "the site is asked this question"
     r.to_next_run()
@@ -253,9 +253,7 @@ def test_red_flag_answer_pauses_alerts_and_stops_reminders(
     _assert_red_flag_decision(r, rule, fu)
     assert f"reminder:{planned.seq}" in fu.cancel
     # Even if the old reminder was already stored, it is not sent.
-    verdict, _ = recheck(
-        r.state, MessageKind.SESSION_REMINDER, {"seq": planned.seq}, r.now, rules
-    )
+    verdict, _ = recheck(r.state, MessageKind.SESSION_REMINDER, {"seq": planned.seq}, r.now, rules)
     assert verdict is Verdict.DROP
     for _ in range(14):
         d = r.send(TimePassed(), r.local(r.today + timedelta(days=1), time(6)))
@@ -282,7 +280,7 @@ COACH_AFTER_RED = [
     (CoachVerb.REGRESS, Status.ACTIVE, 1),
     (CoachVerb.RESUME, Status.ACTIVE, 2),
     (CoachVerb.ADVANCE, Status.ACTIVE, 3),
-    (CoachVerb.PAUSE, Status.PAUSED, 2),
+    (CoachVerb.PAUSE, Status.RED_FLAG, 2),  # a pause never downgrades a red flag
 ]
 
 
@@ -441,7 +439,7 @@ def test_gate_no_in_simulation_rechecks_every_few_days(rules: Rules) -> None:
     rec = Recorder(rules, SimProfile(LOW, start=D0, days=40), script).go()
     asked = [s.at for s in rec.log if isinstance(s.event, GateAnswered)]
     assert len(asked) >= 5
-    gaps = {(b.date() - a.date()).days for a, b in zip(asked, asked[1:], strict=False)}
+    gaps = {(b.date() - a.date()).days for a, b in pairwise(asked)}
     assert gaps == {rules.scheduling.gate_recheck_days}
     assert not rec.runs()
 
@@ -494,7 +492,10 @@ def test_stale_session_report_changes_nothing(rules: Rules) -> None:
     before = r.state
     seq = before.next.seq  # type: ignore[union-attr]
     at = r.session_time()
-    for ev in (SessionReported(seq + 1, Outcome.DONE, 0, 4), SessionReported(seq - 1, Outcome.DONE)):
+    for ev in (
+        SessionReported(seq + 1, Outcome.DONE, 0, 4),
+        SessionReported(seq - 1, Outcome.DONE),
+    ):
         d = r.send(ev, at)
         assert d.stale is True
         assert d.state == before
@@ -577,7 +578,7 @@ def test_maintenance_deload_every_4th_week_and_off_week_every_12th(rules: Rules)
         week = (r.state.next.day - D0).days // 7 + 1
         seen.setdefault(week, []).append((rx.kind, rx.run_s * rx.repeats, rx.deload))
         if rx.kind is SessionKind.RUN:
-            report, fu = r.run()
+            _, fu = r.run()
             assert fu is not None
         else:
             r.report()
@@ -599,3 +600,41 @@ def test_maintenance_deload_every_4th_week_and_off_week_every_12th(rules: Rules)
             assert all(not deload and total == maint.run_total_s for _, total, deload in runs)
         assert len(runs) <= maint.max_per_week
     assert any("deload-every-4th-week" in why for why in plan_why)
+
+
+# --- bad input is refused before anything changes --------------------------------------------
+
+
+def test_bad_events_are_refused(rules: Rules) -> None:
+    from datetime import datetime
+
+    from bot.program.engine import BadEvent, NotEnrolled
+    from bot.program.symptoms import InvalidAnswer
+
+    now = local_instant(D0, time(6), "UTC")
+    enrol = Enrolled(LOW, D0, "UTC", time(7), frozenset({0, 2}))
+    with pytest.raises(BadEvent, match="unknown site"):
+        decide(None, Enrolled("shin", D0, "UTC", time(7), frozenset({0})), rules, now)
+    with pytest.raises(BadEvent, match="available_days"):
+        decide(None, Enrolled(LOW, D0, "UTC", time(7), frozenset()), rules, now)
+    with pytest.raises(BadEvent, match="available_days"):
+        decide(None, Enrolled(LOW, D0, "UTC", time(7), frozenset({7})), rules, now)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        decide(None, enrol, rules, datetime(2026, 3, 2, 6))
+    with pytest.raises(NotEnrolled):
+        decide(None, TimePassed(), rules, now)
+    with pytest.raises(Exception, match="Mars/Olympus"):
+        decide(None, Enrolled(LOW, D0, "Mars/Olympus", time(7), frozenset({0})), rules, now)
+    r = Runner.at(rules, LOW, "low-run-walk", 2)
+    r.to_next_run()
+    before = r.state
+    seq = before.next.seq  # type: ignore[union-attr]
+    with pytest.raises(InvalidAnswer, match="pain_during"):
+        decide(before, SessionReported(seq, Outcome.DONE, 11, 4), rules, r.session_time())
+    r.report()
+    with pytest.raises(InvalidAnswer, match="pain_night"):
+        decide(r.state, FollowupAnswered(seq, {"pain_night": 3}), rules, r.now)
+    with pytest.raises(InvalidAnswer, match="unknown question"):
+        decide(r.state, FollowupAnswered(seq, {"pain_at_noon": 0}), rules, r.now)
+    with pytest.raises(BadEvent):
+        decide(r.state, SettingsChanged(available_days=frozenset()), rules, r.now)

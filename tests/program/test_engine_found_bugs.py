@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
+from program_helpers import D0, Recorder, Runner, acts, messages
 
+from bot.program.calendar import local_instant
 from bot.program.decision import Act, MessageKind
 from bot.program.engine import decide
 from bot.program.events import (
@@ -16,12 +18,12 @@ from bot.program.events import (
     GateAnswered,
     RunnerPaused,
     RunnerResumed,
+    SessionReported,
 )
 from bot.program.loader import Rules
 from bot.program.recheck import Verdict, recheck
 from bot.program.simulate import SimProfile
-from bot.program.state import Status
-from program_helpers import D0, Recorder, Runner, acts, messages
+from bot.program.state import Outcome, Status
 
 LOW = "posteromedial-tibia"
 
@@ -29,20 +31,9 @@ LOW = "posteromedial-tibia"
 def test_gate_answer_cannot_skip_weeks_since_diagnosis(rules: Rules) -> None:
     """A navicular runner must stay non-weight-bearing until 42 days after diagnosis, even when
     the protection phase's own 28 days are over and a gate answer arrives early."""
-    d = decide(
-        None,
-        Enrolled(
-            "navicular",
-            D0,
-            "UTC",
-            time(7),
-            frozenset(range(7)),
-            clearances=frozenset({"weight_bearing"}),
-        ),
-        rules,
-        Runner.at(rules, LOW, "low-run-walk").local(D0, time(6)),
-    )
-    r = Runner(rules, d.state, Runner.at(rules, LOW, "low-run-walk").local(D0, time(6)))
+    wb = frozenset({"weight_bearing"})
+    enrol = Enrolled("navicular", D0, "UTC", time(7), frozenset(range(7)), clearances=wb)
+    r = Runner.enrolled(rules, enrol, local_instant(D0, time(6), "UTC"))
     d = r.send(
         GateAnswered("high-cross-training", {"rest_pain_free": True}),
         r.local(D0 + timedelta(days=30), time(8)),
@@ -69,7 +60,7 @@ def test_gate_answer_cannot_skip_the_last_levels_hold_days(rules: Rules) -> None
 def test_gate_is_asked_again_after_a_pause_that_spanned_its_day(rules: Rules, how: str) -> None:
     """A runner paused (or flagged) on the day the run/walk gate was due must be asked again
     after resuming; otherwise they stay in the strength phase forever."""
-    now = Runner.at(rules, LOW, "low-run-walk").local(D0, time(6))
+    now = local_instant(D0, time(6), "UTC")
     d = decide(
         None,
         Enrolled(
@@ -153,11 +144,6 @@ def test_late_followup_of_a_lower_level_session_does_not_count_toward_the_next(
     assert fu is not None and not acts(fu, Act.PROGRESS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design question: CoachVerb.CLEAR both lifts a red flag and grants the next gate's "
-    "clearance; lifting a flag in the strength phase silently clears a high-risk site to run",
-)
 def test_lifting_a_red_flag_does_not_clear_a_high_risk_site_for_running(rules: Rules) -> None:
     keys = frozenset({"weight_bearing", "strength"})
     r = Runner.at(rules, "navicular", "high-strength", clearances=keys)
@@ -175,3 +161,87 @@ def test_late_evening_runner_gets_their_sessions_done_in_simulation(rules: Rules
     rec = Recorder(rules, SimProfile(LOW, start=D0, days=28, preferred_time=at)).go()
     assert len(rec.done()) >= 20
     assert rec.runs()
+
+
+def test_session_before_a_same_day_coach_advance_does_not_count_toward_the_new_level(
+    rules: Rules,
+) -> None:
+    """Found by the simulator property: the runner runs rw-l0 at 07:00, the coach advances them
+    to rw-l1 at noon; the 24-hour answer for the rw-l0 run must not count toward rw-l1."""
+    r = Runner.at(rules, LOW, "low-run-walk", 0)
+    r.to_next_run()
+    seq = r.state.next.seq  # type: ignore[union-attr]
+    r.report()
+    r.send(CoachAction(CoachVerb.ADVANCE, 1), r.local(r.today, time(12)))
+    assert r.level_id == "rw-l1"
+    r.followup(seq)
+    assert r.state.clear_at_level == 0
+    _, fu = r.run()
+    assert fu is not None and not acts(fu, Act.PROGRESS)
+    _, fu = r.run()
+    assert fu is not None and acts(fu, Act.PROGRESS) and r.level_id == "rw-l2"
+
+
+def test_simulated_coach_clear_after_a_red_flag_resumes_the_program(rules: Rules) -> None:
+    """`--answers` with `coach: {date: clear}` after a red flag did nothing: the simulator stopped
+    when the flagged runner's agenda ran empty and applied the coach's word after the end."""
+    from bot.program.simulate import Script, SessionAnswers
+
+    base = Recorder(rules, SimProfile(LOW, start=D0, days=30)).go()
+    flagged = base.runs()[1].day
+    script = Script(
+        sessions={flagged.isoformat(): SessionAnswers(followup={"limping": True})},
+        coach={flagged + timedelta(days=4): CoachVerb.CLEAR},
+    )
+    rec = Recorder(rules, SimProfile(LOW, start=D0, days=30), script).go()
+    # Flagged by the 24-hour answer the next morning; nothing until the coach's word, then on.
+    after = [d for d in rec.done() if d.day > flagged + timedelta(days=1)]
+    assert after and min(d.day for d in after) >= flagged + timedelta(days=4)
+    assert rec.state is not None and rec.state.status is Status.ACTIVE
+
+
+def test_coach_pause_does_not_turn_a_red_flag_into_a_pause_the_runner_can_lift(
+    rules: Rules,
+) -> None:
+    """Red flag, then the coach presses 'pause': the runner could then resume on their own, at
+    the same level, without any clinician review."""
+    r = Runner.at(rules, LOW, "low-run-walk", 2)
+    r.run(pain_night=True)
+    assert r.state.status is Status.RED_FLAG
+    d = r.send(CoachAction(CoachVerb.PAUSE, 1), r.now + timedelta(hours=1))
+    assert r.state.status is Status.RED_FLAG
+    assert d.rules == ("coach-decision",)
+    d = r.send(RunnerResumed(), r.now + timedelta(hours=1))
+    assert d.stale and r.state.status is Status.RED_FLAG and r.state.next is None
+
+
+def test_pain_at_24h_reported_during_a_pause_still_regresses(rules: Rules) -> None:
+    """Run, pause for a trip, then answer the follow-up with pain: the pain used to be recorded
+    as 'stale' and the runner resumed at the same level."""
+    r = Runner.at(rules, LOW, "low-run-walk", 2)
+    r.to_next_run()
+    r.report()
+    r.send(RunnerPaused(), r.now + timedelta(hours=2))
+    d = r.followup(pain_now=3)
+    assert (Act.REGRESS, "pain-regress") in acts(d)
+    assert r.level_id == "rw-l1" and r.state.regressions
+    assert r.state.status is Status.PAUSED and r.state.next is None
+    assert not messages(d, MessageKind.SESSION_REMINDER)
+    r.send(RunnerResumed(), r.now + timedelta(days=1))
+    r.to_next_run()
+    assert r.state.next is not None and r.state.next.prescription.level_id == "rw-l1"
+
+
+def test_skipping_before_the_reminder_moves_the_session_to_another_day(rules: Rules) -> None:
+    """'Skip today' pressed at 06:00 for a 07:00 session planned the same session again for
+    07:00 that same day, with a new reminder."""
+    r = Runner.at(rules, LOW, "low-run-walk", 2)
+    planned = r.state.next
+    assert planned is not None and planned.day == D0
+    d = r.send(SessionReported(planned.seq, Outcome.SKIPPED), r.local(D0, time(6)))
+    assert (Act.MISSED, "missed-slides") in acts(d)
+    assert r.state.next is not None and r.state.next.day == D0 + timedelta(days=1)
+    assert all(
+        m.due >= r.local(D0 + timedelta(days=1), time(0))
+        for m in messages(d, MessageKind.SESSION_REMINDER)
+    )

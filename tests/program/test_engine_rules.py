@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.program.loader import Rules, RuleProblem, RulesError, load_rules
+from bot.program.loader import RuleProblem, Rules, RulesError, load_rules
 from bot.program.rules import PhaseKind, Risk
 
 # --- the shipped rules ------------------------------------------------------------------------

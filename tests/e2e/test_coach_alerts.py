@@ -1,0 +1,244 @@
+"""Alerts a coach can act on, over HTTP: red flag → alert → Hold; a second press or another
+coach's press changes nothing; clearance at a gate (Cleared / Not yet); a runner who blocked the
+bot."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from bot import texts
+from bot import texts_coach as tc
+from bot.program.decision import MessageKind
+from bot.program.events import CoachVerb
+from bot.program.loader import Rules
+from bot.program.state import Status
+from bot.services import coaches as csvc
+from bot.standin.records import AnsweredCallback
+from bot.telegram.render import level_label
+from tests.e2e.harness import COACH, OTHER_COACH, Harness, running_bot
+from tests.e2e.test_coach_support import (
+    HIGH_SITE,
+    START,
+    advance_until,
+    agenda_rows,
+    answer_questions,
+    decisions,
+    do_session,
+    into_run_walk,
+    invite,
+    onboard,
+    program,
+    report_sessions,
+    runner_id,
+    sent,
+    settle,
+    wait_followup,
+)
+
+ANNA, NIA = 1201, 1202
+ALERT_BUTTONS = ["Acknowledge", "Hold", "Regress one level", "Clear to continue", "Pause"]
+
+
+def answered(h: Harness, user: int) -> list[AnsweredCallback]:
+    return [a for a in h.standin.answered_callbacks if a.user_id == user]
+
+
+async def test_red_flag_alert_hold_and_presses_that_change_nothing(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h, ANNA, name="Anna", code=await invite(h))
+        anna = await runner_id(h, ANNA)
+        sam = await csvc.find_coach(h.deps, COACH)
+        assert sam is not None
+        await into_run_walk(h, anna)
+        await do_session(h, ANNA, pain="0", rpe="3")
+        await wait_followup(h, ANNA)
+        before_alert = len(h.messages(COACH))
+
+        asked = await answer_questions(h, ANNA, "f", {"pain_night": "y"})
+        assert "pain_night" in asked
+        flagged, flagged_version = await program(h, anna)
+        assert flagged.status is Status.RED_FLAG
+        level_before = flagged.level
+
+        # Within one dispatcher tick: the alert row is due now and the tick sends it.
+        (row,) = await agenda_rows(h, runner_id=anna, kind=MessageKind.COACH_ALERT.value)
+        assert row.due_at <= h.clock.at
+        await settle(h)
+        alerts = [m for m in h.messages(COACH)[before_alert:] if m.buttons]
+        assert len(alerts) == 1, [m.text for m in h.messages(COACH)]
+        alert = alerts[0]
+        text = alert.text or ""
+        level = level_label(shipped_rules, flagged.protocol_id, "rw-l0")
+        for part in (
+            "RED FLAG",
+            f"Anna (#{anna})",
+            "Inner edge of the shin bone (posteromedial tibia)",
+            "low risk",
+            "Run/walk bone-loading sessions",
+            level,
+            "pain_night=yes",
+            "red-flag-stop",
+            "red-night-pain",
+            "Last sessions:",
+        ):
+            assert part in text, (part, text)
+        assert alert.button_texts == ALERT_BUTTONS
+        for _, data in (b for row in alert.buttons for b in row):
+            assert data is not None and data.startswith(f"v1|k|{anna}.{flagged_version}|")
+            assert len(data.encode()) <= 64
+
+        # Acknowledge: said, nothing changes, the buttons stay.
+        await h.press("Acknowledge", user=COACH, message=alert)
+        assert answered(h, COACH)[-1].text == tc.ACKNOWLEDGED
+        assert (await program(h, anna))[1] == flagged_version
+
+        # Hold: active again at the same level, a coach decision, the runner told in a sentence.
+        runner_msgs = len(h.messages(ANNA))
+        await h.press("Hold", user=COACH, message=alert)
+        assert answered(h, COACH)[-1].text == tc.DONE_BUTTON.format(verb="hold")
+        held, held_version = await program(h, anna)
+        assert held.status is Status.ACTIVE
+        assert (held.phase_id, held.level) == (flagged.phase_id, level_before)
+        assert held_version == flagged_version + 1
+        newest = (await decisions(h, anna))[0]
+        assert newest.actor == f"coach:{sam.id}"
+        assert newest.event == "CoachAction"
+        assert any(a["act"] == "hold" and a["rule"] == "coach-decision" for a in newest.actions), (
+            newest.actions
+        )
+        assert not any(m.message_id == alert.message_id and m.buttons for m in h.messages(COACH))
+        assert "Done: hold for runner #" in (h.last(COACH).text or "")
+        await settle(h)
+        told = [t for t in sent(h, ANNA)[runner_msgs:] if t.startswith("Your coach")]
+        assert told == [texts.NOTICES["coach_hold"].format(level=level, rule="coach-decision")]
+        assert "\n" not in told[0] and told[0].count(". ") == 0
+
+        # Had the alert gone out only now (say after retries), it would come without buttons.
+        late = await csvc.alert_prompt(h.deps, row, None)
+        assert late is not None and not late.rows
+        assert late.text.endswith(tc.ALERT_SETTLED.format(id=anna))
+
+        # The same press again, or any other button of that alert: nothing changes, and it says so.
+        n_decisions = len(await decisions(h, anna))
+        for verb in ("hold", "regress", "clear", "pause"):
+            await h.press_data(f"v1|k|{anna}.{flagged_version}|{verb}", alert.message_id, COACH)
+            last = answered(h, COACH)[-1]
+            assert (last.text, last.show_alert) == (tc.ALREADY_HANDLED, True)
+        # Another coach pressing the same data (from a message in their own chat).
+        await h.say("/runners", user=OTHER_COACH)
+        kim_msg = h.last(OTHER_COACH)
+        for verb in ("hold", "regress", "clear", "pause", "ack"):
+            await h.press_data(
+                f"v1|k|{anna}.{held_version}|{verb}", kim_msg.message_id, OTHER_COACH
+            )
+            last = answered(h, OTHER_COACH)[-1]
+            assert (last.text, last.show_alert) == (tc.NO_SUCH_RUNNER, True)
+        assert (await program(h, anna))[1] == held_version
+        assert len(await decisions(h, anna)) == n_decisions
+        assert not [m for m in h.messages(OTHER_COACH) if "Anna" in (m.text or "")]
+
+        # Two presses racing on one fresh alert version: exactly one takes effect.
+        results = await asyncio.gather(
+            *(
+                csvc.act(h.deps, sam, anna, CoachVerb.REGRESS, expected_version=held_version)
+                for _ in range(2)
+            )
+        )
+        assert sum(r is not None for r in results) == 1, results
+        assert (await program(h, anna))[1] == held_version + 1
+
+        # The runner blocks the bot: the next send to them fails and the coach is told.
+        await settle(h)
+        h.standin.block_user(ANNA)
+        unreachable = tc.UNREACHABLE.format(name="Anna", id=anna)
+        await advance_until(h, lambda: unreachable in sent(h, COACH), limit=timedelta(days=4))
+        assert sent(h, COACH).count(unreachable) == 1
+
+
+async def test_clearance_alert_not_yet_then_cleared(shipped_rules: Rules, db_url: str) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(
+            h, NIA, name="Nia", code=await invite(h), site=HIGH_SITE, not_cleared=("running",)
+        )
+        nia = await runner_id(h, NIA)
+        state, _ = await program(h, nia)
+        assert state.phase_id == "high-strength"
+        assert "running" not in state.clearances
+
+        def gate_open() -> bool:
+            return any("Ready for the next phase" in t for t in sent(h, NIA))
+
+        await advance_until(h, gate_open, limit=timedelta(days=30))
+        await answer_questions(h, NIA, "g", default="y")
+        await settle(h)
+        waiting, version = await program(h, nia)
+        assert waiting.phase_id == "high-strength"
+        assert waiting.gate is not None and waiting.gate.awaiting_clearance
+        alert = h.last_with_buttons(COACH)
+        assert alert.button_texts == ["Cleared", "Not yet"]
+        for part in (
+            "Nia",
+            f"#{nia}",
+            "Navicular",
+            "high risk",
+            "Run/walk bone-loading",
+            "clinician-clearance-required",
+        ):
+            assert part in (alert.text or ""), (part, alert.text)
+
+        await h.press("Not yet", user=COACH, message=alert)
+        assert answered(h, COACH)[-1].text == tc.NOT_YET_NOTED.format(id=nia)
+        assert await program(h, nia) == (waiting, version)
+
+        await h.press("Cleared", user=COACH, message=alert)
+        assert answered(h, COACH)[-1].text == tc.DONE_BUTTON.format(verb="clear")
+        cleared, _ = await program(h, nia)
+        assert cleared.phase_id == "high-run-walk"
+        assert cleared.status is Status.ACTIVE and "running" in cleared.clearances
+        await settle(h)
+        assert any("Run/walk bone-loading sessions" in t and "New phase" in t for t in sent(h, NIA))
+
+        (row,) = await agenda_rows(h, runner_id=nia, kind=MessageKind.COACH_ALERT.value)
+        late = await csvc.alert_prompt(h.deps, row, None)
+        assert late is not None and not late.rows
+
+        # Pressed again (either button): already handled, nothing changes.
+        after = await program(h, nia)
+        for value in ("y", "n"):
+            await h.press_data(f"v1|kc|{nia}.{version}|{value}", alert.message_id, COACH)
+            last = answered(h, COACH)[-1]
+            assert (last.text, last.show_alert) == (tc.ALREADY_HANDLED, True)
+        assert await program(h, nia) == after
+
+
+async def test_escalation_alert_and_regress_one_level(shipped_rules: Rules, db_url: str) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h, ANNA, name="Anna", code=await invite(h))
+        anna = await runner_id(h, ANNA)
+        await into_run_walk(h, anna)
+        await report_sessions(h, anna, 3, [0], tick=True)  # up a level first
+        climbed, _ = await program(h, anna)
+        # Pain above 2/10 in two sessions within 14 days: two regressions, then escalation.
+        await report_sessions(h, anna, 12, [4], tick=True)
+        escalated, _ = await program(h, anna)
+        assert escalated.status is Status.ESCALATED
+        await settle(h)
+        alert = h.last_with_buttons(COACH)
+        assert alert.button_texts == ALERT_BUTTONS
+        text = alert.text or ""
+        assert text.startswith(f"⏸ Repeated step-backs: Anna (#{anna})"), text
+        assert "repeat-regress-escalate" in text and "pain-regress" in text
+        await h.press("Regress one level", user=COACH, message=alert)
+        after, _ = await program(h, anna)
+        assert after.status is Status.ACTIVE
+        assert after.level == max(0, escalated.level - 1)
+        newest = (await decisions(h, anna))[0]
+        assert newest.actor.startswith("coach:") and any(
+            a["act"] == "regress" and a["rule"] == "coach-decision" for a in newest.actions
+        )
+        await settle(h)
+        assert any(t.startswith("Your coach moved you back to") for t in sent(h, ANNA))
+        assert climbed.level >= escalated.level
