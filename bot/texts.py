@@ -132,10 +132,28 @@ NOTICES = {
 }
 LEVEL = "level {n} of {of} ({rx})"
 
+SCREEN_OFFER = (
+    "Optional: a short energy and fuelling check (4 quick questions). Low energy availability "
+    "is a common reason bones get overloaded. It's a screen, not a diagnosis. Take it now?"
+)
+SCREEN_NOT_NOW = "OK. You can take it any time with /screen."
+SCREEN_SHARE = "Should I share the result with your coach if it suggests a review?"
+SCREEN_SHARE_YES = "Share with my coach"
+SCREEN_SHARE_NO = "Keep it private"
+SCREEN_OPT_IN = "Include one question about menstrual periods (skip if it doesn't apply)?"
+SCREEN_INCLUDE = "Include"
+SCREEN_SKIP = "Skip it"
+SCREEN_CLEAR = "Thanks. Nothing in your answers suggests a review right now."
+SCREEN_REVIEW = (
+    "Thanks. Your answers suggest talking to a clinician or a sports dietitian about fuelling "
+    "and energy: that often helps bones heal and stay healthy."
+)
+SCREEN_SHARED = " I've let your coach know, as you agreed."
 HELP = (
     "/today — today's session\n/plan — the next 7 days\n/status — where you are and why\n"
     "/history — your recent sessions\n/settings — days, time, time zone\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
+    "/screen — optional energy and fuelling check\n"
     "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
 )
 COMMANDS = [
@@ -146,6 +164,7 @@ COMMANDS = [
     ("settings", "Days, time, time zone"),
     ("pause", "Pause the program"),
     ("resume", "Resume the program"),
+    ("screen", "Energy and fuelling check"),
     ("export", "Export your data"),
     ("delete", "Delete all your data"),
     ("help", "What I can do"),

@@ -520,3 +520,29 @@ async def coach_chat(d: Deps, coach_id: int) -> int | None:
 
 def runner_days(d: Deps, r: Runner) -> date:
     return local_date(d.clock(), r.timezone)
+
+
+async def screening_alert(d: Deps, runner_id: int) -> None:
+    """The runner agreed to share a screen that suggests a review: tell their coach."""
+    now = d.clock()
+    rule = d.rules.habits.screening.id
+    async with d.sessionmaker.begin() as s:
+        coach_id = await s.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
+        if coach_id is None:
+            return
+        await agenda.schedule(
+            s,
+            [
+                NewItem(
+                    scope=agenda.runner_scope(runner_id),
+                    runner_id=runner_id,
+                    coach_id=coach_id,
+                    kind=MessageKind.COACH_ALERT.value,
+                    key=f"alert:screening:{now.date().isoformat()}",
+                    due_at=now,
+                    payload={"reason": "screening", "rules": [rule]},
+                )
+            ],
+            now=now,
+        )
+    d.kick()

@@ -30,7 +30,7 @@ from bot import texts
 from bot.agenda.dispatcher import Dispatcher, run_dispatcher
 from bot.services import runners as svc
 from bot.services.deps import Deps
-from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner
+from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
 from bot.telegram.callbacks import Kind
 from bot.telegram.sender import TelegramSender
 
@@ -47,6 +47,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "export": handlers_runner.cmd_export,
     "delete": handlers_runner.cmd_delete,
     "help": handlers_runner.cmd_help,
+    "screen": handlers_screening.cmd_screen,
 }
 
 
@@ -131,6 +132,8 @@ def build_application(
         app.add_handler(CommandHandler(name, fn))
     coach_kinds = f"^v1\\|({Kind.COACH.value}|{Kind.CLEARANCE.value})\\|"
     app.add_handler(CallbackQueryHandler(handlers_coach.on_callback, pattern=coach_kinds))
+    screen_kind = f"^v1\\|{Kind.SCREEN.value}\\|"
+    app.add_handler(CallbackQueryHandler(handlers_screening.on_callback, pattern=screen_kind))
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
     app.add_handler(MessageHandler(filters.COMMAND, handlers_runner.cmd_unknown))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers_runner.on_text))

@@ -1,0 +1,58 @@
+"""The energy-availability screen: consent first; the coach hears only when the runner agreed."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.program.loader import Rules
+from tests.e2e.harness import COACH, running_bot
+from tests.e2e.test_journey import START, onboard
+
+
+async def linked_runner(h) -> None:  # type: ignore[no-untyped-def]
+    await h.say("/invite", user=COACH)
+    code = re.search(r"start=(\S+)", h.last(COACH).text)
+    assert code, h.last(COACH).text
+    await h.say(f"/start {code.group(1)}")
+    await onboard(h, site_label="Sacrum")
+
+
+@pytest.mark.parametrize("share", [True, False])
+async def test_screen_shares_with_the_coach_only_with_consent(
+    shipped_rules: Rules, db_url: str, share: bool
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await linked_runner(h)
+        before = len(h.messages(COACH))
+        await h.say("/screen")
+        assert "energy" in h.last().text
+        await h.press("Yes")
+        await h.press("Share with my coach" if share else "Keep it private")
+        await h.press("Skip it")  # no menstrual question
+        await h.press("Yes")  # skips meals
+        for _ in range(2):
+            await h.press("No")
+        assert "dietitian" in h.last().text
+        await h.advance(timedelta(minutes=1))
+        coach_msgs = [m.text for m in h.messages(COACH)[before:]]
+        alerts = [t for t in coach_msgs if "energy-availability" in t]
+        assert len(alerts) == (1 if share else 0), coach_msgs
+        if share:
+            assert "energy-screen-escalate" in alerts[0]
+            assert "skip" not in alerts[0].lower()  # the answers themselves stay private
+
+
+async def test_declining_the_screen_stores_nothing(shipped_rules: Rules, db_url: str) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h)
+        await h.say("/screen")
+        await h.press("No")
+        assert "/screen" in h.last().text
+        await h.press_data("v1|sc|share|y", h.last().message_id)
+        assert (
+            h.standin.answered_callbacks[-1].text
+            == "This question has closed; nothing was changed."
+        )
