@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import sys
 import time
@@ -24,14 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram import Bot  # noqa: E402
-from telegram.request import HTTPXRequest  # noqa: E402
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
-from bench._common import RULES, database, load_due, pg_base  # noqa: E402
-from bot.agenda import Dispatcher, PlainSender  # noqa: E402
-from bot.program.loader import load_rules  # noqa: E402
-from bot.standin import BotApiStandIn  # noqa: E402
-from bot.store.db import make_engine, make_sessionmaker  # noqa: E402
+from bench._common import RULES, database, load_due, pg_base
+from bot.agenda import Dispatcher, PlainSender
+from bot.program.loader import load_rules
+from bot.standin import BotApiStandIn
+from bot.store.db import make_engine, make_sessionmaker
 
 
 @dataclass
@@ -57,9 +58,7 @@ async def run(kind: str, instances: int, messages: int, rate: float, latency: fl
         engines = [make_engine(url) for _ in range(instances)]
         try:
             runners = max(1, messages // 10)
-            await load_due(
-                make_sessionmaker(engines[0]), runners=runners, per_runner=10, due=now
-            )
+            await load_due(make_sessionmaker(engines[0]), runners=runners, per_runner=10, due=now)
             total = runners * 10
             bots = [
                 Bot(
@@ -90,7 +89,7 @@ async def run(kind: str, instances: int, messages: int, rate: float, latency: fl
             span = sends[-1].time - sends[0].time
             if os.environ.get("BENCH_GAPS"):
                 gaps = sorted(
-                    ((b.time - a.time, i) for i, (a, b) in enumerate(zip(sends, sends[1:]))),
+                    ((b.time - a.time, i) for i, (a, b) in enumerate(itertools.pairwise(sends))),
                     reverse=True,
                 )[:8]
                 print("largest gaps (s, index):", [(round(g, 3), i) for g, i in gaps])
@@ -116,9 +115,7 @@ async def run(kind: str, instances: int, messages: int, rate: float, latency: fl
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--messages", type=int, default=10_000)
-    p.add_argument(
-        "--rate", type=float, default=float(os.environ.get("SEND_RATE_PER_SECOND", 25))
-    )
+    p.add_argument("--rate", type=float, default=float(os.environ.get("SEND_RATE_PER_SECOND", 25)))
     p.add_argument("--latency", type=float, default=0.1, help="stand-in seconds per call")
     p.add_argument("--only", choices=["sqlite", "postgresql", "postgresql2"], action="append")
     args = p.parse_args()
@@ -130,8 +127,10 @@ async def main() -> None:
     for name in plan:
         kind = "postgresql" if name.startswith("postgresql") else "sqlite"
         instances = 2 if name == "postgresql2" else 1
-        print(f"running {name}: {args.messages} messages at {args.rate}/s per instance ...",
-              flush=True)
+        print(
+            f"running {name}: {args.messages} messages at {args.rate}/s per instance ...",
+            flush=True,
+        )
         results.append(await run(kind, instances, args.messages, args.rate, args.latency))
     print()
     print(f"latency per call {args.latency * 1000:.0f} ms, SEND_RATE_PER_SECOND {args.rate:g}")

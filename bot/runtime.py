@@ -38,8 +38,9 @@ def run(settings: Any, rules: Rules, token: str) -> None:
     asyncio.run(_main(settings, rules, token))
 
 
-async def _main(settings: Any, rules: Rules, token: str) -> None:
-    from bot.telegram.app import build_application
+async def _main(settings: Any, rules: Rules, token: str, stop: asyncio.Event | None = None) -> None:
+    """Run until `stop` is set (by SIGTERM/SIGINT when not given)."""
+    from bot.telegram.app import build_application, serving
 
     await migrate(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -55,13 +56,13 @@ async def _main(settings: Any, rules: Rules, token: str) -> None:
         owner=settings.instance_name,
     )
     await csvc.ensure_all_digests(deps)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
     try:
-        async with app:
-            await app.start()
+        async with serving(app):
             if settings.webhook_enabled:
                 runner = await start_webhook_server(app, deps, settings)
                 await app.bot.set_webhook(
@@ -79,9 +80,6 @@ async def _main(settings: Any, rules: Rules, token: str) -> None:
             log.info("shutting down: no new updates, finishing in-flight sends")
             if runner is not None:
                 await runner.cleanup()
-            elif app.updater is not None:
-                await app.updater.stop()
-            await app.stop()  # post_stop lets the dispatcher finish and release its leases
     finally:
         await engine.dispose()
 

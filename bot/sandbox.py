@@ -88,7 +88,7 @@ async def run_sandbox(rules: Rules, db: Path | None = None, start: datetime | No
     deps = Deps(rules=rules, sessionmaker=make_sessionmaker(engine), clock=clock.now)
     standin = BotApiStandIn()
     await standin.start()
-    from bot.telegram.app import build_application
+    from bot.telegram.app import build_application, serving
 
     app = build_application(
         token="123456:sandbox",
@@ -102,13 +102,10 @@ async def run_sandbox(rules: Rules, db: Path | None = None, start: datetime | No
     print(INTRO, flush=True)
     screen = Screen(standin)
     try:
-        async with app:
-            await app.start()
+        async with serving(app):
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             await _loop(app, standin, screen, clock, deps)
-            await app.updater.stop()
-            await app.stop()
     finally:
         await standin.stop()
         await engine.dispose()

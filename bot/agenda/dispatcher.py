@@ -581,7 +581,16 @@ class Dispatcher:
                         stats.dropped += ok
                         return
                     state, version = loaded
-                    decision = decide(state, SessionMissed(seq), self._rules, now)
+                    try:
+                        decision = decide(state, SessionMissed(seq), self._rules, now)
+                    except Exception as exc:
+                        # The same state would fail the same way on every retry: record it.
+                        log.exception("engine failed on a wake-up", extra={"agenda_id": row.id})
+                        ok = await store.finalise_failed(
+                            session, row.id, row.lease_token, now=now, error=describe(exc)
+                        )
+                        stats.failed += ok
+                        return
                     await apply_decision(
                         session,
                         row.runner_id,

@@ -27,9 +27,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -276,7 +276,7 @@ async def claim(
 
 # Finalising runs once per message: the Core table skips the ORM's bulk-update machinery,
 # which costs more CPU than the statement itself.
-_T = Agenda.__table__
+_T = cast(Table, Agenda.__table__)
 
 
 async def _finalise(session: AsyncSession, row_id: int, token: str, **values: Any) -> bool:

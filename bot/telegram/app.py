@@ -8,10 +8,12 @@ move it.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import BotCommand, Update
-from telegram.error import Forbidden
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -26,8 +28,9 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import texts
+from bot import texts, texts_coach
 from bot.agenda.dispatcher import Dispatcher, run_dispatcher
+from bot.services import coaches as csvc
 from bot.services import runners as svc
 from bot.services.deps import Deps
 from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
@@ -142,7 +145,16 @@ def build_application(
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         me = await application.bot.get_me()
         deps.bot_username = me.username or ""
-        await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+        runner_menu = [BotCommand(c, d) for c, d in texts.COMMANDS]
+        await application.bot.set_my_commands(runner_menu)
+        coach_menu = runner_menu + [BotCommand(c, d) for c, d in texts_coach.COMMANDS]
+        for coach in await csvc.list_coaches(deps):
+            if coach["active"]:
+                scope = BotCommandScopeChat(coach["telegram_user_id"])
+                try:
+                    await application.bot.set_my_commands(coach_menu, scope=scope)
+                except TelegramError:  # a coach who never opened the bot has no chat yet
+                    log.info("coach menu not set", extra={"coach_id": coach["id"]})
         if start_ticker:
             run_dispatcher(application, dispatcher, dispatch_interval)
 
@@ -150,6 +162,24 @@ def build_application(
         # Finish in-flight sends and give claimed rows back before the process goes.
         await dispatcher.stop()
 
+    # PTB calls these only inside run_polling/run_webhook; `serving()` calls them itself.
     app.post_init = post_init
     app.post_stop = post_stop
     return app
+
+
+@asynccontextmanager
+async def serving(app: Application[Any, Any, Any, Any, Any, Any]) -> AsyncIterator[None]:
+    """Initialise, prepare (bot name, command menus, agenda ticker) and start the application;
+    on exit stop taking updates, let in-flight sends finish and give claimed rows back."""
+    async with app:
+        assert app.post_init is not None and app.post_stop is not None
+        await app.post_init(app)
+        await app.start()
+        try:
+            yield
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+            await app.post_stop(app)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.agenda import Dispatcher, PlainSender
 from bot.program.loader import Rules
@@ -24,8 +26,6 @@ from bot.standin import BotApiStandIn, RecordedCall
 from bot.store import agenda, repo
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Agenda
-from telegram import Bot
-from telegram.request import HTTPXRequest
 
 pytestmark = [pytest.mark.slow]
 
@@ -98,7 +98,10 @@ async def test_sigkill_loses_nothing(db_url: str, rules: Rules, standin: BotApiS
             proc = await _spawn(db_url, standin, owner=f"worker-{cycle}")
             target = min(total, done + rng.randint(1, 30))
             try:
-                await standin.wait_for(lambda calls: _ok_sends(calls) >= target, timeout=30)
+                await standin.wait_for(
+                    lambda calls, n=target: _ok_sends(calls) >= n,  # type: ignore[misc]
+                    timeout=30,
+                )
                 # A random extra moment, so the kill lands anywhere in the worker's loop.
                 await asyncio.sleep(rng.random() * 0.05)
             finally:

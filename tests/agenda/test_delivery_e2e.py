@@ -170,11 +170,11 @@ async def test_timeout_after_delivery_is_the_documented_duplicate(
     assert await _statuses(sessionmaker) == {"sent": 1}
 
 
-async def _wait_sent(standin: BotApiStandIn, n: int, timeout: float = 20.0) -> None:
+async def _wait_sent(standin: BotApiStandIn, n: int, within: float = 20.0) -> None:
     def enough(calls: Sequence[RecordedCall]) -> bool:
         return sum(1 for c in calls if c.method == "sendMessage" and c.ok) >= n
 
-    await standin.wait_for(enough, timeout=timeout)
+    await standin.wait_for(enough, timeout=within)
 
 
 def _app(standin: BotApiStandIn) -> Any:

@@ -1,6 +1,6 @@
-"""Alerts a coach can act on, over HTTP: red flag → alert → Hold; a second press or another
-coach's press changes nothing; clearance at a gate (Cleared / Not yet); a runner who blocked the
-bot."""
+"""Alerts a coach can act on, over HTTP: red flag → alert → Hold; a second press, a racing
+press or another coach's press changes nothing; clearance at a gate (Cleared / Not yet); a
+runner who blocked the bot; escalation after repeated step-backs → Regress one level."""
 
 from __future__ import annotations
 

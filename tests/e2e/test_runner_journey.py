@@ -170,3 +170,17 @@ async def test_red_flag_stops_alerts_the_coach_and_silences_reminders(
         await h.press("No")
         assert h.last().text == texts.FLAGGED_STATE
         assert (await h.program())[0].status is Status.RED_FLAG
+
+
+async def test_reminders_stay_at_seven_local_across_the_clock_change(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    # Thursday 2026-03-26; Berlin moves from UTC+1 to UTC+2 on Sunday the 29th.
+    async with running_bot(shipped_rules, db_url, datetime(2026, 3, 26, 12, 0, tzinfo=UTC)) as h:
+        await onboard(h, days=("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+        await h.advance(timedelta(days=5))
+        sent = [r for r in await h.agenda(MessageKind.SESSION_REMINDER.value) if r.sent_at]
+        assert len(sent) >= 4, [(r.key, r.status) for r in await h.agenda()]
+        assert {local(r.sent_at).time() for r in sent} == {time(7, 0)}
+        utc_hours = {local(r.sent_at).date(): r.sent_at.astimezone(UTC).hour for r in sent}
+        assert set(utc_hours.values()) == {5, 6}, utc_hours  # 06:00 UTC before, 05:00 after
