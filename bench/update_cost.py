@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import event
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 from telegram.request import BaseRequest, RequestData
@@ -234,8 +235,17 @@ async def full_side(
         token=TOKEN, deps=deps, send_rate=1e6, request=request, start_ticker=False
     )
     deps.kick = lambda: None
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
     async with app:
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
         took = await feed(app, updates)
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    print(f"SQL statements per update (full stack): {statements / len(updates):.1f}")
     # Every runner's session was reported and its follow-up decided.
     async with deps.sessionmaker() as s:
         from sqlalchemy import func, select

@@ -84,6 +84,7 @@ BTN_MOVE = "Move to next day"
 CHECKIN_NUDGE = "How did today's session go? Tap below when you've done it (or skip it)."
 SESSION_THANKS = "Thanks, recorded."
 SKIPPED = "OK, skipped. Your next session: {next}."
+MOVED = "OK, moved. Your next session: {next}."
 NO_SESSION_TODAY = "No session today: rest or easy cross-training if you like. Next: {next}."
 PAUSED_STATE = "Your program is paused. /resume when you're ready."
 FLAGGED_STATE = (

@@ -87,12 +87,16 @@ def prompt(
     """The question for `step`; `kind` lets /settings reuse the days, time and zone steps."""
     k = kind
     if step == "consent":
-        return Prompt(texts.DISCLAIMER, grid(k, step, [(texts.AGREE, "y"), (texts.DECLINE, "n")], 2))
+        return Prompt(
+            texts.DISCLAIMER, grid(k, step, [(texts.AGREE, "y"), (texts.DECLINE, "n")], 2)
+        )
     if step == "site":
         opts = [(s.name, s.id) for s in rules.sites.sites]
         return Prompt(texts.ASK_SITE, grid(k, step, opts, 1))
     if step == "diagnosis":
-        opts = [(texts.DIAG_TODAY, "0")] + [(texts.DIAG_WEEKS.format(n=n), str(n * 7)) for n in (1, 2, 4, 6, 8, 12)]
+        opts = [(texts.DIAG_TODAY, "0")] + [
+            (texts.DIAG_WEEKS.format(n=n), str(n * 7)) for n in (1, 2, 4, 6, 8, 12)
+        ]
         return Prompt(texts.ASK_DIAGNOSIS, grid(k, step, opts, 4))
     if step == "imaging":
         opts = [(f"Grade {g}", g) for g in IMAGING] + [(texts.IMAGING_UNKNOWN, "-")]
@@ -100,14 +104,18 @@ def prompt(
     if step.startswith("clear:"):
         key = step.split(":", 1)[1]
         what = texts.CLEARANCE_LABELS.get(key, key.replace("_", " "))
-        return Prompt(texts.ASK_CLEARANCE.format(what=what), grid(k, step, [(texts.YES, "y"), (texts.NO, "n")], 2))
+        return Prompt(
+            texts.ASK_CLEARANCE.format(what=what),
+            grid(k, step, [(texts.YES, "y"), (texts.NO, "n")], 2),
+        )
     if step.startswith("ask:"):
         q = rules.question_by_id[step.split(":", 1)[1]]
         return Prompt(q.text, grid(k, step, [(texts.YES, "y"), (texts.NO, "n")], 2))
     if step == "days":
         chosen = set(data.get("days", []))
         buttons = [
-            Button(("✓ " if i in chosen else "") + texts.WEEKDAY_SHORT[i], cb(k, step, i)) for i in range(7)
+            Button(("✓ " if i in chosen else "") + texts.WEEKDAY_SHORT[i], cb(k, step, i))
+            for i in range(7)
         ]
         rows = (tuple(buttons[:4]), tuple(buttons[4:]), (Button(texts.DONE, cb(k, step, "done")),))
         return Prompt(texts.ASK_DAYS, rows)
@@ -198,7 +206,10 @@ def parse_date(text: str, today: date) -> date | None:
     if s.isdigit() and len(s) <= 4:
         d = today - timedelta(days=int(s))
     else:
-        for pat, order in ((r"(\d{4})-(\d{1,2})-(\d{1,2})", "ymd"), (r"(\d{1,2})[./](\d{1,2})[./](\d{4})", "dmy")):
+        for pat, order in (
+            (r"(\d{4})-(\d{1,2})-(\d{1,2})", "ymd"),
+            (r"(\d{1,2})[./](\d{1,2})[./](\d{4})", "dmy"),
+        ):
             m = re.fullmatch(pat, s)
             if m:
                 a, b, c = (int(x) for x in m.groups())
@@ -236,7 +247,9 @@ def find_zone(text: str) -> tuple[str | None, str]:
     if s.lower() in exact:
         return exact[s.lower()], ""
     city = s.lower().replace(" ", "_")
-    matches = [z for z in zones if z.lower().rsplit("/", 1)[-1] == city and not z.startswith("Etc/")]
+    matches = [
+        z for z in zones if z.lower().rsplit("/", 1)[-1] == city and not z.startswith("Etc/")
+    ]
     if len(matches) == 1:
         return matches[0], ""
     if len(matches) > 1:

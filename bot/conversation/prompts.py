@@ -29,6 +29,8 @@ class Result:
     stale: bool = False
 
 
-def grid(kind: Kind, ref: str, options: list[tuple[str, str]], per_row: int) -> tuple[tuple[Button, ...], ...]:
+def grid(
+    kind: Kind, ref: str, options: list[tuple[str, str]], per_row: int
+) -> tuple[tuple[Button, ...], ...]:
     buttons = [Button(label, cb(kind, ref, value)) for label, value in options]
     return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))

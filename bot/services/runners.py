@@ -61,6 +61,7 @@ class EnrolResult:
     runner_id: int
     decision: Decision
     coach_name: str | None
+    invite_lost: bool = False  # a code valid at /start was used or expired by the end
 
 
 def local_today(d: Deps, state: ProgramState) -> date:
@@ -262,7 +263,7 @@ async def enrol(
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
         await repo.clear_dialog(s, telegram_user_id)
-    return EnrolResult(runner.id, decision, coach_name)
+    return EnrolResult(runner.id, decision, coach_name, invite_lost=bool(code) and not coach_name)
 
 
 # --- events ----------------------------------------------------------------------------------

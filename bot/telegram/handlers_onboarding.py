@@ -82,6 +82,8 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
     plan = texts.plan_lines(project(state, d.rules, today), today)
     if result.coach_name:
         await context.bot.send_message(chat.id, texts.LINKED.format(coach=result.coach_name))
+    elif result.invite_lost:  # the code was fine at /start, used or expired since
+        await context.bot.send_message(chat.id, texts.INVITE_BAD)
     text = texts.ENROLLED.format(
         protocol=proto.name, phase=proto.phase(state.phase_id).name, plan=plan
     )

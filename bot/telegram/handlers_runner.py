@@ -134,7 +134,8 @@ async def _on_session(
         nxt = texts.next_session(
             new.next.day if new.next else None, new.next.prescription if new.next else None, today
         )
-        await context.bot.send_message(runner.chat_id, texts.SKIPPED.format(next=nxt))
+        said = texts.MOVED if cbk.value == "move" else texts.SKIPPED
+        await context.bot.send_message(runner.chat_id, said.format(next=nxt))
         return
     outcome = Outcome.PARTIAL if cbk.value == "partial" else Outcome.DONE
     flow = f"post:{seq}"

@@ -23,7 +23,7 @@ from bot.store import repo
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Agenda, Answer, ProcessedUpdate
 from bot.store.peek import next_due
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, serving
 
 RUNNER = 1001
 COACH = 2002
@@ -193,20 +193,11 @@ async def running_bot(
         await csvc.add_coach(deps, COACH, "Coach Sam")
         await csvc.add_coach(deps, OTHER_COACH, "Coach Kim")
     try:
-        async with app:
-            # PTB runs post_init/post_stop only inside run_polling/run_webhook; a host that
-            # starts the application by hand (as we do, to own the loop) must call them.
-            await app.post_init(app)
-            await app.start()
+        async with serving(app):  # as `boneload run` and `boneload try` start it
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             h = Harness(standin, app, deps, clock)
             app.add_handler(TypeHandler(Update, h.mark), group=100)
-            try:
-                yield h
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                await app.post_stop(app)
+            yield h
     finally:
         await standin.stop()
         await engine.dispose()

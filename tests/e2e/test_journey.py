@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.program.loader import Rules
-from tests.e2e.harness import RUNNER, running_bot
+from tests.e2e.harness import running_bot
 
 # Monday 2026-03-02 09:00 in Berlin.
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -17,7 +17,9 @@ async def onboard(h, site_label: str = "Inner edge of the shin bone (posteromedi
     await h.press(site_label)
     await h.press("4 weeks ago")
     await h.press("Don't know")
-    while "Are you" in h.last().text or "Can you" in h.last().text or "cleared you" in h.last().text:
+    while (
+        "Are you" in h.last().text or "Can you" in h.last().text or "cleared you" in h.last().text
+    ):
         await h.press("Yes")
     for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat"):
         await h.press(day)

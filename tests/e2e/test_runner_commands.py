@@ -31,21 +31,16 @@ async def _report_strength(h, pain: int = 0, rpe: int = 3) -> None:
 async def test_command_menu_is_set(shipped_rules: Rules, db_url: str) -> None:
     async with running_bot(shipped_rules, db_url, START) as h:
         menu = h.standin.my_commands()
-        assert [c for c, _ in menu] == [
-            "today",
-            "plan",
-            "status",
-            "history",
-            "settings",
-            "pause",
-            "resume",
-            "export",
-            "delete",
-            "help",
-        ]
+        names = [c for c, _ in menu]
+        assert names == [c for c, _ in texts.COMMANDS]
+        for command in ("today", "plan", "status", "history", "settings", "pause", "resume"):
+            assert command in names
+        assert names[-3:] == ["export", "delete", "help"]
         assert all(description for _, description in menu)
         await h.say("/help")
-        for command, _ in menu:
+        for command in ("today", "plan", "status", "history", "settings", "pause", "resume"):
+            assert f"/{command}" in h.last().text
+        for command in ("export", "delete", "help"):
             assert f"/{command}" in h.last().text
 
 
@@ -112,7 +107,10 @@ async def test_pause_and_resume(shipped_rules: Rules, db_url: str) -> None:
         assert state.status is Status.ACTIVE
         reminder = await until_text(h, "Today's session", step=timedelta(days=1), limit=2)
         assert local(h.clock.at).date() == state.next.day
-        assert reminder.buttons
+        await h.press("Move to next day", message=reminder)
+        assert h.last().text.startswith("OK, moved. Your next session: tomorrow"), h.last().text
+        moved, _ = await h.program()
+        assert moved.next is not None and moved.next.day == state.next.day + timedelta(days=1)
 
 
 async def test_settings_change_the_reminder_time(shipped_rules: Rules, db_url: str) -> None:
