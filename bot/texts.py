@@ -68,6 +68,9 @@ USE_BUTTONS = "Please answer with the buttons above."
 BAD_NUMBER = "Please send a whole number from {lo} to {hi}, or tap a button."
 STALE = "This question has closed; nothing was changed."
 BUSY = "That changed just now; please try again."
+UNLINKED = "You're no longer linked with a coach. A new invite link links you again."
+NO_COACH = "You're not linked with a coach."
+NOT_TEXT = "I can only read text and buttons. /help lists what I can do."
 HELP_HINT = "I didn't catch that. /today shows today's session; /help lists everything."
 SOMETHING_WRONG = (
     "Sorry, something went wrong on my side. Your earlier answers are saved; please try again."
@@ -154,7 +157,7 @@ HELP = (
     "/today — today's session\n/plan — the next 7 days\n/status — where you are and why\n"
     "/history — your recent sessions\n/settings — days, time, time zone\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
-    "/screen — optional energy and fuelling check\n"
+    "/screen — optional energy and fuelling check\n/unlink — stop sharing with your coach\n"
     "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
 )
 COMMANDS = [
@@ -166,6 +169,7 @@ COMMANDS = [
     ("pause", "Pause the program"),
     ("resume", "Resume the program"),
     ("screen", "Energy and fuelling check"),
+    ("unlink", "Stop sharing with your coach"),
     ("export", "Export your data"),
     ("delete", "Delete all your data"),
     ("help", "What I can do"),

@@ -51,6 +51,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "delete": handlers_runner.cmd_delete,
     "help": handlers_runner.cmd_help,
     "screen": handlers_screening.cmd_screen,
+    "unlink": handlers_runner.cmd_unlink,
 }
 
 
@@ -140,6 +141,7 @@ def build_application(
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
     app.add_handler(MessageHandler(filters.COMMAND, handlers_runner.cmd_unknown))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers_runner.on_text))
+    app.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND, handlers_runner.on_other))
     app.add_error_handler(_on_error)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

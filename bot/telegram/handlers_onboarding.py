@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import onboarding
+from bot.program import screening
 from bot.program.plan import project
 from bot.services import runners as svc
 from bot.services.deps import Deps
@@ -89,6 +90,13 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
     )
     for part in texts.split_long(text):
         await context.bot.send_message(chat.id, part)
+    if screening.offered_at_enrolment(d.rules.site(state.profile.site_id), d.rules):
+        # Trabecular sites go with low energy availability: offer the screen, never impose it.
+        from bot.telegram.handlers_screening import FLOW as SCREEN_FLOW
+        from bot.telegram.handlers_screening import offer
+
+        await svc.save_flow(d, user.id, result.runner_id, SCREEN_FLOW, {"answers": {}})
+        await edit_or_send(None, chat.id, context.bot, offer())
     d.kick()
 
 

@@ -595,3 +595,20 @@ _ROUTES: dict[Kind, Any] = {
     Kind.CONFIRM: _on_confirm,
     Kind.SETTINGS: _on_settings,
 }
+
+
+async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The runner stops sharing with their coach; pending alerts about them are withdrawn."""
+    runner = await _enrolled(update, context)
+    if runner is None or update.message is None:
+        return
+    from bot.services import coaches as csvc
+
+    unlinked = await csvc.unlink_runner(deps_of(context), runner.id)
+    await update.message.reply_text(texts.UNLINKED if unlinked else texts.NO_COACH)
+
+
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice...: a short pointer instead of silence."""
+    if update.message is not None:
+        await update.message.reply_text(texts.NOT_TEXT)

@@ -56,3 +56,35 @@ async def test_declining_the_screen_stores_nothing(shipped_rules: Rules, db_url:
             h.standin.answered_callbacks[-1].text
             == "This question has closed; nothing was changed."
         )
+
+
+async def test_a_trabecular_site_is_offered_the_screen_at_enrolment(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h, site_label="Sacrum")
+        assert "energy" in h.last().text
+        await h.press("No")
+        assert "/screen" in h.last().text
+
+
+async def test_unlink_and_non_text_messages(shipped_rules: Rules, db_url: str) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await linked_runner(h)
+        await h.say("/unlink")
+        assert "no longer linked" in h.last().text
+        await h.say("/unlink")
+        assert "not linked" in h.last().text
+        upd = h.standin.text_update(1001, "x")
+        del upd["message"]["text"]
+        upd["message"]["sticker"] = {
+            "file_id": "s1",
+            "file_unique_id": "s1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
+        await h.wait_processed(h.standin.push_update(upd))
+        assert "only read text" in h.last().text
