@@ -7,8 +7,6 @@ import math
 import re
 from datetime import timedelta
 
-import pytest
-
 from bot import texts
 from bot.program.loader import Rules
 from bot.services import coaches as csvc
@@ -124,9 +122,4 @@ async def test_two_runners_racing_for_one_code_the_loser_is_told(
         assert texts.LINKED.format(coach="Coach Sam") in sent(h, ANNA)
         assert await coach_of(h, await runner_id(h, BEN)) is None
         assert not any("linked with coach" in t for t in sent(h, BEN))
-        if texts.INVITE_BAD not in sent(h, BEN):
-            pytest.xfail(
-                "bug in services/runners.enrol + handlers_onboarding.finish: an invite that "
-                "was valid at /start but used (or expired) by the end of onboarding is "
-                "dropped silently"
-            )
+        assert texts.INVITE_BAD in sent(h, BEN)
