@@ -17,15 +17,23 @@ moves it forward by the gap (to 03:30); on the fall-back day an ambiguous time i
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from bot.program.frozen import quick_init
 from bot.program.rules import Level, Phase, PhaseKind, QuietHours, SchedulingFile, SessionKind
 from bot.program.state import Prescription
 
 SEARCH_DAYS = 21
+
+# Zone conversions are pure and their inputs repeat endlessly (every runner's 07:00 on the next few
+# days, in a handful of zones), so their results are cached; datetimes and dates are immutable.
+# Only keys whose equality means "same input" are cached: UTC instants (what the engine passes)
+# and plain fold-0 times. Other aware datetimes compare by wall time, ignoring `fold`.
+_CONVERSIONS_CACHED = 8192  # entries per cache: a few MB at most
 
 
 @lru_cache(maxsize=512)
@@ -35,18 +43,41 @@ def zone(name: str) -> ZoneInfo:
 
 def local_instant(day: date, at: time, tz: str) -> datetime:
     """The UTC instant of wall-clock `at` on `day` in `tz` (see the module note on DST)."""
+    if at.fold or at.tzinfo is not None or type(day) is not date:
+        return _local_instant(day, at, tz)
+    return _cached_local_instant(day, at, tz)
+
+
+def _local_instant(day: date, at: time, tz: str) -> datetime:
     return datetime.combine(day, at, tzinfo=zone(tz)).astimezone(UTC)
 
 
+_cached_local_instant = lru_cache(maxsize=_CONVERSIONS_CACHED)(_local_instant)
+
+
 def local_date(instant: datetime, tz: str) -> date:
+    if instant.tzinfo is UTC:
+        return _cached_local_date(instant, tz)
+    return _local_date(instant, tz)
+
+
+def _local_date(instant: datetime, tz: str) -> date:
     return instant.astimezone(zone(tz)).date()
+
+
+_cached_local_date = lru_cache(maxsize=_CONVERSIONS_CACHED)(_local_date)
 
 
 def out_of_quiet_hours(due: datetime, tz: str, quiet: QuietHours) -> datetime:
     """Move an instant that falls in the runner's quiet hours to the end of them."""
+    if due.tzinfo is UTC:
+        return _cached_out_of_quiet(due, tz, quiet.start, quiet.end)
+    return _out_of_quiet(due, tz, quiet.start, quiet.end)
+
+
+def _out_of_quiet(due: datetime, tz: str, start: time, end: time) -> datetime:
     local = due.astimezone(zone(tz))
     t = local.time().replace(tzinfo=None)
-    start, end = quiet.start, quiet.end
     if start == end:
         return due
     wraps = start > end  # e.g. 21:30 -> 07:00
@@ -59,6 +90,10 @@ def out_of_quiet_hours(due: datetime, tz: str, quiet: QuietHours) -> datetime:
     return max(due, local_instant(day, end, tz))
 
 
+_cached_out_of_quiet = lru_cache(maxsize=_CONVERSIONS_CACHED)(_out_of_quiet)
+
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Slot:
     day: date
@@ -71,16 +106,26 @@ class WeekType:
     off: bool = False
 
 
+_NORMAL_WEEK, _DELOAD_WEEK, _OFF_WEEK = WeekType(), WeekType(deload=True), WeekType(off=True)
+
+
 def maintenance_week(day: date, since: date | None, sch: SchedulingFile) -> WeekType:
     if since is None:
-        return WeekType()
+        return _NORMAL_WEEK
     n = (day - since).days // 7 + 1  # 1-based week number in maintenance
     m = sch.maintenance
     if n % m.off_week_every_weeks == 0:
-        return WeekType(off=True)
+        return _OFF_WEEK
     if n % m.deload_every_weeks == 0:
-        return WeekType(deload=True)
-    return WeekType()
+        return _DELOAD_WEEK
+    return _NORMAL_WEEK
+
+
+def _off_week(day: int, since: int | None, sch: SchedulingFile) -> bool:
+    """`maintenance_week(...).off` for ordinal day numbers (see `next_slot`)."""
+    return (
+        since is not None and ((day - since) // 7 + 1) % sch.maintenance.off_week_every_weeks == 0
+    )
 
 
 def next_slot(
@@ -94,37 +139,56 @@ def next_slot(
     maintenance_since: date | None,
     sch: SchedulingFile,
 ) -> Slot | None:
-    """The first day on or after `start` that may hold a session, and which kind it holds."""
-    days = [d for d, _ in recent]
-    last_impact = max((d for d, k in recent if k is not SessionKind.CROSS_TRAIN), default=None)
-    run_days = [d for d, k in recent if k is SessionKind.RUN]
+    """The first day on or after `start` that may hold a session, and which kind it holds.
+
+    Days are ordinal numbers here (`date.toordinal()`): the search is plain int arithmetic, and
+    `(day - 1) % 7` is the weekday (ordinal 1 was a Monday).
+    """
+    run, cross = SessionKind.RUN, SessionKind.CROSS_TRAIN  # local names: cheaper in the loops
+    trained: list[int] = []  # one entry per session, as in `recent`
+    runs: list[int] = []
+    last_impact: int | None = None
+    for day, kind in recent:
+        d = day.toordinal()
+        trained.append(d)
+        if kind is run:
+            runs.append(d)
+        if kind is not cross and (last_impact is None or d > last_impact):
+            last_impact = d
+    trained.sort()  # sorted, to count the sessions in a window with two bisections
+    runs.sort()
+    free_after = impact_free_until.toordinal() if impact_free_until is not None else None
+    since = maintenance_since.toordinal() if maintenance_since is not None else None
     gap = sch.min_days_between_runs
-    for offset in range(SEARCH_DAYS):
-        d = start + timedelta(days=offset)
-        if d.weekday() not in available_days:
+    most_in_7 = sch.max_training_days_in_7
+    weekly_cap = level.max_per_week if level is not None else 7
+    impact = _impact_kind(phase)
+    may_rest_in_maintenance = phase.runs and phase.kind is PhaseKind.MAINTENANCE
+    first = start.toordinal()
+    for d in range(first, first + SEARCH_DAYS):
+        if (d - 1) % 7 not in available_days:
             continue
-        window_start = d - timedelta(days=6)
-        trained = sum(1 for x in days if window_start <= x < d)
-        if trained + 1 > sch.max_training_days_in_7 or d in days:
+        window_start = d - 6  # the 7 days ending with d
+        before_window, before_d = bisect_left(trained, window_start), bisect_left(trained, d)
+        already_trained = before_d < len(trained) and trained[before_d] == d
+        if already_trained or (before_d - before_window) + 1 > most_in_7:
             continue
-        impact_kind = _impact_kind(phase, d, maintenance_since, sch)
-        if impact_kind is not None and (impact_free_until is None or d > impact_free_until):
-            far_enough = last_impact is None or (d - last_impact).days >= gap
-            weekly_cap = level.max_per_week if level is not None else 7
-            runs_in_week = sum(1 for x in run_days if window_start <= x < d)
-            if far_enough and (impact_kind is not SessionKind.RUN or runs_in_week < weekly_cap):
-                return Slot(d, impact_kind)
+        impact_kind = impact
+        if may_rest_in_maintenance and _off_week(d, since, sch):
+            impact_kind = None  # the off week: no running
+        if impact_kind is not None and (free_after is None or d > free_after):
+            far_enough = last_impact is None or d - last_impact >= gap
+            runs_in_week = bisect_left(runs, d) - bisect_left(runs, window_start)
+            if far_enough and (impact_kind is not run or runs_in_week < weekly_cap):
+                return Slot(date.fromordinal(d), impact_kind)
         if phase.cross is not None:
-            return Slot(d, SessionKind.CROSS_TRAIN)
+            return Slot(date.fromordinal(d), cross)
     return None
 
 
-def _impact_kind(
-    phase: Phase, d: date, maintenance_since: date | None, sch: SchedulingFile
-) -> SessionKind | None:
+def _impact_kind(phase: Phase) -> SessionKind | None:
+    """The impact session a phase holds on an ordinary week: runs, or its impact template."""
     if phase.runs:
-        if phase.kind is PhaseKind.MAINTENANCE and maintenance_week(d, maintenance_since, sch).off:
-            return None
         return SessionKind.RUN
     return phase.impact.kind if phase.impact is not None else None
 
@@ -136,12 +200,28 @@ def prescribe(
     maintenance_since: date | None,
     sch: SchedulingFile,
 ) -> Prescription:
-    if slot.kind is SessionKind.RUN:
+    deload = is_deload(slot, phase, maintenance_since, sch)
+    return prescription(slot.kind, phase, level_index, deload, sch)
+
+
+def is_deload(
+    slot: Slot, phase: Phase, maintenance_since: date | None, sch: SchedulingFile
+) -> bool:
+    """A run in a maintenance deload week is done at reduced volume."""
+    return (
+        slot.kind is SessionKind.RUN
+        and phase.kind is PhaseKind.MAINTENANCE
+        and maintenance_week(slot.day, maintenance_since, sch).deload
+    )
+
+
+def prescription(
+    kind: SessionKind, phase: Phase, level_index: int, deload: bool, sch: SchedulingFile
+) -> Prescription:
+    """What a session of `kind` asks for in this phase, at this level (for runs), in a deload week
+    or not. Depends on nothing else, so the engine can keep the values it has made."""
+    if kind is SessionKind.RUN:
         lv = phase.levels[level_index]
-        deload = (
-            phase.kind is PhaseKind.MAINTENANCE
-            and maintenance_week(slot.day, maintenance_since, sch).deload
-        )
         run_s, repeats = lv.run_s, lv.repeats
         if deload:
             factor = sch.maintenance.deload_volume_factor
@@ -163,10 +243,10 @@ def prescribe(
             deload=deload,
             intensity=lv.intensity and not deload,
         )
-    tpl = phase.cross if slot.kind is SessionKind.CROSS_TRAIN else phase.impact
+    tpl = phase.cross if kind is SessionKind.CROSS_TRAIN else phase.impact
     assert tpl is not None
     return Prescription(
-        kind=slot.kind,
+        kind=kind,
         phase_id=phase.id,
         level_id=None,
         description=tpl.description,

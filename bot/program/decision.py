@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from bot.program.frozen import quick_init
 from bot.program.state import ProgramState
 
 
@@ -28,9 +29,12 @@ class MessageKind(StrEnum):
         return self is MessageKind.SESSION_CLOSE
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A message to send at `due` (UTC). `key` is unique per runner: scheduling it again replaces."""
+    """A message to send at `due` (UTC).
+
+    `key` is unique per runner: scheduling it again replaces."""
 
     kind: MessageKind
     key: str
@@ -60,6 +64,7 @@ class Act(StrEnum):
     OFF_WEEK = "off_week"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Action:
     """One thing the engine decided, and the id of the rule that made it."""
@@ -69,6 +74,7 @@ class Action:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     state: ProgramState

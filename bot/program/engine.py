@@ -16,12 +16,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from bot.program.calendar import (
+    Slot,
+    WeekType,
+    is_deload,
     local_date,
     local_instant,
     maintenance_week,
     next_slot,
     out_of_quiet_hours,
-    prescribe,
+    prescription,
 )
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
 from bot.program.events import (
@@ -39,19 +42,25 @@ from bot.program.events import (
     TimePassed,
 )
 from bot.program.loader import Rules
-from bot.program.rules import Gate, Phase, PhaseKind, Protocol, SessionKind, Severity, Site
+from bot.program.rules import Gate, Phase, PhaseKind, Protocol, Severity, Site
 from bot.program.state import (
     OpenSession,
     Outcome,
     PendingGate,
     Planned,
-    ProgramState,
+    Prescription,
     Profile,
+    ProgramState,
     Status,
 )
 from bot.program.symptoms import classify, validate_answers
+from bot.program.tables import ProtocolTables, RuleTables
+from bot.program.tables import gate_questions as _site_gate_questions
 
 MIDNIGHT = time(0, 0)
+ONE_DAY = timedelta(days=1)
+ONE_WEEK = timedelta(days=7)
+_DAYS = tuple(timedelta(days=n) for n in range(7))  # made once: timedelta() is not free
 
 
 class NotEnrolled(Exception):
@@ -62,7 +71,7 @@ class BadEvent(ValueError):
     """The event cannot apply to this runner (e.g. an unknown site); nothing changed."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # internal and short-lived: not frozen, which makes it cheaper to build
 class _Ctx:
     rules: Rules
     protocol: Protocol
@@ -70,6 +79,14 @@ class _Ctx:
     now: datetime
     today: date
     tz: str
+    tables: RuleTables  # the rules' derived lookups (tables.py)
+    pt: ProtocolTables  # the protocol's phases by id and run ladder
+
+
+def _context(rules: Rules, protocol_id: str, site: Site, now: datetime, tz: str) -> _Ctx:
+    tables = rules.tables
+    pt = tables.protocols[protocol_id]
+    return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt)
 
 
 def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime) -> Decision:
@@ -81,14 +98,7 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
     if state is None:
         raise NotEnrolled(type(event).__name__)
     site = rules.site(state.profile.site_id)
-    ctx = _Ctx(
-        rules=rules,
-        protocol=rules.protocols[state.protocol_id],
-        site=site,
-        now=now,
-        today=local_date(now, state.profile.timezone),
-        tz=state.profile.timezone,
-    )
+    ctx = _context(rules, state.protocol_id, site, now, state.profile.timezone)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
     assert decision.actions, "every decision names at least one rule"
@@ -104,45 +114,47 @@ class _Out:
     def __init__(self) -> None:
         self.actions: list[Action] = []
         self.messages: dict[str, Message] = {}
-        self.cancel: list[str] = []
+        self.cancel: dict[str, None] = {}  # an ordered set of keys
 
     def act(self, act: Act, rule: str, **detail: Any) -> None:
         self.actions.append(Action(act, rule, detail))
 
     def send(self, msg: Message) -> None:
         self.messages[msg.key] = msg
-        if msg.key in self.cancel:
-            self.cancel.remove(msg.key)
+        self.cancel.pop(msg.key, None)
 
     def drop(self, *keys: str) -> None:
         for k in keys:
             self.messages.pop(k, None)
-            if k not in self.cancel:
-                self.cancel.append(k)
+            self.cancel.setdefault(k)
 
     def done(self, state: ProgramState, *, stale: bool = False) -> Decision:
         return Decision(
-            state=state,
-            actions=tuple(self.actions),
-            messages=tuple(self.messages.values()),
-            cancel=tuple(self.cancel),
-            stale=stale,
+            state, tuple(self.actions), tuple(self.messages.values()), tuple(self.cancel), stale
         )
 
 
 def _phase(state: ProgramState, ctx: _Ctx) -> Phase:
-    return ctx.protocol.phase(state.phase_id)
+    return ctx.pt.phase[state.phase_id]
 
 
 def _next_phase(state: ProgramState, ctx: _Ctx) -> Phase | None:
-    i = ctx.protocol.index(state.phase_id)
-    return ctx.protocol.phases[i + 1] if i + 1 < len(ctx.protocol.phases) else None
+    return ctx.pt.next_phase[state.phase_id]
 
 
 def gate_questions(gate: Gate, site: Site, rules: Rules) -> list[str]:
     """The gate's questions that apply to this site (no hop tests where hopping is unsafe)."""
-    qs = rules.question_by_id
-    return [q for q in gate.questions if site.hop_tests or not qs[q].hop_test]
+    return _site_gate_questions(gate, site, rules.question_by_id)
+
+
+def _gate_questions(phase: Phase, ctx: _Ctx) -> tuple[str, ...]:
+    """`gate_questions` for a phase of the runner's protocol, kept in the tables once made."""
+    key = (phase.id, ctx.site.id)
+    found = ctx.pt.gate_questions.get(key)
+    if found is None:
+        found = tuple(_site_gate_questions(phase.gate, ctx.site, ctx.rules.question_by_id))
+        ctx.pt.gate_questions[key] = found
+    return found
 
 
 def _needs_clearance(gate: Gate, site: Site) -> bool:
@@ -200,16 +212,17 @@ def _replan(
     if state.status is not Status.ACTIVE:
         if old is not None:
             out.drop(*_session_keys(old.seq))
-        return replace(state, next=None)
+        return state.evolve(next=None)
     pref = state.profile.preferred_time
     if old is not None:
         start = max(old.day, ctx.today)
     else:
-        start = ctx.today if _at_local(ctx.today, pref, ctx) > ctx.now else ctx.today + timedelta(1)
+        start = ctx.today if _at_local(ctx.today, pref, ctx) > ctx.now else ctx.today + ONE_DAY
     if not_before is not None:
         start = max(start, not_before)
     phase = _phase(state, ctx)
     maint = state.maintenance_since
+    sch = ctx.rules.scheduling
     slot = next_slot(
         phase=phase,
         level=phase.levels[state.level] if phase.runs else None,
@@ -218,56 +231,71 @@ def _replan(
         available_days=state.profile.available_days,
         impact_free_until=state.impact_free_until,
         maintenance_since=maint,
-        sch=ctx.rules.scheduling,
+        sch=sch,
     )
     if slot is None:
         if old is not None:
             out.drop(*_session_keys(old.seq))
-        return replace(state, next=None)
-    rx = prescribe(slot, phase, state.level, maint, ctx.rules.scheduling)
+        return state.evolve(next=None)
+    rx = _prescribe(slot, phase, state, ctx)
     if old is not None and old.day == slot.day and old.prescription == rx and not force:
         return state
     seq = old.seq if old is not None else state.seq + 1
-    planned = Planned(seq, slot.day, rx)
-    due = _at_local(slot.day, pref, ctx)
+    day = slot.day
+    planned = Planned(seq, day, rx)
+    due = _at_local(day, pref, ctx)
     reminder, checkin, close = _session_keys(seq)
-    payload = {"seq": seq, "day": slot.day.isoformat()}
+    payload = {"seq": seq, "day": day.isoformat()}
     out.send(Message(MessageKind.SESSION_REMINDER, reminder, due, payload))
-    nudge = due + timedelta(hours=ctx.rules.scheduling.checkin_nudge_after_hours)
-    end_of_day = _at_local(slot.day + timedelta(1), MIDNIGHT, ctx)
+    nudge = due + ctx.tables.checkin_nudge_after
+    end_of_day = _at_local(day + ONE_DAY, MIDNIGHT, ctx)
     if nudge < end_of_day:
         out.send(Message(MessageKind.CHECKIN_NUDGE, checkin, _quiet(nudge, ctx), payload))
     else:
         out.drop(checkin)
     out.send(Message(MessageKind.SESSION_CLOSE, close, end_of_day, payload))
     rule = ctx.rules.symptoms.actions.plan.id
-    sch = ctx.rules.scheduling
-    why = [rule, sch.id_rest_day] + (
-        [sch.id_no_consecutive_runs] if rx.kind is SessionKind.RUN else [sch.id_cross_offset]
-    )
+    week = maintenance_week(day, maint, sch)
+    why = list(ctx.tables.plan_why[rx.kind])  # plan, rest day, and runs apart / cross between
     if rx.deload:
         why.append(sch.maintenance.id_deload)
-    if maintenance_week(slot.day, maint, sch).off:
+    if week.off:
         why.append(sch.maintenance.id_off_week)
-    out.act(Act.PLAN, rule, seq=seq, day=slot.day.isoformat(), kind=rx.kind.value, why=why)
-    _schedule_habits(state, ctx, out, slot.day, due)
-    return replace(state, next=planned, seq=max(state.seq, seq))
+    out.act(Act.PLAN, rule, seq=seq, day=payload["day"], kind=rx.kind.value, why=why)
+    _schedule_habits(state, ctx, out, day, due, week)
+    return state.evolve(next=planned, seq=max(state.seq, seq))
+
+
+def _prescribe(slot: Slot, phase: Phase, state: ProgramState, ctx: _Ctx) -> Prescription:
+    """`calendar.prescribe`, keeping the protocol's prescriptions once made (tables.py)."""
+    sch = ctx.rules.scheduling
+    deload = is_deload(slot, phase, state.maintenance_since, sch)
+    key = (phase.id, slot.kind, state.level, deload)
+    rx = ctx.pt.prescriptions.get(key)
+    if rx is None:
+        rx = ctx.pt.prescriptions[key] = prescription(slot.kind, phase, state.level, deload, sch)
+    return rx
 
 
 def _schedule_habits(
-    state: ProgramState, ctx: _Ctx, out: _Out, session_day: date, session_due: datetime
+    state: ProgramState,
+    ctx: _Ctx,
+    out: _Out,
+    session_day: date,
+    session_due: datetime,
+    week: WeekType,
 ) -> None:
     """Weekly habit prompts, and the deload / off-week notice with the week's first session.
 
     Keys carry the date, so planning the same week again schedules nothing twice."""
     pref = state.profile.preferred_time
-    week = maintenance_week(session_day, state.maintenance_since, ctx.rules.scheduling)
-    for h in ctx.rules.habits.habits:
+    today = ctx.today
+    for h in ctx.tables.planning_habits:  # weekly, deload-week and off-week habits, in file order
         if h.trigger == "weekly" and h.weekday is not None:
-            day = ctx.today + timedelta(days=(h.weekday - ctx.today.weekday()) % 7)
+            day = today + _DAYS[(h.weekday - today.weekday()) % 7]
             due = _at_local(day, pref, ctx)
             if due <= ctx.now:
-                day += timedelta(days=7)
+                day += ONE_WEEK
                 due = _at_local(day, pref, ctx)
             out.send(Message(MessageKind.HABIT, f"habit:{h.id}:{day}", due, {"habit": h.id}))
         elif (h.trigger == "deload_week" and week.deload) or (h.trigger == "off_week" and week.off):
@@ -280,8 +308,7 @@ def _schedule_habits(
 
 def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
     maint = ctx.today if phase.kind is PhaseKind.MAINTENANCE else state.maintenance_since
-    state = replace(
-        state,
+    state = state.evolve(
         phase_id=phase.id,
         level=0,
         phase_since=ctx.today,
@@ -317,7 +344,7 @@ def _gate_ready(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
     nxt = _next_phase(state, ctx)
     if nxt is None:
         return state
-    if not gate_questions(nxt.gate, ctx.site, ctx.rules):
+    if not _gate_questions(nxt, ctx):
         return _try_pass_gate(state, nxt, ctx, out)
     key = f"gate:{nxt.id}:{ctx.today.isoformat()}"
     out.send(Message(MessageKind.GATE_CHECK, key, ctx.now, {"phase": nxt.id}))
@@ -329,8 +356,7 @@ def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> Pro
     gate = nxt.gate
     if _needs_clearance(gate, ctx.site) and gate.clearance_key not in state.clearances:
         already = state.gate is not None and state.gate.awaiting_clearance
-        state = replace(
-            state,
+        state = state.evolve(
             gate=PendingGate(nxt.id, ctx.today, answers_ok=True, awaiting_clearance=True),
         )
         rule = ctx.rules.symptoms.actions.clearance_needed.id
@@ -351,21 +377,16 @@ def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> Pro
     return _enter_phase(state, nxt, ctx, out)
 
 
-def _run_ladder(protocol: Protocol) -> list[tuple[int, int]]:
-    return [(i, j) for i, p in enumerate(protocol.phases) if p.runs for j in range(len(p.levels))]
-
-
 def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
     """Move along the run ladder, across run phases if need be, never off its ends."""
-    ladder = _run_ladder(ctx.protocol)
-    here = (ctx.protocol.index(state.phase_id), state.level)
-    if here not in ladder:
+    ladder = ctx.pt.ladder
+    here = ctx.pt.ladder_position.get((ctx.pt.index[state.phase_id], state.level))
+    if here is None:
         return state
-    pos = max(0, min(len(ladder) - 1, ladder.index(here) + steps))
+    pos = max(0, min(len(ladder) - 1, here + steps))
     pi, lj = ladder[pos]
     phase = ctx.protocol.phases[pi]
-    return replace(
-        state,
+    return state.evolve(
         phase_id=phase.id,
         level=lj,
         level_since=ctx.today,
@@ -383,9 +404,8 @@ def _regress(
         state = _move_levels(state, ctx, -rule.levels)
     rest_until = ctx.today + timedelta(days=rule.rest_days)
     window = ctx.today - timedelta(days=ctx.rules.symptoms.actions.escalate.within_days)
-    regressions = tuple(d for d in state.regressions if d > window) + (ctx.today,)
-    state = replace(
-        state,
+    regressions = (*(d for d in state.regressions if d > window), ctx.today)
+    state = state.evolve(
         impact_free_until=max(rest_until, state.impact_free_until or rest_until),
         regressions=regressions,
         clear_at_level=0,
@@ -410,7 +430,7 @@ def _regress(
     )
     esc = ctx.rules.symptoms.actions.escalate
     if len(regressions) >= esc.regressions:
-        state = replace(state, status=Status.ESCALATED, pause_reason=esc.id)
+        state = state.evolve(status=Status.ESCALATED, pause_reason=esc.id)
         out.act(Act.ESCALATE, esc.id, regressions=len(regressions), within_days=esc.within_days)
         _coach_alert(
             out,
@@ -434,7 +454,7 @@ def _red_flag(
     answers: dict[str, int | bool],
 ) -> ProgramState:
     rule = ctx.rules.symptoms.actions.red_flag.id
-    state = replace(state, status=Status.RED_FLAG, pause_reason=rule, open=(), gate=None)
+    state = state.evolve(status=Status.RED_FLAG, pause_reason=rule, open=(), gate=None)
     out.act(Act.RED_FLAG, rule, because=list(because))
     _coach_alert(
         out,
@@ -459,7 +479,7 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     level = phase.levels[state.level]
     clear = state.clear_at_level + 1
     days = (ctx.today - state.level_since).days
-    state = replace(state, clear_at_level=clear)
+    state = state.evolve(clear_at_level=clear)
     if clear < level.hold_sessions or days < level.hold_days:
         out.act(
             Act.HOLD,
@@ -482,7 +502,7 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
         )
         return state
     if state.level + 1 < len(phase.levels):
-        state = replace(state, level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+        state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
         new = phase.levels[state.level].id
         out.act(Act.PROGRESS, rule.id, from_level=level.id, to_level=new)
         _notice(out, ctx, f"notice:progress:{seq}", "progressed", level=new, rules=[rule.id])
@@ -504,7 +524,7 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
         raise BadEvent("available_days must be a non-empty set of weekdays 0..6")
     local_date(now, ev.timezone)  # raises for an unknown zone before anything is built
     protocol = rules.protocol_for(site)
-    ctx = _Ctx(rules, protocol, site, now, local_date(now, ev.timezone), ev.timezone)
+    ctx = _context(rules, protocol.id, site, now, ev.timezone)
     profile = Profile(
         site_id=site.id,
         diagnosis_date=ev.diagnosis_date,
@@ -532,11 +552,11 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
     for nxt in protocol.phases[1:]:
         g = nxt.gate
         days_ok = (ctx.today - ev.diagnosis_date).days >= g.min_days_since_diagnosis
-        answers_ok = all(ev.gate_answers.get(q) is True for q in gate_questions(g, site, rules))
+        answers_ok = all(ev.gate_answers.get(q) is True for q in _gate_questions(nxt, ctx))
         cleared = not _needs_clearance(g, site) or g.clearance_key in ev.clearances
         if not (g.on_enrolment and days_ok and answers_ok and cleared):
             break
-        state = replace(state, phase_id=nxt.id, phase_since=ctx.today, level_since=ctx.today)
+        state = state.evolve(phase_id=nxt.id, phase_since=ctx.today, level_since=ctx.today)
         out.act(Act.ADVANCE_PHASE, g.id, phase=nxt.id, kind=nxt.kind.value, on_enrolment=True)
     state = _schedule_gate(state, ctx, out)
     state = _replan(state, ctx, out)
@@ -546,16 +566,21 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
 def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decision:
     out = _Out()
     nxt = state.next
-    if state.status is not Status.ACTIVE or nxt is None or nxt.seq != ev.seq or nxt.day != ctx.today:
+    if (
+        state.status is not Status.ACTIVE
+        or nxt is None
+        or nxt.seq != ev.seq
+        or nxt.day != ctx.today
+    ):
         out.act(Act.STALE, ctx.rules.symptoms.actions.stale.id, seq=ev.seq)
         return out.done(state, stale=True)
     acts = ctx.rules.symptoms.actions
     out.drop(*_session_keys(ev.seq))
     if ev.outcome is Outcome.SKIPPED:
         out.act(Act.MISSED, acts.missed.id, seq=ev.seq, skipped=True)
-        state = replace(state, next=None)
+        state = state.evolve(next=None)
         # Skipped today, even before its reminder: the next allowed day is tomorrow at the earliest.
-        return out.done(_replan(state, ctx, out, not_before=ctx.today + timedelta(1)))
+        return out.done(_replan(state, ctx, out, not_before=ctx.today + ONE_DAY))
     kind = nxt.prescription.kind
     answers: dict[str, int | bool] = {}
     if ev.pain_during is not None:
@@ -566,9 +591,9 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     severity, because = classify(answers, ctx.rules)
     if ev.outcome is Outcome.PARTIAL and severity.rank < Severity.MILD.rank:
         severity, because = Severity.MILD, (acts.partial.id,)
-    cutoff = ctx.today - timedelta(days=6)
-    recent = tuple(r for r in state.recent if r[0] >= cutoff) + ((ctx.today, kind),)
-    state = replace(state, next=None, recent=recent, sessions_total=state.sessions_total + 1)
+    cutoff = ctx.today - _DAYS[6]
+    recent = (*(r for r in state.recent if r[0] >= cutoff), (ctx.today, kind))
+    state = state.evolve(next=None, recent=recent, sessions_total=state.sessions_total + 1)
     out.act(
         Act.RECORD,
         acts.partial.id if ev.outcome is Outcome.PARTIAL else acts.plan.id,
@@ -585,15 +610,14 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
         # Pain during the session: stop now and regress, don't wait a day (DOMAIN 4.4).
         state = _regress(state, ctx, out, because, ev.seq)
         applied = Severity.REGRESS
-    for h in ctx.rules.habits.habits:
-        if h.trigger == "after_session" and (not h.after_kinds or kind in h.after_kinds):
+    for h in ctx.tables.after_session_habits:
+        if not h.after_kinds or kind in h.after_kinds:
             key = f"habit:{h.id}:{ev.seq}"
             out.send(Message(MessageKind.HABIT, key, ctx.now, {"habit": h.id}))
             out.act(Act.RECORD, h.id, habit=h.id)
     if kind.is_impact and state.status is Status.ACTIVE:
-        sch = ctx.rules.scheduling
-        due = _quiet(ctx.now + timedelta(hours=sch.followup_after_hours), ctx)
-        nudge = _quiet(due + timedelta(hours=sch.followup_nudge_after_hours), ctx)
+        due = _quiet(ctx.now + ctx.tables.followup_after, ctx)
+        nudge = _quiet(due + ctx.tables.followup_nudge_after, ctx)
         payload = {"seq": ev.seq}
         out.send(Message(MessageKind.FOLLOWUP, f"followup:{ev.seq}", due, payload))
         out.send(Message(MessageKind.FOLLOWUP_NUDGE, f"followup-nudge:{ev.seq}", nudge, payload))
@@ -607,7 +631,7 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
             answers.get("pain_during"),
             nxt.prescription.level_id,
         )
-        state = replace(state, open=(*state.open, opened))
+        state = state.evolve(open=(*state.open, opened))
     elif severity is Severity.CLEAR and not kind.is_impact:
         pass  # cross-training and strength count toward nothing but the calendar
     elif severity is Severity.MILD:
@@ -628,7 +652,7 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
     severity, because = classify(answers, ctx.rules)
     if severity.rank < found.severity.rank:
         severity, because = found.severity, because or (acts.hold.id,)
-    state = replace(state, open=tuple(o for o in state.open if o.seq != ev.seq))
+    state = state.evolve(open=tuple(o for o in state.open if o.seq != ev.seq))
     out.drop(f"followup:{ev.seq}", f"followup-nudge:{ev.seq}")
     # A session done at another rung, or before the level last changed (its follow-up answered
     # late, or a coach moved the level that day), still counts for regress and red flags, but
@@ -655,7 +679,11 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
             state = _progress_after_clear(state, ctx, out, ev.seq)
         out.act(Act.HOLD, hold.id, because=list(because), level=_level_id(state, ctx))
         _notice(
-            out, ctx, f"notice:hold:{ev.seq}", "held", level=_level_id(state, ctx),
+            out,
+            ctx,
+            f"notice:hold:{ev.seq}",
+            "held",
+            level=_level_id(state, ctx),
             rules=[hold.id, *because],
         )
     elif counts:
@@ -679,7 +707,7 @@ def _slide(state: ProgramState, ctx: _Ctx, out: _Out) -> Decision:
     seq = state.next.seq
     out.act(Act.MISSED, ctx.rules.symptoms.actions.missed.id, seq=seq)
     out.drop(*_session_keys(seq))
-    state = replace(state, next=None)
+    state = state.evolve(next=None)
     return out.done(_replan(state, ctx, out))
 
 
@@ -713,17 +741,22 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
         and ctx.today >= state.phase_since + timedelta(phase.min_days)
         and ctx.today >= state.profile.diagnosis_date + timedelta(since_diagnosis)
     )
-    if nxt is None or nxt.id != ev.phase_id or state.status is not Status.ACTIVE or not (
-        ladder_done or due_by_days
+    if (
+        nxt is None
+        or nxt.id != ev.phase_id
+        or state.status is not Status.ACTIVE
+        or not (ladder_done or due_by_days)
     ):
         out.act(Act.STALE, acts.stale.id, phase=ev.phase_id)
         return out.done(state, stale=True)
     answers = validate_answers(dict(ev.answers), ctx.rules)
-    missing = [q for q in gate_questions(nxt.gate, ctx.site, ctx.rules) if answers.get(q) is not True]
+    missing = [q for q in _gate_questions(nxt, ctx) if answers.get(q) is not True]
     if missing:
         recheck = ctx.today + timedelta(days=ctx.rules.scheduling.gate_recheck_days)
         due = _at_local(recheck, state.profile.preferred_time, ctx)
-        out.send(Message(MessageKind.GATE_CHECK, f"gate:{nxt.id}:{recheck}", due, {"phase": nxt.id}))
+        out.send(
+            Message(MessageKind.GATE_CHECK, f"gate:{nxt.id}:{recheck}", due, {"phase": nxt.id})
+        )
         out.act(Act.GATE_NOT_YET, acts.gate_not_yet.id, phase=nxt.id, no=missing)
         _notice(out, ctx, f"notice:gate-no:{nxt.id}:{ctx.today}", "gate_not_yet", phase=nxt.id)
         return out.done(state)
@@ -742,17 +775,17 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
             # into a plain pause would let the runner resume on their own.
             out.act(Act.PAUSE, rule, kept=state.status.value, **who)
             return out.done(state)
-        state = replace(state, status=Status.PAUSED, pause_reason=f"coach:{ev.coach_id}")
+        state = state.evolve(status=Status.PAUSED, pause_reason=f"coach:{ev.coach_id}")
         out.act(Act.PAUSE, rule, **who)
         _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", "coach_paused", rules=[rule])
         return out.done(_replan(state, ctx, out))
     # Every other coach verb is a clinician's word on the runner: it also lifts a pause or flag.
     was = state.status
-    state = replace(state, status=Status.ACTIVE, pause_reason=None)
+    state = state.evolve(status=Status.ACTIVE, pause_reason=None)
     if was is not Status.ACTIVE:
         out.act(Act.RESUME, rule, previous=was.value, **who)
     if verb is CoachVerb.HOLD:
-        state = replace(state, clear_at_level=0)
+        state = state.evolve(clear_at_level=0)
         out.act(Act.HOLD, rule, level=_level_id(state, ctx), **who)
     elif verb is CoachVerb.REGRESS:
         before = _level_id(state, ctx)
@@ -762,7 +795,7 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         phase = _phase(state, ctx)
         if phase.runs and state.level + 1 < len(phase.levels):
             before = _level_id(state, ctx)
-            state = replace(state, level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+            state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
             out.act(Act.PROGRESS, rule, from_level=before, to_level=_level_id(state, ctx), **who)
         else:
             nxt = _next_phase(state, ctx)
@@ -771,7 +804,7 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
             else:
                 key = nxt.gate.clearance_key
                 if key:
-                    state = replace(state, clearances=state.clearances | {key})
+                    state = state.evolve(clearances=state.clearances | {key})
                 state = _enter_phase(state, nxt, ctx, out)
                 out.act(Act.CLEARED, rule, phase=nxt.id, **who)
     elif verb is CoachVerb.CLEAR:
@@ -797,7 +830,7 @@ def _coach_clear(
     nxt = _next_phase(state, ctx)
     awaited = state.gate is not None and state.gate.awaiting_clearance
     if nxt is not None and nxt.gate.clearance_key and (awaited or was is Status.ACTIVE):
-        state = replace(state, clearances=state.clearances | {nxt.gate.clearance_key})
+        state = state.evolve(clearances=state.clearances | {nxt.gate.clearance_key})
         out.act(Act.CLEARED, rule, clearance=nxt.gate.clearance_key, **who)
         if awaited:
             state = _enter_phase(state, nxt, ctx, out)
@@ -812,7 +845,7 @@ def _on_runner_pause(state: ProgramState, ev: RunnerPaused, ctx: _Ctx) -> Decisi
     if state.status is not Status.ACTIVE:
         out.act(Act.STALE, rule, status=state.status.value)
         return out.done(state, stale=True)
-    state = replace(state, status=Status.PAUSED, pause_reason=ev.reason)
+    state = state.evolve(status=Status.PAUSED, pause_reason=ev.reason)
     out.act(Act.PAUSE, rule, by="runner")
     return out.done(_replan(state, ctx, out))
 
@@ -826,9 +859,13 @@ def _on_runner_resume(state: ProgramState, ev: RunnerResumed, ctx: _Ctx) -> Deci
     if state.status is not Status.PAUSED and not ev.clinician_reviewed:
         out.act(Act.STALE, acts.runner_resume_after_review.id, status=state.status.value)
         return out.done(state, stale=True)
-    rule = acts.runner_pause.id if state.status is Status.PAUSED else acts.runner_resume_after_review.id
+    rule = (
+        acts.runner_pause.id
+        if state.status is Status.PAUSED
+        else acts.runner_resume_after_review.id
+    )
     was = state.status
-    state = replace(state, status=Status.ACTIVE, pause_reason=None, clear_at_level=0)
+    state = state.evolve(status=Status.ACTIVE, pause_reason=None, clear_at_level=0)
     if was is not Status.PAUSED:
         # After a red flag or escalation, restart a level lower (DOMAIN 4.4: repeat the previous).
         state = _move_levels(state, ctx, -1)
@@ -852,7 +889,7 @@ def _on_settings(state: ProgramState, ev: SettingsChanged, ctx: _Ctx) -> Decisio
         preferred_time=ev.preferred_time or p.preferred_time,
         available_days=ev.available_days or p.available_days,
     )
-    state = replace(state, profile=profile)
+    state = state.evolve(profile=profile)
     ctx = replace(ctx, tz=profile.timezone, today=local_date(ctx.now, profile.timezone))
     out.act(Act.RECORD, ctx.rules.symptoms.actions.plan.id, settings=True)
     # The same day may now be at another hour, so the reminder is always re-sent.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from enum import StrEnum
 
+from bot.program.frozen import quick_init
 from bot.program.state import Outcome
 
 
@@ -26,6 +27,7 @@ class Enrolled:
     gate_answers: dict[str, bool] = field(default_factory=dict)  # answered during onboarding
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SessionReported:
     seq: int
@@ -34,6 +36,7 @@ class SessionReported:
     rpe: int | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FollowupAnswered:
     seq: int

@@ -28,6 +28,7 @@ from bot.program.rules import (
     SitesFile,
     SymptomsFile,
 )
+from bot.program.tables import RuleTables
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -78,6 +79,13 @@ class Rules:
     @cached_property
     def question_by_id(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions.questions}
+
+    @cached_property
+    def tables(self) -> RuleTables:
+        """Lookups the engine derives from these rules, built once on first use (tables.py).
+
+        Rules are immutable: change one with `dataclasses.replace`, which makes new tables."""
+        return RuleTables(self)
 
     def site(self, site_id: str) -> Site:
         return self.site_by_id[site_id]
@@ -221,7 +229,9 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
             q = qs.get(cond.question)
             path = f"classifications[{i}].when[{j}].question"
             if q is None:
-                out.append(RuleProblem("symptoms.yaml", path, f"unknown question {cond.question!r}"))
+                out.append(
+                    RuleProblem("symptoms.yaml", path, f"unknown question {cond.question!r}")
+                )
             elif q.stage not in (QuestionStage.POST_SESSION, QuestionStage.FOLLOWUP):
                 out.append(
                     RuleProblem("symptoms.yaml", path, f"question {q.id!r} is a {q.stage} question")
@@ -263,7 +273,9 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
     for i, h in enumerate(rules.habits.habits):
         if h.question and h.question not in qs:
             out.append(
-                RuleProblem("habits.yaml", f"habits[{i}].question", f"unknown question {h.question!r}")
+                RuleProblem(
+                    "habits.yaml", f"habits[{i}].question", f"unknown question {h.question!r}"
+                )
             )
         if h.trigger == "weekly" and h.weekday is None:
             out.append(RuleProblem("habits.yaml", f"habits[{i}].weekday", "weekly habits need one"))

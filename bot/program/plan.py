@@ -14,7 +14,9 @@ from bot.program.rules import SessionKind
 from bot.program.state import Prescription, ProgramState, Status
 
 
-def project(state: ProgramState, rules: Rules, today: date, days: int = 7) -> list[tuple[date, Prescription | None]]:
+def project(
+    state: ProgramState, rules: Rules, today: date, days: int = 7
+) -> list[tuple[date, Prescription | None]]:
     """One entry per day from `today`: the session planned for it, or None for rest."""
     out: dict[date, Prescription] = {}
     if state.status is Status.ACTIVE and state.next is not None:

@@ -6,9 +6,11 @@ unknown keys so that a typo in a file is reported instead of silently ignored.
 
 The files (one model each):
 - `sites.yaml`      -> SitesFile      injury sites, their risk class, trabecular and hip flags
-- `questions.yaml`  -> QuestionsFile  every question the bot may ask (post-session, follow-up, gates)
+- `questions.yaml`  -> QuestionsFile  every question the bot may ask (after a session, follow-up,
+                                      gates)
 - `symptoms.yaml`   -> SymptomsFile   how answers are classified and what each class does
-- `scheduling.yaml` -> SchedulingFile calendar constraints, follow-up timing, quiet hours, maintenance
+- `scheduling.yaml` -> SchedulingFile calendar constraints, follow-up timing, quiet hours,
+                                      maintenance
 - `habits.yaml`     -> HabitsFile     habit prompts and the optional energy-availability screen
 - `protocols/*.yaml`-> Protocol       phases, gates, session templates, run/walk levels
 """
@@ -191,7 +193,9 @@ class Classification(_Strict):
 
 class ProgressRule(_Strict):
     id: RuleId
-    levels: int = Field(1, ge=1, le=1, description="At most one level per clear check (DOMAIN 3.3).")
+    levels: int = Field(
+        1, ge=1, le=1, description="At most one level per clear check (DOMAIN 3.3)."
+    )
     source: str = ""
 
 

@@ -36,6 +36,11 @@ from bot.program.rules import QuestionStage, SessionKind
 from bot.program.state import Outcome, ProgramState, Status
 
 SESSION_LENGTH = timedelta(hours=1)
+ANSWER_DELAY = timedelta(minutes=5)  # follow-ups and gates are answered 5 minutes after asking
+COACH_DELAY = timedelta(minutes=30)  # the coach clears half an hour after the alert
+ONE_DAY = timedelta(days=1)
+ONE_MINUTE = timedelta(minutes=1)
+MIDNIGHT = time(0, 0)
 
 
 class SessionAnswers(BaseModel):
@@ -99,6 +104,7 @@ class SimProfile:
 
 
 Answerer = Callable[[int, date, ProgramState], SessionAnswers]
+Engine = Callable[[ProgramState | None, Event, Rules, datetime], Decision]
 
 
 class Simulation:
@@ -111,7 +117,10 @@ class Simulation:
         script: Script | None = None,
         answerer: Answerer | None = None,
         record: bool = True,
+        engine: Engine | None = None,
     ) -> None:
+        """`engine` stands in for `decide` (the benchmark's baseline replays recorded decisions)."""
+        self.decide: Engine = engine or decide
         self.rules = rules
         self.p = profile
         self.script = script or Script()
@@ -123,26 +132,35 @@ class Simulation:
         self.counter = 0
         self.state: ProgramState | None = None
         self.decisions = 0
-        self.end = local_instant(profile.start + timedelta(days=profile.days), time(0), profile.timezone)
+        self.end = local_instant(
+            profile.start + timedelta(days=profile.days), MIDNIGHT, profile.timezone
+        )
+        # The all-clear follow-up answers, by site: the runner's own answers are laid over them.
+        self._clear_followup: dict[str, dict[str, int | bool]] = {}
 
     # --- agenda ---------------------------------------------------------------------------
 
     def _apply(self, d: Decision, at: datetime) -> None:
         self.decisions += 1
         self.state = d.state
+        pending, heap, counter = self.pending, self.heap, self.counter
         for key in d.cancel:
-            self.pending.pop(key, None)
+            pending.pop(key, None)
         for m in d.messages:
-            self.pending[m.key] = m
-            self.counter += 1
-            heapq.heappush(self.heap, (max(m.due, at), self.counter, m.key))
+            pending[m.key] = m
+            counter += 1
+            # A message already due goes out now; a stale heap entry (key re-sent or cancelled
+            # since) is skipped when it comes up, as `pending` no longer holds it.
+            due = m.due
+            heapq.heappush(heap, (at if at > due else due, counter, m.key))  # max(due, at)
+        self.counter = counter
         if self.record:
             row = self._row(local_date(at, self.p.timezone))
             for a in d.actions:
                 row.decisions.append({"action": a.act.value, "rule": a.rule, **_plain(a.detail)})
 
     def _event(self, ev: Event, at: datetime) -> Decision:
-        d = decide(self.state, ev, self.rules, at)
+        d = self.decide(self.state, ev, self.rules, at)
         self._apply(d, at)
         return d
 
@@ -156,9 +174,10 @@ class Simulation:
 
     def _answers_for(self, seq: int, day: date, state: ProgramState) -> SessionAnswers:
         s = self.script.sessions
-        scripted = s.get(day.isoformat()) or s.get(str(seq))
-        if scripted is not None:
-            return scripted
+        if s:
+            scripted = s.get(day.isoformat()) or s.get(str(seq))
+            if scripted is not None:
+                return scripted
         if self.answerer is not None:
             return self.answerer(seq, day, state)
         return _ALL_CLEAR
@@ -180,10 +199,9 @@ class Simulation:
             self._do_session(m.payload["seq"], at)
         elif kind is MessageKind.FOLLOWUP:
             seq = m.payload["seq"]
-            ans = self.pending_followups.pop(seq, {})
-            answers = {q.id: _clear_value(q.kind) for q in self._followup_qs(st)}
-            answers.update(ans)
-            self._event(FollowupAnswered(seq, answers), at + timedelta(minutes=5))
+            answers = dict(self._clear_followup_answers(st))
+            answers.update(self.pending_followups.pop(seq, {}))
+            self._event(FollowupAnswered(seq, answers), at + ANSWER_DELAY)
             if self.record:
                 self._row(local_date(at, self.p.timezone)).answers.update(
                     {f"followup.{k}": v for k, v in answers.items()}
@@ -193,16 +211,20 @@ class Simulation:
             gate = self.rules.protocols[st.protocol_id].phase(phase).gate
             said: dict[str, bool] = {q: True for q in gate.questions}
             said.update(self.script.gates.get(phase, {}))
-            self._event(GateAnswered(phase, said), at + timedelta(minutes=5))
-        elif kind is MessageKind.COACH_ALERT:
-            if m.payload.get("reason") == "clearance_needed":
-                key = m.payload.get("clearance")
-                if key not in self.script.withhold_clearance:
-                    self._event(CoachAction(CoachVerb.CLEAR, 0), at + timedelta(minutes=30))
+            self._event(GateAnswered(phase, said), at + ANSWER_DELAY)
+        elif kind is MessageKind.COACH_ALERT and m.payload.get("reason") == "clearance_needed":
+            key = m.payload.get("clearance")
+            if key not in self.script.withhold_clearance:
+                self._event(CoachAction(CoachVerb.CLEAR, 0), at + COACH_DELAY)
 
-    def _followup_qs(self, st: ProgramState) -> list[Any]:
-        site = self.rules.site(st.profile.site_id)
-        return self.rules.questions_for(QuestionStage.FOLLOWUP, site)
+    def _clear_followup_answers(self, st: ProgramState) -> dict[str, int | bool]:
+        """The all-clear answer to every follow-up question the runner's site is asked."""
+        site_id = st.profile.site_id
+        clear = self._clear_followup.get(site_id)
+        if clear is None:
+            qs = self.rules.questions_for(QuestionStage.FOLLOWUP, self.rules.site(site_id))
+            clear = self._clear_followup[site_id] = {q.id: _clear_value(q.kind) for q in qs}
+        return clear
 
     def _do_session(self, seq: int, at: datetime) -> None:
         st = self.state
@@ -234,8 +256,8 @@ class Simulation:
             ev = SessionReported(seq, a.outcome)
         self.pending_followups[seq] = dict(a.followup)
         # Report within the session's own day: a late-evening runner reports before midnight.
-        day_over = local_instant(day + timedelta(days=1), time(0), self.p.timezone)
-        self._event(ev, max(at, min(at + SESSION_LENGTH, day_over - timedelta(minutes=1))))
+        day_over = local_instant(day + ONE_DAY, MIDNIGHT, self.p.timezone)
+        self._event(ev, max(at, min(at + SESSION_LENGTH, day_over - ONE_MINUTE)))
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -250,9 +272,9 @@ class Simulation:
         if p.onboarding_yes:
             for ph in proto.phases:
                 gate_answers.update({q: True for q in ph.gate.questions})
-                if ph.gate.clearance_key and ph.gate.on_enrolment:
-                    if ph.gate.clearance_key not in self.script.withhold_clearance:
-                        clearances.add(ph.gate.clearance_key)
+                key = ph.gate.clearance_key
+                if key and ph.gate.on_enrolment and key not in self.script.withhold_clearance:
+                    clearances.add(key)
         self._event(
             Enrolled(
                 site_id=p.site_id,
@@ -272,24 +294,20 @@ class Simulation:
             for d, v in sorted(self.script.coach.items())
         ]
         ci = 0
+        heap, pending, end = self.heap, self.pending, self.end
         while True:
-            if (
-                ci < len(coach)
-                and coach[ci][0] < self.end
-                and (not self.heap or coach[ci][0] <= self.heap[0][0])
-            ):
+            if ci < len(coach) and coach[ci][0] < end and (not heap or coach[ci][0] <= heap[0][0]):
                 self._event(CoachAction(coach[ci][1], 0), coach[ci][0])
                 ci += 1
                 continue
-            if not self.heap:
+            if not heap:
                 break
-            due, _, key = heapq.heappop(self.heap)
-            if due >= self.end:
+            due, _, key = heapq.heappop(heap)
+            if due >= end:
                 break
-            m = self.pending.get(key)
+            m = pending.pop(key, None)
             if m is None:
-                continue
-            self.pending.pop(key)
+                continue  # re-sent or cancelled since this entry was pushed
             self._on_message(m, due)
             yield due
 
@@ -313,7 +331,11 @@ def _clear_value(kind: str) -> int | bool:
 
 
 def _plain(detail: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in detail.items() if k in ("from_level", "to_level", "phase", "seq", "because")}
+    return {
+        k: v
+        for k, v in detail.items()
+        if k in ("from_level", "to_level", "phase", "seq", "because")
+    }
 
 
 _ALL_CLEAR = SessionAnswers()
@@ -365,17 +387,22 @@ class SymptomModel:
 
 
 def random_answerer(rng: random.Random, model: SymptomModel) -> Answerer:
+    # The simulator only reads answers (as it does the shared all-clear), so each kind is made once.
+    red_flag = SessionAnswers(pain_during=2, followup={"pain_night": True})
+    regress = SessionAnswers(pain_during=1, followup={"pain_now": 2})
+    mild = SessionAnswers(pain_during=1)
+
     def answer(seq: int, day: date, state: ProgramState) -> SessionAnswers:
         if state.next is None or state.next.prescription.kind is not SessionKind.RUN:
             return _ALL_CLEAR
         bump = model.per_level * state.level
         x = rng.random()
         if x < model.red_flag:
-            return SessionAnswers(pain_during=2, followup={"pain_night": True})
+            return red_flag
         if x < model.red_flag + model.regress + bump:
-            return SessionAnswers(pain_during=1, followup={"pain_now": 2})
+            return regress
         if x < model.red_flag + model.regress + bump + model.mild:
-            return SessionAnswers(pain_during=1)
+            return mild
         return _ALL_CLEAR
 
     return answer

@@ -7,11 +7,22 @@ for the database and back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final
 
+from bot.program.frozen import quick_init
 from bot.program.rules import SessionKind, Severity
+
+
+class _Keep(Enum):
+    """Marks a field `ProgramState.evolve` leaves as it is."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
 
 
 class Status(StrEnum):
@@ -38,6 +49,7 @@ class Profile:
     imaging_grade: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Prescription:
     """What a session asks for. For runs: run_s/walk_s/repeats; otherwise minutes."""
@@ -54,6 +66,7 @@ class Prescription:
     intensity: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Planned:
     """The next session on the calendar."""
@@ -63,6 +76,7 @@ class Planned:
     prescription: Prescription
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OpenSession:
     """A reported session whose 24-hour follow-up is still outstanding."""
@@ -77,6 +91,7 @@ class OpenSession:
     level_id: str | None = None  # the rung it was done at; None in rows written before it existed
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PendingGate:
     """The runner is being asked whether they are ready for `phase_id`."""
@@ -87,6 +102,7 @@ class PendingGate:
     awaiting_clearance: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ProgramState:
     profile: Profile
@@ -108,3 +124,64 @@ class ProgramState:
     pause_reason: str | None = None
     maintenance_since: date | None = None
     sessions_total: int = 0
+
+    def evolve(
+        self,
+        *,
+        profile: Profile | _Keep = KEEP,
+        protocol_id: str | _Keep = KEEP,
+        phase_id: str | _Keep = KEEP,
+        level: int | _Keep = KEEP,
+        phase_since: date | _Keep = KEEP,
+        level_since: date | _Keep = KEEP,
+        status: Status | _Keep = KEEP,
+        clear_at_level: int | _Keep = KEEP,
+        impact_free_until: date | _Keep | None = KEEP,
+        regressions: tuple[date, ...] | _Keep = KEEP,
+        clearances: frozenset[str] | _Keep = KEEP,
+        next: Planned | _Keep | None = KEEP,
+        open: tuple[OpenSession, ...] | _Keep = KEEP,
+        recent: tuple[tuple[date, SessionKind], ...] | _Keep = KEEP,
+        gate: PendingGate | _Keep | None = KEEP,
+        seq: int | _Keep = KEEP,
+        pause_reason: str | _Keep | None = KEEP,
+        maintenance_since: date | _Keep | None = KEEP,
+        sessions_total: int | _Keep = KEEP,
+    ) -> ProgramState:
+        """This state with the given fields changed: `dataclasses.replace`, spelled out.
+
+        The engine makes a new state a few times per decision; `replace` re-reads the field list
+        on every call and costs twice as much as this.
+        """
+        return ProgramState(
+            self.profile if profile is KEEP else profile,
+            self.protocol_id if protocol_id is KEEP else protocol_id,
+            self.phase_id if phase_id is KEEP else phase_id,
+            self.level if level is KEEP else level,
+            self.phase_since if phase_since is KEEP else phase_since,
+            self.level_since if level_since is KEEP else level_since,
+            self.status if status is KEEP else status,
+            self.clear_at_level if clear_at_level is KEEP else clear_at_level,
+            self.impact_free_until if impact_free_until is KEEP else impact_free_until,
+            self.regressions if regressions is KEEP else regressions,
+            self.clearances if clearances is KEEP else clearances,
+            self.next if next is KEEP else next,
+            self.open if open is KEEP else open,
+            self.recent if recent is KEEP else recent,
+            self.gate if gate is KEEP else gate,
+            self.seq if seq is KEEP else seq,
+            self.pause_reason if pause_reason is KEEP else pause_reason,
+            self.maintenance_since if maintenance_since is KEEP else maintenance_since,
+            self.sessions_total if sessions_total is KEEP else sessions_total,
+        )
+
+
+def _check_evolve_lists_every_field() -> None:
+    """`evolve` passes every field by position: fail at import if one is added, moved or renamed."""
+    code = ProgramState.evolve.__code__
+    params = code.co_varnames[1 : 1 + code.co_kwonlyargcount]
+    if list(params) != [f.name for f in fields(ProgramState)]:
+        raise TypeError("ProgramState.evolve must list every field, in order")
+
+
+_check_evolve_lists_every_field()

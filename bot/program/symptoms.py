@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from bot.program.loader import Rules
 from bot.program.rules import Question, Severity
+from bot.program.tables import RuleTables, condition_holds
+
+_Verdict = tuple[Severity, tuple[str, ...]]
 
 
 class InvalidAnswer(ValueError):
@@ -25,26 +29,49 @@ def check_answer(q: Question, value: int | bool) -> int | bool:
     return value
 
 
-def validate_answers(
-    answers: Mapping[str, int | bool], rules: Rules
-) -> dict[str, int | bool]:
+def validate_answers(answers: Mapping[str, int | bool], rules: Rules) -> dict[str, int | bool]:
     out: dict[str, int | bool] = {}
+    qs = rules.question_by_id
     for qid, value in answers.items():
-        q = rules.question_by_id.get(qid)
+        q = qs.get(qid)
         if q is None:
             raise InvalidAnswer(f"unknown question {qid!r}")
-        out[qid] = check_answer(q, value)
+        # The common answers (a bool to a yes/no, an int in range) are accepted as they are;
+        # anything else gets `check_answer`'s full verdict and message.
+        kind = type(value)
+        yes_no = q.kind == "yes_no"
+        if (kind is bool and yes_no) or (kind is int and not yes_no and q.min <= value <= q.max):
+            out[qid] = value
+        else:
+            out[qid] = check_answer(q, value)
     return out
 
 
 def classify(answers: Mapping[str, int | bool], rules: Rules) -> tuple[Severity, tuple[str, ...]]:
     """The worst severity whose conditions all hold, and the ids of the rules that matched it."""
-    worst = Severity.CLEAR
+    items = tuple(answers.items())
+    try:
+        return _classify_memo(rules.tables, items)
+    except TypeError:  # an unhashable answer (never a valid one): nothing to remember it by
+        return _classify(rules.tables, items)
+
+
+def _classify(tables: RuleTables, items: tuple[tuple[str, int | bool], ...]) -> _Verdict:
+    answers = dict(items)
+    worst, worst_rank = Severity.CLEAR, 0
     ids: list[str] = []
-    for c in rules.symptoms.classifications:
-        if all(cond.question in answers and cond.holds(answers[cond.question]) for cond in c.when):
-            if c.severity.rank > worst.rank:
-                worst, ids = c.severity, [c.id]
+    for c in tables.classifications:  # the symptom table in file order
+        for qid, test, bound in c.conditions:
+            if qid not in answers or not condition_holds(test, bound, answers[qid]):
+                break
+        else:  # every condition holds
+            if c.rank > worst_rank:
+                worst, worst_rank, ids = c.severity, c.rank, [c.id]
             elif c.severity is worst and worst is not Severity.CLEAR:
                 ids.append(c.id)
     return worst, tuple(ids)
+
+
+# Runners give the same few answer sets over and over, and a verdict depends on nothing else
+# (answers equal as keys, like 1 and True, pass the same tests), so verdicts are remembered.
+_classify_memo = lru_cache(maxsize=4096)(_classify)
