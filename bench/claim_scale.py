@@ -3,7 +3,7 @@
 For each database and for 1,000 and 1,000,000 pending rows, the median (and p95) time to claim a
 batch of 50 due rows, in two shapes of agenda:
 - "backlog": every row is due (a catch-up after downtime: the worst case for finding the oldest);
-- "future": 1% of rows due, the rest spread over the coming 30 days (a normal day);
+- "future": 100 rows due, the rest spread over the coming 30 days (a normal tick);
 and the cost per scheduled message when rows are written the way `apply_decision` writes them
 (one transaction per decision of 6 messages). Target: claim at 1,000,000 <= 2x claim at 1,000.
 
@@ -37,7 +37,7 @@ PER_RUNNER = 100
 BATCH = 50
 
 
-async def fill(sm: async_sessionmaker[AsyncSession], size: int, due_share: float) -> None:
+async def fill(sm: async_sessionmaker[AsyncSession], size: int, due_rows: int) -> None:
     runners = max(1, size // PER_RUNNER)
     async with sm.begin() as s:
         await s.execute(
@@ -54,7 +54,7 @@ async def fill(sm: async_sessionmaker[AsyncSession], size: int, due_share: float
                 for i in range(runners)
             ],
         )
-    due_every = max(1, round(1 / due_share))
+    due_every = max(1, size // due_rows)
     chunk = 2000
     rows = []
     n = 0
@@ -62,7 +62,7 @@ async def fill(sm: async_sessionmaker[AsyncSession], size: int, due_share: float
         for j in range(PER_RUNNER):
             if n >= size:
                 break
-            if n % due_every == 0:
+            if n % due_every == 0 and n // due_every < due_rows:
                 due = NOW - timedelta(seconds=(n * 7919) % 86_400)  # due during the last day
             else:
                 due = NOW + timedelta(seconds=1 + (n * 7919) % (30 * 86_400))
@@ -137,7 +137,7 @@ async def measure(kind: str, size: int, shape: str, repeat: int) -> tuple[float,
         sm = make_sessionmaker(engine)
         try:
             started = time.perf_counter()
-            await fill(sm, size, 1.0 if shape == "backlog" else 0.01)
+            await fill(sm, size, size if shape == "backlog" else 100)
             print(
                 f"  {kind} {shape} {size:,}: filled in {time.perf_counter() - started:.0f}s",
                 flush=True,

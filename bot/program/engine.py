@@ -240,7 +240,15 @@ def _replan(
     rx = _prescribe(slot, phase, state, ctx)
     if old is not None and old.day == slot.day and old.prescription == rx and not force:
         return state
-    seq = old.seq if old is not None else state.seq + 1
+    if old is not None and old.prescription.kind is rx.kind:
+        seq = old.seq  # same session, moved or re-sized: its reminder is re-scheduled in place
+    else:
+        # A different kind of session (e.g. strength became a run when a gate passed) is a new
+        # session: new keys, so its reminder goes out even if the old one was already sent,
+        # and a press on the old reminder is stale instead of reporting the wrong kind.
+        seq = state.seq + 1
+        if old is not None:
+            out.drop(*_session_keys(old.seq))
     day = slot.day
     planned = Planned(seq, day, rx)
     due = _at_local(day, pref, ctx)
@@ -777,7 +785,8 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
             return out.done(state)
         state = state.evolve(status=Status.PAUSED, pause_reason=f"coach:{ev.coach_id}")
         out.act(Act.PAUSE, rule, **who)
-        _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", "coach_paused", rules=[rule])
+        key = f"notice:coach:{ev.coach_id}:pause:{ctx.now.isoformat()}"
+        _notice(out, ctx, key, "coach_paused", rules=[rule])
         return out.done(_replan(state, ctx, out))
     # Every other coach verb is a clinician's word on the runner: it also lifts a pause or flag.
     was = state.status
@@ -816,7 +825,8 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
     if was is not Status.ACTIVE:
         # A gate check that fell due while paused or flagged was dropped: ask it again.
         state = _schedule_gate(state, ctx, out)
-    _notice(out, ctx, f"notice:coach:{ctx.now.isoformat()}", f"coach_{verb.value}", rules=[rule])
+    key = f"notice:coach:{ev.coach_id}:{verb.value}:{ctx.now.isoformat()}"
+    _notice(out, ctx, key, f"coach_{verb.value}", rules=[rule])
     return out.done(_replan(state, ctx, out))
 
 

@@ -206,7 +206,9 @@ class Agenda(Base):
             postgresql_where=CLAIMABLE,
             sqlite_where=CLAIMABLE,
         ),
-        Index("ix_agenda_status_due", "status", "due_at"),
+        # Listing by due time (`boneload agenda`). Deliberately not (status, due_at): SQLite's
+        # planner, without statistics, would pick that for the claim and sort every pending row.
+        Index("ix_agenda_due_at", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

@@ -70,11 +70,15 @@ async def test_all_clear_sessions_progress_after_the_hold(
         reminder = await next_run(h)
         assert "jog 1:00, walk 4:00, ×6" in reminder.text
 
-        # Every reminder went out at 07:00 on the runner's clock, on its day.
+        # Every reminder went out at 07:00 on the runner's clock, on its day, except the one
+        # for the run that replaced that morning's strength session when the gate passed: it
+        # goes out at once (the strength reminder's buttons became stale).
         sent = [r for r in await h.agenda(MessageKind.SESSION_REMINDER.value) if r.sent_at]
         assert len(sent) >= 10
-        for r in sent:
-            assert local(r.sent_at).time() == time(7, 0), (r.key, local(r.sent_at))
+        late = [r for r in sent if local(r.sent_at).time() != time(7, 0)]
+        assert len(late) <= 1, [(r.key, local(r.sent_at)) for r in late]
+        for r in late:
+            assert local(r.sent_at).date().isoformat() == r.payload["day"]
         assert all(len(t) <= texts.TELEGRAM_LIMIT for t in h.texts())
 
 

@@ -147,7 +147,9 @@ def test_reminders_stay_at_seven_local_across_dst(
     assert len(done_days) >= 15
     for s in rec.log:
         if s.event.__class__.__name__ == "SessionReported":
-            assert s.at.astimezone(zone).time() == time(8, 0)
+            # 08:00, or 08:05 when a gate passed at 07:05 turned that morning's session into a
+            # run (a new session whose reminder goes out at once).
+            assert time(8, 0) <= s.at.astimezone(zone).time() <= time(8, 5)
     # No follow-up or nudge ever lands in quiet hours.
     for m in rec.all_messages():
         if m.kind in (MessageKind.FOLLOWUP, MessageKind.FOLLOWUP_NUDGE, MessageKind.CHECKIN_NUDGE):

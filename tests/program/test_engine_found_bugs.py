@@ -245,3 +245,22 @@ def test_skipping_before_the_reminder_moves_the_session_to_another_day(rules: Ru
         m.due >= r.local(D0 + timedelta(days=1), time(0))
         for m in messages(d, MessageKind.SESSION_REMINDER)
     )
+
+
+def test_a_session_that_changes_kind_gets_a_new_reminder(rules: Rules) -> None:
+    """Strength was planned (and its reminder maybe sent) when the run/walk gate passed the
+    same morning: the run is a new session with a new reminder, and the old one's buttons are
+    stale instead of reporting a strength session as a run."""
+    r = Runner.at(rules, LOW, "low-strength", since=D0 - timedelta(days=20))
+    old = r.state.next
+    assert old is not None and old.prescription.kind.value == "strength"
+    gate = rules.protocols["low-risk"].phase("low-run-walk").gate
+    d = r.send(GateAnswered("low-run-walk", {q: True for q in gate.questions}), r.now)
+    new = r.state.next
+    assert r.state.phase_id == "low-run-walk"
+    assert new is not None and new.seq != old.seq
+    keys = {m.key for m in d.messages}
+    assert f"reminder:{new.seq}" in keys
+    assert f"reminder:{old.seq}" in d.cancel
+    stale = r.send(SessionReported(old.seq, Outcome.DONE, 0, 4), r.now)
+    assert stale.stale

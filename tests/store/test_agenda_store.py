@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.store import agenda, repo
 from bot.store.db import make_engine, make_sessionmaker
@@ -191,3 +191,27 @@ async def test_postgres_claims_skip_locked_rows(pg_url: str) -> None:
         assert not {r.id for r in a} & {r.id for r in b}
     finally:
         await engine.dispose()
+
+
+async def test_claim_uses_the_claim_index(engine: AsyncEngine, sessionmaker: Maker) -> None:
+    """Without statistics (no ANALYZE ever ran) the claim must still walk the partial index in
+    order rather than scan and sort every pending row."""
+    rid = await _runner(sessionmaker)
+    await _schedule(sessionmaker, rid, list(range(-50, 50)))
+    due = "next_attempt_at <= '2030-01-01'"
+    query = (
+        f"SELECT id FROM agenda WHERE status IN ('pending', 'sending') AND {due} "
+        "ORDER BY next_attempt_at, id LIMIT 50"
+    )
+    async with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            rows = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}")).all()
+            plan = " | ".join(str(r[-1]) for r in rows)
+            assert "USING INDEX ix_agenda_claim" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            await conn.exec_driver_sql("SET enable_seqscan = off")  # tiny table: force a choice
+            rows = (await conn.exec_driver_sql(f"EXPLAIN {query}")).all()
+            plan = " | ".join(str(r[0]) for r in rows)
+            assert "ix_agenda_claim" in plan, plan
+            assert "Sort" not in plan, plan
