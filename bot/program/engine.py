@@ -811,9 +811,9 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
             if nxt is None:
                 out.act(Act.HOLD, rule, reason="last phase", **who)
             else:
-                key = nxt.gate.clearance_key
-                if key:
-                    state = state.evolve(clearances=state.clearances | {key})
+                clearance = nxt.gate.clearance_key
+                if clearance:
+                    state = state.evolve(clearances=state.clearances | {clearance})
                 state = _enter_phase(state, nxt, ctx, out)
                 out.act(Act.CLEARED, rule, phase=nxt.id, **who)
     elif verb is CoachVerb.CLEAR:
