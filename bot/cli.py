@@ -419,32 +419,15 @@ def agenda_cmd(
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
 ) -> None:
     """Pending and failed scheduled messages: kind, runner, due time in UTC and local."""
-    from bot.store.peek import list_agenda
+    from bot.store import admin
 
     s = _settings()
-
-    async def go() -> list[dict[str, Any]]:
-        engine, deps = _db_deps(s)
-        try:
-            async with deps.sessionmaker() as session:
-                return await list_agenda(session, limit=limit)
-        finally:
-            await engine.dispose()
-
-    rows = _run_async(go())
+    rows = [r.as_dict() for r in _run_async(admin.list_agenda(s.database_url, limit=limit))]
     if as_json:
-        print(json.dumps(rows, default=str))
+        print(json.dumps(rows))
         return
     table = Table(
-        "id",
-        "status",
-        "kind",
-        "runner",
-        "coach",
-        "due (UTC)",
-        "due (local)",
-        "attempts",
-        "last error",
+        "id", "status", "kind", "runner", "coach", "due (UTC)", "due (local)", "tries", "last error"
     )
     for r in rows:
         table.add_row(

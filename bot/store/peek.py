@@ -23,43 +23,6 @@ async def next_due(session: AsyncSession) -> datetime | None:
     return row  # ordered select, not min(): keeps the column's UTC type on SQLite
 
 
-async def list_agenda(session: AsyncSession, *, limit: int = 200) -> list[dict[str, object]]:
-    """Pending, sending and failed rows, soonest first, with the recipient's local due time."""
-    from bot.program.calendar import zone
-    from bot.store.models import Coach, Runner
-
-    stmt = (
-        select(Agenda, Runner.timezone, Coach.timezone)
-        .outerjoin(Runner, Runner.id == Agenda.runner_id)
-        .outerjoin(Coach, Coach.id == Agenda.coach_id)
-        .where(
-            Agenda.status.in_(
-                [AgendaStatus.PENDING.value, AgendaStatus.SENDING.value, AgendaStatus.FAILED.value]
-            )
-        )
-        .order_by(Agenda.due_at, Agenda.id)
-        .limit(limit)
-    )
-    out: list[dict[str, object]] = []
-    for row, runner_tz, coach_tz in (await session.execute(stmt)).all():
-        tz = (coach_tz if row.coach_id else runner_tz) or "UTC"
-        out.append(
-            {
-                "id": row.id,
-                "status": row.status,
-                "kind": row.kind,
-                "key": row.key,
-                "runner_id": row.runner_id,
-                "coach_id": row.coach_id,
-                "due_utc": f"{row.due_at:%Y-%m-%d %H:%M}Z",
-                "due_local": f"{row.due_at.astimezone(zone(tz)):%Y-%m-%d %H:%M} {tz}",
-                "attempts": row.attempts,
-                "last_error": row.last_error,
-            }
-        )
-    return out
-
-
 async def agenda_counts(session: AsyncSession) -> dict[str, object]:
     """Pending and failed rows, and how late the oldest pending row is (agenda lag)."""
     from sqlalchemy import func

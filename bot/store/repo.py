@@ -47,6 +47,7 @@ __all__ = [
     "apply_decision",
     "claim_update",
     "clear_dialog",
+    "count_rows",
     "create_invite",
     "create_runner",
     "delete_runner",
