@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
+from bot.program.loader import Rules
+from bot.program.rules import SessionKind
 from bot.program.state import Prescription
 
 TELEGRAM_LIMIT = 4096
@@ -292,3 +294,26 @@ def split_long(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     if cur:
         parts.append(cur)
     return parts
+
+
+def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
+    """'level 3 of 7 (jog 3:00, walk 2:00, ×6)' for a level id of the runner's protocol."""
+    if level_id is None:
+        return "this phase"
+    proto = rules.protocols[protocol_id]
+    for ph in proto.phases:
+        for i, lv in enumerate(ph.levels):
+            if lv.id == level_id:
+                rx = Prescription(
+                    kind=SessionKind.RUN,
+                    phase_id=ph.id,
+                    level_id=lv.id,
+                    description="",
+                    minutes=0,
+                    run_s=lv.run_s,
+                    walk_s=lv.walk_s,
+                    repeats=lv.repeats,
+                )
+                short = prescription(rx).split(" — ")[0]
+                return LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)
+    return level_id

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot import texts
 from bot import texts_coach as tc
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
 from bot.conversation.prompts import Button, Prompt
@@ -30,7 +31,6 @@ from bot.store import agenda, repo
 from bot.store.agenda import NewItem
 from bot.store.models import Agenda, AgendaStatus, Coach, Runner
 from bot.telegram.callbacks import Kind, cb
-from bot.telegram.render import level_label
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ async def _entry(d: Deps, r: Runner) -> RosterEntry:
         site=site.name,
         high_risk=site.needs_clearance,
         phase=phase.name,
-        level=level_label(d.rules, st.protocol_id, phase.levels[st.level].id)
+        level=texts.level_label(d.rules, st.protocol_id, phase.levels[st.level].id)
         if phase.levels
         else None,
         status=st.status.value,
@@ -383,7 +383,7 @@ async def alert_prompt(d: Deps, item: Any, state: ProgramState | None) -> Prompt
     high = (tc.RISK_HIGH if site.needs_clearance else tc.RISK_LOW) if site else ""
     proto_id = state.protocol_id if state else ""
     lvl = (
-        level_label(d.rules, proto_id, payload.get("level"))
+        texts.level_label(d.rules, proto_id, payload.get("level"))
         if proto_id and payload.get("level")
         else "–"
     )

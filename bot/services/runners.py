@@ -31,7 +31,6 @@ from bot.program.state import Outcome, ProgramState
 from bot.services.deps import Deps
 from bot.store import repo
 from bot.store.models import Answer, Coach, Invite, Program, Runner, SessionRecord
-from bot.telegram.render import level_label
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +409,7 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
     proto = d.rules.protocols[st.protocol_id]
     phase = proto.phase(st.phase_id)
     level_id = phase.levels[st.level].id if phase.levels else None
-    level = f"Level: {level_label(d.rules, st.protocol_id, level_id)}\n" if level_id else ""
+    level = f"Level: {texts.level_label(d.rules, st.protocol_id, level_id)}\n" if level_id else ""
     if phase.levels:
         lv = phase.levels[st.level]
         progress = f"Symptom-free sessions at this level: {st.clear_at_level} of {lv.hold_sessions}"

@@ -15,8 +15,8 @@ from bot.conversation.questions import question_prompt
 from bot.program.decision import MessageKind
 from bot.program.engine import gate_questions
 from bot.program.loader import Rules
-from bot.program.rules import QuestionStage, SessionKind
-from bot.program.state import Prescription, ProgramState
+from bot.program.rules import QuestionStage
+from bot.program.state import ProgramState
 from bot.telegram.callbacks import Kind, cb
 
 
@@ -29,28 +29,6 @@ def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
         ),
         (Button(texts.BTN_SKIP, cb(k, seq, "skip")), Button(texts.BTN_MOVE, cb(k, seq, "move"))),
     )
-
-
-def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
-    if level_id is None:
-        return "this phase"
-    proto = rules.protocols[protocol_id]
-    for ph in proto.phases:
-        for i, lv in enumerate(ph.levels):
-            if lv.id == level_id:
-                rx = Prescription(
-                    kind=SessionKind.RUN,
-                    phase_id=ph.id,
-                    level_id=lv.id,
-                    description="",
-                    minutes=0,
-                    run_s=lv.run_s,
-                    walk_s=lv.walk_s,
-                    repeats=lv.repeats,
-                )
-                short = texts.prescription(rx).split(" — ")[0]
-                return texts.LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)
-    return level_id
 
 
 def followup_questions(state: ProgramState, rules: Rules) -> list[Any]:
@@ -95,7 +73,7 @@ def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) ->
         ph = rules.protocols[state.protocol_id].phase(str(payload["phase"]))
         phase_name, intro = ph.name, ph.intro
     return template.format(
-        level=level_label(rules, protocol_id, level) if protocol_id else level,
+        level=texts.level_label(rules, protocol_id, level) if protocol_id else level,
         rule=decided,
         why=_why(rule_ids, rules),
         rest_days=payload.get("rest_days", ""),

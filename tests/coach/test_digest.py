@@ -12,32 +12,10 @@ import pytest
 from bot import texts_coach as t
 from bot.coach import digest
 from bot.coach.digest import detail_text, digest_messages
-from bot.coach.views import DecisionLine, RosterEntry, SessionPoint
+from bot.coach.views import DecisionLine, SessionPoint
+from tests.coach.entries import TODAY, entry
 
-TODAY = date(2026, 7, 14)  # a Tuesday
 WEEK = date(2026, 7, 6)
-
-
-def entry(runner_id: int = 1, **changes: Any) -> RosterEntry:
-    base = RosterEntry(
-        runner_id=runner_id,
-        name=f"Runner {runner_id:03d}",
-        site="Tibia (shaft)",
-        high_risk=False,
-        phase="Return to run",
-        level="level 3 of 8",
-        status="active",
-        last_session=TODAY - timedelta(days=3),
-        last_pain_during=1,
-        last_pain_24h=0,
-        open_flags=0,
-        awaiting_clearance=False,
-        unreachable=False,
-        done_14d=5,
-        prescribed_14d=6,
-        missed_followups_7d=0,
-    )
-    return replace(base, **changes)
 
 
 def decision(i: int, **changes: Any) -> DecisionLine:
