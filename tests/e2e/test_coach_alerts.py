@@ -15,7 +15,7 @@ from bot.program.loader import Rules
 from bot.program.state import Status
 from bot.services import coaches as csvc
 from bot.standin.records import AnsweredCallback
-from bot.telegram.render import level_label
+from bot.texts import level_label
 from tests.e2e.harness import COACH, OTHER_COACH, Harness, running_bot
 from tests.e2e.test_coach_support import (
     HIGH_SITE,
