@@ -8,7 +8,7 @@ Kept short: a runner reads these for months.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 
 from bot.program.loader import Rules
 from bot.program.rules import SessionKind
@@ -253,10 +253,6 @@ def plan_lines(rows: Sequence[tuple[date, Prescription | None]], today: date) ->
 
 def days_label(days: Iterable[int]) -> str:
     return ", ".join(WEEKDAY_SHORT[d] for d in sorted(days))
-
-
-def local_time(dt: datetime) -> str:
-    return f"{dt:%H:%M} on {dt:%a %d %b}"
 
 
 def tg_len(text: str) -> int:

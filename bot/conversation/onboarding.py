@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from bot import texts
 from bot.conversation.prompts import Button, Prompt, Result, grid
-from bot.conversation.questions import parse_value
+from bot.conversation.questions import parse_yes_no
 from bot.program.engine import gate_questions
 from bot.program.events import Enrolled
 from bot.program.loader import Rules
 from bot.program.rules import Site
-from bot.program.symptoms import InvalidAnswer
 from bot.telegram.callbacks import Kind, cb
 
 COMMON_ZONES = [
@@ -138,7 +137,7 @@ def accept(step: str, value: str, data: dict[str, Any], rules: Rules, now: datet
     v = value.strip()
     new = dict(data)
     if step in ("consent", "tz_ok") or step.startswith(("clear:", "ask:")):
-        yes = _yes_no(v)
+        yes = parse_yes_no(v)
         if yes is None:
             return Result(error=texts.USE_BUTTONS)
         if step == "tz_ok" and not yes:
@@ -187,16 +186,6 @@ def accept(step: str, value: str, data: dict[str, Any], rules: Rules, now: datet
         new["tz"] = tz
         return Result(data=new)
     return Result(stale=True)
-
-
-def _yes_no(v: str) -> bool | None:
-    from bot.program.rules import Question, QuestionStage
-
-    probe = Question(id="yn", stage=QuestionStage.GATE, kind="yes_no", text="?")
-    try:
-        return bool(parse_value(probe, v))
-    except InvalidAnswer:
-        return None
 
 
 def parse_date(text: str, today: date) -> date | None:

@@ -25,15 +25,24 @@ def question_prompt(kind: Kind, ref: str, q: Question, intro: str = "") -> Promp
     return Prompt(f"{intro}\n\n{text}" if intro else text, rows)
 
 
+def parse_yes_no(raw: str) -> bool | None:
+    """A button's y/n or a typed yes/no in a few languages; None when it is neither."""
+    s = raw.strip().lower()
+    if s in YES_WORDS:
+        return True
+    if s in NO_WORDS:
+        return False
+    return None
+
+
 def parse_value(q: Question, raw: str) -> int | bool:
     """Read a button value or typed text; InvalidAnswer carries the message to show."""
     s = raw.strip().lower()
     if q.kind == "yes_no":
-        if s in YES_WORDS:
-            return True
-        if s in NO_WORDS:
-            return False
-        raise InvalidAnswer(texts.USE_BUTTONS)
+        yes = parse_yes_no(s)
+        if yes is None:
+            raise InvalidAnswer(texts.USE_BUTTONS)
+        return yes
     s = s.removesuffix("/10").strip()
     if not s.lstrip("-").isdigit():
         raise InvalidAnswer(texts.BAD_NUMBER.format(lo=q.min, hi=q.max))

@@ -12,7 +12,7 @@ Pure: no I/O, no clock. `now` is a timezone-aware UTC instant given by the calle
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.program.calendar import (
@@ -917,13 +917,3 @@ _HANDLERS: dict[type, Any] = {
     RunnerResumed: _on_runner_resume,
     SettingsChanged: _on_settings,
 }
-
-
-def week_kind(state: ProgramState, day: date, rules: Rules) -> str:
-    """'off', 'deload' or 'normal' for a maintenance day (used by texts and the simulator)."""
-    wk = maintenance_week(day, state.maintenance_since, rules.scheduling)
-    return "off" if wk.off else "deload" if wk.deload else "normal"
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(UTC)

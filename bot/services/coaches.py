@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -511,15 +511,6 @@ async def digest_texts(d: Deps, coach_id: int) -> list[str]:
     today = local_date(d.clock(), tz)
     week_start = today - timedelta(days=today.weekday() + 7)
     return digest_messages(name, entries, week_start=week_start, today=today)
-
-
-async def coach_chat(d: Deps, coach_id: int) -> int | None:
-    async with d.sessionmaker() as s:
-        return await s.scalar(select(Coach.telegram_user_id).where(Coach.id == coach_id))
-
-
-def runner_days(d: Deps, r: Runner) -> date:
-    return local_date(d.clock(), r.timezone)
 
 
 async def screening_alert(d: Deps, runner_id: int) -> None:

@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import onboarding, questions
-from bot.conversation.prompts import Prompt
+from bot.conversation.prompts import Button, Prompt
 from bot.program.events import (
     FollowupAnswered,
     GateAnswered,
@@ -490,19 +490,13 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         ),
         (
             (
-                _btn(texts.BTN_DAYS, cb(Kind.SETTINGS, "menu", "days")),
-                _btn(texts.BTN_TIME, cb(Kind.SETTINGS, "menu", "time")),
-                _btn(texts.BTN_TZ, cb(Kind.SETTINGS, "menu", "tz")),
+                Button(texts.BTN_DAYS, cb(Kind.SETTINGS, "menu", "days")),
+                Button(texts.BTN_TIME, cb(Kind.SETTINGS, "menu", "time")),
+                Button(texts.BTN_TZ, cb(Kind.SETTINGS, "menu", "tz")),
             ),
         ),
     )
     await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
-
-
-def _btn(label: str, data: str) -> Any:
-    from bot.conversation.prompts import Button
-
-    return Button(label, data)
 
 
 async def cmd_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

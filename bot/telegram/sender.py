@@ -10,7 +10,6 @@ from typing import Any
 
 from telegram import Bot
 
-from bot import texts
 from bot.conversation.prompts import Prompt
 from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
@@ -18,7 +17,7 @@ from bot.services import runners as svc
 from bot.services.deps import Deps
 from bot.telegram.render import render_runner
 from bot.telegram.render_coach import render_coach
-from bot.telegram.ui import markup
+from bot.telegram.ui import send_prompt
 
 
 class TelegramSender:
@@ -50,11 +49,3 @@ class TelegramSender:
                 self.deps, int(item.chat_id), int(item.runner_id), flow, {"answers": {}}
             )
         return await send_prompt(self.bot, int(item.chat_id), prompt)
-
-
-async def send_prompt(bot: Bot, chat_id: int, prompt: Prompt) -> int:
-    parts = texts.split_long(prompt.text)
-    for part in parts[:-1]:
-        await bot.send_message(chat_id, part)
-    msg = await bot.send_message(chat_id, parts[-1], reply_markup=markup(prompt))
-    return msg.message_id

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, Message
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+)
 from telegram.error import BadRequest
 
 from bot import texts
@@ -25,8 +31,6 @@ async def edit_or_send(
     message: MaybeInaccessibleMessage | None, chat_id: int, bot: object, prompt: Prompt
 ) -> int:
     """Replace the question in place when we can; otherwise send a new message."""
-    from telegram import Bot
-
     assert isinstance(bot, Bot)
     if isinstance(message, Message):
         try:
@@ -35,10 +39,13 @@ async def edit_or_send(
         except BadRequest as exc:
             # "not modified" or an old message: fall back to a fresh one (logged without text).
             log.info("edit failed, sending anew", extra={"error": type(exc).__name__})
-    sent = None
-    for part in texts.split_long(prompt.text)[:-1]:
+    return await send_prompt(bot, chat_id, prompt)
+
+
+async def send_prompt(bot: Bot, chat_id: int, prompt: Prompt) -> int:
+    """Send a prompt, split at Telegram's length limit; the buttons go on the last part."""
+    parts = texts.split_long(prompt.text)
+    for part in parts[:-1]:
         await bot.send_message(chat_id, part)
-    sent = await bot.send_message(
-        chat_id, texts.split_long(prompt.text)[-1], reply_markup=markup(prompt)
-    )
-    return sent.message_id
+    msg = await bot.send_message(chat_id, parts[-1], reply_markup=markup(prompt))
+    return msg.message_id
