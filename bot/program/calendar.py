@@ -121,6 +121,35 @@ def maintenance_week(day: date, since: date | None, sch: SchedulingFile) -> Week
     return _NORMAL_WEEK
 
 
+def build_deload_week(day: date, loading_since: date | None, sch: SchedulingFile) -> bool:
+    """While building back up (before maintenance), every Nth week since the first run is a
+    deload week (reference A: a deload every 3-4 weeks when building)."""
+    build = sch.build
+    if loading_since is None or not build.enabled or day < loading_since:
+        return False
+    return ((day - loading_since).days // 7 + 1) % build.deload_every_weeks == 0
+
+
+def week_type(
+    day: date,
+    phase: Phase,
+    maintenance_since: date | None,
+    loading_since: date | None,
+    sch: SchedulingFile,
+) -> tuple[WeekType, date | None]:
+    """What kind of week `day` is in for this phase, and the day that week began (or None)."""
+    if phase.kind is PhaseKind.MAINTENANCE or maintenance_since is not None:
+        week = maintenance_week(day, maintenance_since, sch)
+        since = maintenance_since
+    elif phase.runs and build_deload_week(day, loading_since, sch):
+        week, since = _DELOAD_WEEK, loading_since
+    else:
+        return _NORMAL_WEEK, None
+    if since is None:
+        return week, None
+    return week, since + timedelta(days=7 * ((day - since).days // 7))
+
+
 def _off_week(day: int, since: int | None, sch: SchedulingFile) -> bool:
     """`maintenance_week(...).off` for ordinal day numbers (see `next_slot`)."""
     return (
@@ -199,20 +228,25 @@ def prescribe(
     level_index: int,
     maintenance_since: date | None,
     sch: SchedulingFile,
+    loading_since: date | None = None,
 ) -> Prescription:
-    deload = is_deload(slot, phase, maintenance_since, sch)
+    deload = is_deload(slot, phase, maintenance_since, sch, loading_since)
     return prescription(slot.kind, phase, level_index, deload, sch)
 
 
 def is_deload(
-    slot: Slot, phase: Phase, maintenance_since: date | None, sch: SchedulingFile
+    slot: Slot,
+    phase: Phase,
+    maintenance_since: date | None,
+    sch: SchedulingFile,
+    loading_since: date | None = None,
 ) -> bool:
-    """A run in a maintenance deload week is done at reduced volume."""
-    return (
-        slot.kind is SessionKind.RUN
-        and phase.kind is PhaseKind.MAINTENANCE
-        and maintenance_week(slot.day, maintenance_since, sch).deload
-    )
+    """A run in a deload week (maintenance, or while building) is done at reduced volume."""
+    if slot.kind is not SessionKind.RUN:
+        return False
+    if phase.kind is PhaseKind.MAINTENANCE:
+        return maintenance_week(slot.day, maintenance_since, sch).deload
+    return phase.runs and build_deload_week(slot.day, loading_since, sch)
 
 
 def prescription(
@@ -224,7 +258,11 @@ def prescription(
         lv = phase.levels[level_index]
         run_s, repeats = lv.run_s, lv.repeats
         if deload:
-            factor = sch.maintenance.deload_volume_factor
+            factor = (
+                sch.maintenance.deload_volume_factor
+                if phase.kind is PhaseKind.MAINTENANCE
+                else sch.build.deload_volume_factor
+            )
             if repeats > 1:
                 repeats = max(1, math.floor(repeats * factor))
             else:

@@ -16,7 +16,10 @@ from bot.program.state import (
     Status,
 )
 
-VERSION = 1
+# 2: clearances are a clinician's only. Version 1 stored a runner's own onboarding "yes" as a
+# clearance, so a version-1 row's clearances are read back as claims (requests to the coach):
+# the coach is asked again at the next gate, which is the safe side.
+VERSION = 2
 
 
 def _d(v: str | None) -> date | None:
@@ -75,6 +78,11 @@ def state_to_dict(s: ProgramState) -> dict[str, Any]:
         "pause_reason": s.pause_reason,
         "maintenance_since": s.maintenance_since.isoformat() if s.maintenance_since else None,
         "sessions_total": s.sessions_total,
+        "claims": sorted(s.claims),
+        "flag_since": s.flag_since.isoformat() if s.flag_since else None,
+        "flag_ack": s.flag_ack,
+        "loading_since": s.loading_since.isoformat() if s.loading_since else None,
+        "watched_on": s.watched_on.isoformat() if s.watched_on else None,
     }
 
 
@@ -99,8 +107,10 @@ def _planned_to_dict(n: Planned) -> dict[str, Any]:
 
 
 def state_from_dict(d: dict[str, Any]) -> ProgramState:
-    if d.get("v") != VERSION:
-        raise ValueError(f"unsupported program state version {d.get('v')!r}")
+    version = d.get("v")
+    if version not in (1, VERSION):
+        raise ValueError(f"unsupported program state version {version!r}")
+    old = version == 1
     p = d["profile"]
     hh, mm = p["preferred_time"].split(":")
     nxt = d["next"]
@@ -123,7 +133,7 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
         clear_at_level=d["clear_at_level"],
         impact_free_until=_d(d["impact_free_until"]),
         regressions=tuple(date.fromisoformat(x) for x in d["regressions"]),
-        clearances=frozenset(d["clearances"]),
+        clearances=frozenset() if old else frozenset(d["clearances"]),
         next=(
             Planned(
                 seq=nxt["seq"],
@@ -164,4 +174,9 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
         pause_reason=d["pause_reason"],
         maintenance_since=_d(d["maintenance_since"]),
         sessions_total=d["sessions_total"],
+        claims=frozenset(d["clearances"] if old else d["claims"]),
+        flag_since=datetime.fromisoformat(d["flag_since"]) if d.get("flag_since") else None,
+        flag_ack=d.get("flag_ack"),
+        loading_since=_d(d.get("loading_since")),
+        watched_on=_d(d.get("watched_on")),
     )

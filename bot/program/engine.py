@@ -18,17 +18,20 @@ from typing import Any
 from bot.program.calendar import (
     Slot,
     WeekType,
+    build_deload_week,
     is_deload,
     local_date,
     local_instant,
-    maintenance_week,
     next_slot,
     out_of_quiet_hours,
     prescription,
+    week_type,
 )
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
 from bot.program.events import (
+    ClearanceClaimed,
     CoachAction,
+    CoachLinked,
     CoachVerb,
     Enrolled,
     Event,
@@ -39,10 +42,21 @@ from bot.program.events import (
     SessionMissed,
     SessionReported,
     SettingsChanged,
+    SymptomsReported,
     TimePassed,
 )
 from bot.program.loader import Rules
-from bot.program.rules import Gate, Phase, PhaseKind, Protocol, Severity, Site
+from bot.program.rules import (
+    Gate,
+    ImagingGrade,
+    Phase,
+    PhaseKind,
+    Protocol,
+    QuestionStage,
+    ResumeOption,
+    Severity,
+    Site,
+)
 from bot.program.state import (
     OpenSession,
     Outcome,
@@ -81,12 +95,16 @@ class _Ctx:
     tz: str
     tables: RuleTables  # the rules' derived lookups (tables.py)
     pt: ProtocolTables  # the protocol's phases by id and run ladder
+    grade: ImagingGrade | None  # the runner's imaging grade, when known
 
 
-def _context(rules: Rules, protocol_id: str, site: Site, now: datetime, tz: str) -> _Ctx:
+def _context(
+    rules: Rules, protocol_id: str, site: Site, now: datetime, tz: str, profile: Profile | None
+) -> _Ctx:
     tables = rules.tables
     pt = tables.protocols[protocol_id]
-    return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt)
+    grade = rules.imaging_grade(profile.imaging_system, profile.imaging_grade) if profile else None
+    return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt, grade)
 
 
 def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime) -> Decision:
@@ -98,7 +116,7 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
     if state is None:
         raise NotEnrolled(type(event).__name__)
     site = rules.site(state.profile.site_id)
-    ctx = _context(rules, state.protocol_id, site, now, state.profile.timezone)
+    ctx = _context(rules, state.protocol_id, site, now, state.profile.timezone, state.profile)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
     assert decision.actions, "every decision names at least one rule"
@@ -157,8 +175,24 @@ def _gate_questions(phase: Phase, ctx: _Ctx) -> tuple[str, ...]:
     return found
 
 
-def _needs_clearance(gate: Gate, site: Site) -> bool:
-    return gate.clearance == "always" or (gate.clearance == "site" and site.needs_clearance)
+def needs_clearance(gate: Gate, site: Site, grade: ImagingGrade | None) -> bool:
+    """Only a clinician opens this gate: always, or where the site or the imaging grade asks."""
+    if gate.clearance == "always":
+        return True
+    risky = site.needs_clearance or (grade is not None and grade.needs_clearance)
+    return gate.clearance == "site" and risky
+
+
+def _needs_clearance(gate: Gate, ctx: _Ctx) -> bool:
+    return needs_clearance(gate, ctx.site, ctx.grade)
+
+
+def gate_min_days(phase: Phase, grade: ImagingGrade | None) -> int:
+    """Days after diagnosis before this phase may start: the gate's, or the grade's for running."""
+    days = phase.gate.min_days_since_diagnosis
+    if grade is not None and phase.kind is PhaseKind.RUN_WALK:
+        days = max(days, grade.min_days_before_run)
+    return days
 
 
 def _session_keys(seq: int) -> tuple[str, str, str]:
@@ -263,21 +297,22 @@ def _replan(
         out.drop(checkin)
     out.send(Message(MessageKind.SESSION_CLOSE, close, end_of_day, payload))
     rule = ctx.rules.symptoms.actions.plan.id
-    week = maintenance_week(day, maint, sch)
+    week, week_start = week_type(day, phase, maint, state.loading_since, sch)
     why = list(ctx.tables.plan_why[rx.kind])  # plan, rest day, and runs apart / cross between
     if rx.deload:
-        why.append(sch.maintenance.id_deload)
+        building = phase.kind is not PhaseKind.MAINTENANCE
+        why.append(sch.build.id_deload if building else sch.maintenance.id_deload)
     if week.off:
         why.append(sch.maintenance.id_off_week)
     out.act(Act.PLAN, rule, seq=seq, day=payload["day"], kind=rx.kind.value, why=why)
-    _schedule_habits(state, ctx, out, day, due, week)
+    _schedule_habits(state, ctx, out, due, week, week_start)
     return state.evolve(next=planned, seq=max(state.seq, seq))
 
 
 def _prescribe(slot: Slot, phase: Phase, state: ProgramState, ctx: _Ctx) -> Prescription:
     """`calendar.prescribe`, keeping the protocol's prescriptions once made (tables.py)."""
     sch = ctx.rules.scheduling
-    deload = is_deload(slot, phase, state.maintenance_since, sch)
+    deload = is_deload(slot, phase, state.maintenance_since, sch, state.loading_since)
     key = (phase.id, slot.kind, state.level, deload)
     rx = ctx.pt.prescriptions.get(key)
     if rx is None:
@@ -289,9 +324,9 @@ def _schedule_habits(
     state: ProgramState,
     ctx: _Ctx,
     out: _Out,
-    session_day: date,
     session_due: datetime,
     week: WeekType,
+    week_start: date | None,
 ) -> None:
     """Weekly habit prompts, and the deload / off-week notice with the week's first session.
 
@@ -307,15 +342,16 @@ def _schedule_habits(
                 due = _at_local(day, pref, ctx)
             out.send(Message(MessageKind.HABIT, f"habit:{h.id}:{day}", due, {"habit": h.id}))
         elif (h.trigger == "deload_week" and week.deload) or (h.trigger == "off_week" and week.off):
-            assert state.maintenance_since is not None
-            n = (session_day - state.maintenance_since).days // 7
-            week_start = state.maintenance_since + timedelta(days=7 * n)
+            assert week_start is not None
             key = f"habit:{h.id}:{week_start}"
             out.send(Message(MessageKind.HABIT, key, session_due, {"habit": h.id}))
 
 
 def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
     maint = ctx.today if phase.kind is PhaseKind.MAINTENANCE else state.maintenance_since
+    loading = state.loading_since
+    if loading is None and phase.runs:
+        loading = ctx.today  # the build-phase deload weeks count from the first run phase
     state = state.evolve(
         phase_id=phase.id,
         level=0,
@@ -324,6 +360,7 @@ def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> Pro
         clear_at_level=0,
         gate=None,
         maintenance_since=maint,
+        loading_since=loading,
     )
     out.act(Act.ADVANCE_PHASE, phase.gate.id, phase=phase.id, kind=phase.kind.value)
     _notice(out, ctx, f"notice:phase:{phase.id}:{ctx.today}", "phase_entered", phase=phase.id)
@@ -337,7 +374,7 @@ def _schedule_gate(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
         return state  # run phases finish by climbing their ladder, not by days
     day = max(
         state.phase_since + timedelta(days=phase.min_days),
-        state.profile.diagnosis_date + timedelta(days=nxt.gate.min_days_since_diagnosis),
+        state.profile.diagnosis_date + timedelta(days=gate_min_days(nxt, ctx.grade)),
         ctx.today,
     )
     due = _at_local(day, state.profile.preferred_time, ctx)
@@ -362,7 +399,7 @@ def _gate_ready(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
 
 def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
     gate = nxt.gate
-    if _needs_clearance(gate, ctx.site) and gate.clearance_key not in state.clearances:
+    if _needs_clearance(gate, ctx) and gate.clearance_key not in state.clearances:
         already = state.gate is not None and state.gate.awaiting_clearance
         state = state.evolve(
             gate=PendingGate(nxt.id, ctx.today, answers_ok=True, awaiting_clearance=True),
@@ -370,19 +407,33 @@ def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> Pro
         rule = ctx.rules.symptoms.actions.clearance_needed.id
         out.act(Act.AWAIT_CLEARANCE, rule, phase=nxt.id, clearance=gate.clearance_key)
         if not already:
-            _coach_alert(
-                out,
-                state,
-                ctx,
-                f"alert:clearance:{nxt.id}",
-                "clearance_needed",
-                [rule, gate.id],
-                next_phase=nxt.id,
-                clearance=gate.clearance_key,
-            )
+            _clearance_alert(state, nxt, ctx, out, f"alert:clearance:{nxt.id}:{ctx.today}")
             _notice(out, ctx, f"notice:await:{nxt.id}", "awaiting_clearance", phase=nxt.id)
         return state
     return _enter_phase(state, nxt, ctx, out)
+
+
+def _clearance_alert(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out, key: str) -> None:
+    """Ask the coach to clear the runner for `nxt`; says whether the runner claims they were."""
+    gate = nxt.gate
+    rule = ctx.rules.symptoms.actions.clearance_needed.id
+    claimed = gate.clearance_key in state.claims
+    why = [rule, gate.id]
+    if claimed:
+        why.append(ctx.rules.symptoms.actions.clearance_claimed.id)
+    if ctx.grade is not None and ctx.grade.needs_clearance and not ctx.site.needs_clearance:
+        why.append(f"imaging:{ctx.grade.id}")
+    _coach_alert(
+        out,
+        state,
+        ctx,
+        key,
+        "clearance_needed",
+        why,
+        next_phase=nxt.id,
+        clearance=gate.clearance_key,
+        claimed=claimed,
+    )
 
 
 def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
@@ -404,7 +455,7 @@ def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
 
 
 def _regress(
-    state: ProgramState, ctx: _Ctx, out: _Out, because: tuple[str, ...], seq: int
+    state: ProgramState, ctx: _Ctx, out: _Out, because: tuple[str, ...], seq: int | str
 ) -> ProgramState:
     rule = ctx.rules.symptoms.actions.regress
     before = _level_id(state, ctx)
@@ -437,10 +488,10 @@ def _regress(
         rules=[rule.id, *because],
     )
     esc = ctx.rules.symptoms.actions.escalate
-    if len(regressions) >= esc.regressions:
-        state = state.evolve(status=Status.ESCALATED, pause_reason=esc.id)
+    if len(regressions) >= esc.regressions and state.status is not Status.RED_FLAG:
+        state = _stop(state, ctx, Status.ESCALATED, esc.id)
         out.act(Act.ESCALATE, esc.id, regressions=len(regressions), within_days=esc.within_days)
-        _coach_alert(
+        _stop_alert(
             out,
             state,
             ctx,
@@ -453,27 +504,53 @@ def _regress(
     return state
 
 
+def _stop(state: ProgramState, ctx: _Ctx, status: Status, rule: str) -> ProgramState:
+    """Stop: only a clinician's recorded clearance makes this runner active again."""
+    since = state.flag_since if state.status.stopped and state.flag_since else ctx.now
+    return state.evolve(
+        status=status, pause_reason=rule, open=(), gate=None, flag_since=since, flag_ack=None
+    )
+
+
+def _reminder_key(state: ProgramState) -> str:
+    """The key of the stop's repeated alert: one per stop, derived from when it began."""
+    assert state.flag_since is not None
+    return f"alert:again:{state.flag_since.isoformat()}"
+
+
+def _stop_alert(
+    out: _Out, state: ProgramState, ctx: _Ctx, key: str, reason: str, rules: list[str], **p: Any
+) -> None:
+    """The urgent alert of a stop, and the same alert again later unless a clinician has acted
+    on it by then (acknowledged, kept stopped or cleared: each cancels the repeat)."""
+    _coach_alert(out, state, ctx, key, reason, rules, urgent=True, **p)
+    hours = ctx.rules.symptoms.actions.red_flag.remind_coach_after_hours
+    again = ctx.now + timedelta(hours=hours)
+    payload = {
+        "reason": reason,
+        "rules": rules,
+        "site": ctx.site.id,
+        "phase": state.phase_id,
+        "level": _level_id(state, ctx),
+        "urgent": True,
+        "reminder": True,
+        **p,
+    }
+    out.send(Message(MessageKind.COACH_ALERT, _reminder_key(state), again, payload))
+
+
 def _red_flag(
     state: ProgramState,
     ctx: _Ctx,
     out: _Out,
     because: tuple[str, ...],
-    seq: int,
+    seq: int | str,
     answers: dict[str, int | bool],
 ) -> ProgramState:
     rule = ctx.rules.symptoms.actions.red_flag.id
-    state = state.evolve(status=Status.RED_FLAG, pause_reason=rule, open=(), gate=None)
+    state = _stop(state, ctx, Status.RED_FLAG, rule)
     out.act(Act.RED_FLAG, rule, because=list(because))
-    _coach_alert(
-        out,
-        state,
-        ctx,
-        f"alert:red:{seq}",
-        "red_flag",
-        [rule, *because],
-        answers=answers,
-        urgent=True,
-    )
+    _stop_alert(out, state, ctx, f"alert:red:{seq}", "red_flag", [rule, *because], answers=answers)
     _notice(out, ctx, f"notice:red:{seq}", "red_flag", rules=[rule, *because])
     return state
 
@@ -509,6 +586,13 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
             rules=[rule.id],
         )
         return state
+    build = ctx.rules.scheduling.build
+    if phase.kind is not PhaseKind.MAINTENANCE and build_deload_week(
+        ctx.today, state.loading_since, ctx.rules.scheduling
+    ):
+        # A deload week is a plateau on purpose: the step up waits for the week after it.
+        out.act(Act.HOLD, build.id_deload, level=level.id, clear=clear, reason="deload week")
+        return state
     if state.level + 1 < len(phase.levels):
         state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
         new = phase.levels[state.level].id
@@ -532,7 +616,6 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
         raise BadEvent("available_days must be a non-empty set of weekdays 0..6")
     local_date(now, ev.timezone)  # raises for an unknown zone before anything is built
     protocol = rules.protocol_for(site)
-    ctx = _context(rules, protocol.id, site, now, ev.timezone)
     profile = Profile(
         site_id=site.id,
         diagnosis_date=ev.diagnosis_date,
@@ -542,6 +625,7 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
         imaging_system=ev.imaging_system,
         imaging_grade=ev.imaging_grade,
     )
+    ctx = _context(rules, protocol.id, site, now, ev.timezone, profile)
     first = protocol.phases[0]
     state = ProgramState(
         profile=profile,
@@ -550,20 +634,23 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
         level=0,
         phase_since=ctx.today,
         level_since=ctx.today,
-        clearances=frozenset(ev.clearances),
+        claims=frozenset(ev.claimed),  # requests: nothing is cleared by the runner's word
         maintenance_since=ctx.today if first.kind is PhaseKind.MAINTENANCE else None,
     )
     out = _Out()
     out.act(Act.ENROL, rules.symptoms.actions.enrol.id, protocol=protocol.id, site=site.id)
     out.act(Act.ADVANCE_PHASE, first.gate.id, phase=first.id, kind=first.kind.value)
-    # Pass the gates the onboarding answers already satisfy, never into running on answers alone.
+    # Pass the gates the onboarding answers already satisfy, never into running on answers alone,
+    # and never through a gate that needs a clinician: there the coach is asked at once.
     for nxt in protocol.phases[1:]:
         g = nxt.gate
-        days_ok = (ctx.today - ev.diagnosis_date).days >= g.min_days_since_diagnosis
+        days_ok = (ctx.today - ev.diagnosis_date).days >= gate_min_days(nxt, ctx.grade)
         answers_ok = all(ev.gate_answers.get(q) is True for q in _gate_questions(nxt, ctx))
-        cleared = not _needs_clearance(g, site) or g.clearance_key in ev.clearances
-        if not (g.on_enrolment and days_ok and answers_ok and cleared):
+        if not (g.on_enrolment and days_ok and answers_ok):
             break
+        if _needs_clearance(g, ctx):
+            state = _try_pass_gate(state, nxt, ctx, out)
+            return out.done(_replan(state, ctx, out))
         state = state.evolve(phase_id=nxt.id, phase_since=ctx.today, level_since=ctx.today)
         out.act(Act.ADVANCE_PHASE, g.id, phase=nxt.id, kind=nxt.kind.value, on_enrolment=True)
     state = _schedule_gate(state, ctx, out)
@@ -623,8 +710,15 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
             key = f"habit:{h.id}:{ev.seq}"
             out.send(Message(MessageKind.HABIT, key, ctx.now, {"habit": h.id}))
             out.act(Act.RECORD, h.id, habit=h.id)
-    if kind.is_impact and state.status is Status.ACTIVE:
-        due = _quiet(ctx.now + ctx.tables.followup_after, ctx)
+    watch = _watch_due(state, ctx)
+    if (kind.is_impact or watch) and state.status is Status.ACTIVE:
+        after = ctx.tables.followup_after
+        if not kind.is_impact:
+            # A session before running: a short red-flag check (symptoms.yaml watch).
+            after = timedelta(hours=ctx.rules.symptoms.watch.after_hours)
+            state = state.evolve(watched_on=ctx.today)
+            out.act(Act.RECORD, ctx.rules.symptoms.watch.id, seq=ev.seq, check="asked")
+        due = _quiet(ctx.now + after, ctx)
         nudge = _quiet(due + ctx.tables.followup_nudge_after, ctx)
         payload = {"seq": ev.seq}
         out.send(Message(MessageKind.FOLLOWUP, f"followup:{ev.seq}", due, payload))
@@ -645,6 +739,37 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     elif severity is Severity.MILD:
         out.act(Act.HOLD, acts.hold.id, because=list(because))
     return out.done(_replan(state, ctx, out))
+
+
+def _watch_due(state: ProgramState, ctx: _Ctx) -> bool:
+    """Does a session in this phase get the red-flag check now (at most one every few days)?"""
+    watch = ctx.rules.symptoms.watch
+    if _phase(state, ctx).kind not in watch.questions:
+        return False
+    last = state.watched_on
+    return last is None or (ctx.today - last).days >= watch.min_days_apart
+
+
+def followup_questions(state: ProgramState, seq: int, rules: Rules) -> list[str]:
+    """The questions of one open 24-hour check: every follow-up question for a run, the phase's
+    red-flag questions for a session before running. Empty when no such check is open."""
+    found = next((o for o in state.open if o.seq == seq), None)
+    if found is None:
+        return []
+    site = rules.site(state.profile.site_id)
+    if not found.watch:
+        return [q.id for q in rules.questions_for(QuestionStage.FOLLOWUP, site)]
+    proto = rules.tables.protocols[state.protocol_id]
+    kind = proto.phase[state.phase_id].kind
+    ids = rules.symptoms.watch.questions.get(kind, [])
+    return [q for q in ids if site.hip or not rules.question_by_id[q].hip_only]
+
+
+def report_questions(state: ProgramState, rules: Rules) -> list[str]:
+    """The questions of a symptom report the runner opens at any time (/pain)."""
+    site = rules.site(state.profile.site_id)
+    ids = rules.symptoms.report_questions
+    return [q for q in ids if site.hip or not rules.question_by_id[q].hip_only]
 
 
 def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decision:
@@ -675,6 +800,15 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
     if not acted_on:
         out.act(Act.RECORD, acts.stale.id, seq=ev.seq, status=state.status.value)
         return out.done(state)
+    if found.watch and severity is not Severity.RED_FLAG:
+        # The check before running: a red flag stops as in running; pain still there after a
+        # day steps back like a regress (rest from impact), anything else is noted.
+        if severity is Severity.REGRESS:
+            state = _regress(state, ctx, out, because, ev.seq)
+        else:
+            watch = ctx.rules.symptoms.watch.id
+            out.act(Act.RECORD, watch, seq=ev.seq, severity=severity.value, because=list(because))
+        return out.done(_replan(state, ctx, out))
     if severity is Severity.RED_FLAG:
         state = _red_flag(state, ctx, out, because, ev.seq, answers)
     elif found.applied is not Severity.CLEAR and severity.rank <= found.applied.rank:
@@ -743,7 +877,7 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
         and ctx.today >= state.level_since + timedelta(top.hold_days)
     )
     # The next gate's own minimum (e.g. 6 weeks non-weight-bearing) counts, not just this phase's.
-    since_diagnosis = nxt.gate.min_days_since_diagnosis if nxt is not None else 0
+    since_diagnosis = gate_min_days(nxt, ctx.grade) if nxt is not None else 0
     due_by_days = (
         not phase.runs
         and ctx.today >= state.phase_since + timedelta(phase.min_days)
@@ -758,6 +892,14 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
         out.act(Act.STALE, acts.stale.id, phase=ev.phase_id)
         return out.done(state, stale=True)
     answers = validate_answers(dict(ev.answers), ctx.rules)
+    implied = gate_symptoms(answers, ctx.rules)
+    if implied:
+        # "No, pressing on the bone still hurts" is a symptom, judged like any check.
+        severity, because = classify(implied, ctx.rules)
+        if severity is Severity.RED_FLAG:
+            ref = f"gate-{nxt.id}-{ctx.today}"
+            state = _red_flag(state, ctx, out, because, ref, implied)
+            return out.done(_replan(state, ctx, out))
     missing = [q for q in _gate_questions(nxt, ctx) if answers.get(q) is not True]
     if missing:
         recheck = ctx.today + timedelta(days=ctx.rules.scheduling.gate_recheck_days)
@@ -772,26 +914,45 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
     return out.done(_replan(state, ctx, out))
 
 
+def gate_symptoms(answers: dict[str, Any], rules: Rules) -> dict[str, int | bool]:
+    """The follow-up answers that 'no' to gate questions amount to (questions.yaml no_means)."""
+    implied: dict[str, int | bool] = {}
+    for qid, value in answers.items():
+        q = rules.question_by_id.get(qid)
+        if q is not None and value is False:
+            implied.update(q.no_means)
+    return implied
+
+
 def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
     out = _Out()
-    rule = ctx.rules.symptoms.actions.coach.id
+    acts = ctx.rules.symptoms.actions
+    rule = acts.coach.id
     verb = ev.verb
-    who = {"coach_id": ev.coach_id, "verb": verb.value}
+    who = _who(ev)
+    if verb is CoachVerb.ACKNOWLEDGE:
+        if state.status.stopped and state.flag_ack is None:
+            state = _acknowledge(state, ev, ctx, out)
+        out.act(Act.RECORD, acts.acknowledged.id, status=state.status.value, **who)
+        return out.done(state)
+    if state.status.stopped:
+        # A red flag or an escalation: only a deliberate Clear lifts it. Every other verb is
+        # the clinician's word on the runner that keeps them stopped, and says so.
+        if verb is CoachVerb.CLEAR:
+            state = _lift_stop(state, ev, ctx, out)
+        else:
+            state = _keep_stop(state, ev, ctx, out)
+        return out.done(_replan(state, ctx, out))
     if verb is CoachVerb.PAUSE:
-        if state.status in (Status.RED_FLAG, Status.ESCALATED):
-            # Already stopped, and only a clinician's word lifts that: a pause that turned it
-            # into a plain pause would let the runner resume on their own.
-            out.act(Act.PAUSE, rule, kept=state.status.value, **who)
-            return out.done(state)
         state = state.evolve(status=Status.PAUSED, pause_reason=f"coach:{ev.coach_id}")
         out.act(Act.PAUSE, rule, **who)
         key = f"notice:coach:{ev.coach_id}:pause:{ctx.now.isoformat()}"
-        _notice(out, ctx, key, "coach_paused", rules=[rule])
+        _notice(out, ctx, key, "coach_paused", rules=[rule], by=_by(ev))
         return out.done(_replan(state, ctx, out))
-    # Every other coach verb is a clinician's word on the runner: it also lifts a pause or flag.
     was = state.status
-    state = state.evolve(status=Status.ACTIVE, pause_reason=None)
-    if was is not Status.ACTIVE:
+    if verb in (CoachVerb.RESUME, CoachVerb.CLEAR) and was is Status.PAUSED:
+        # Resume and Clear lift a pause; Hold, Regress and Advance change the level only.
+        state = state.evolve(status=Status.ACTIVE, pause_reason=None)
         out.act(Act.RESUME, rule, previous=was.value, **who)
     if verb is CoachVerb.HOLD:
         state = state.evolve(clear_at_level=0)
@@ -822,12 +983,118 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         out.act(Act.RECORD, rule, **who)
     if verb is not CoachVerb.CLEAR and not out.actions:
         out.act(Act.RECORD, rule, **who)
-    if was is not Status.ACTIVE:
-        # A gate check that fell due while paused or flagged was dropped: ask it again.
+    if was is not Status.ACTIVE and state.status is Status.ACTIVE:
+        # A gate check that fell due while paused was dropped: ask it again.
         state = _schedule_gate(state, ctx, out)
     key = f"notice:coach:{ev.coach_id}:{verb.value}:{ctx.now.isoformat()}"
-    _notice(out, ctx, key, f"coach_{verb.value}", rules=[rule])
+    level = _level_id(state, ctx)
+    _notice(out, ctx, key, f"coach_{verb.value}", rules=[rule], level=level, by=_by(ev))
     return out.done(_replan(state, ctx, out))
+
+
+def _who(ev: CoachAction) -> dict[str, Any]:
+    who: dict[str, Any] = {"coach_id": ev.coach_id, "verb": ev.verb.value}
+    if ev.by:
+        who["by"] = ev.by
+    if ev.option:
+        who["option"] = ev.option
+    return who
+
+
+def _by(ev: CoachAction) -> str:
+    """Who decided, as the runner is told: their coach, or the clinic (the operator)."""
+    return "operator" if ev.by else "coach"
+
+
+def _actor(ev: CoachAction) -> str:
+    return f"operator:{ev.by}" if ev.by else f"coach:{ev.coach_id}"
+
+
+def resume_options(state: ProgramState, rules: Rules) -> list[ResumeOption]:
+    """The ways back the rules allow from this runner's stop (empty when not stopped)."""
+    acts = rules.symptoms.actions
+    if state.status is Status.RED_FLAG:
+        return list(acts.red_flag.resume)
+    if state.status is Status.ESCALATED:
+        return list(acts.escalate.resume)
+    return []
+
+
+def _acknowledge(state: ProgramState, ev: CoachAction, ctx: _Ctx, out: _Out) -> ProgramState:
+    """A clinician has seen the stop: recorded, and the repeated alert is called off."""
+    out.drop(_reminder_key(state))
+    rule = ctx.rules.symptoms.actions.acknowledged.id
+    key = f"notice:ack:{state.flag_since}"
+    _notice(out, ctx, key, "coach_acknowledged", rules=[rule], by=_by(ev))
+    return state.evolve(flag_ack=_actor(ev))
+
+
+def _keep_stop(state: ProgramState, ev: CoachAction, ctx: _Ctx, out: _Out) -> ProgramState:
+    acts = ctx.rules.symptoms.actions
+    rule = acts.coach_kept_stop.id
+    if state.flag_ack is None:
+        state = _acknowledge(state, ev, ctx, out)
+    if ev.verb is CoachVerb.REGRESS:
+        before = _level_id(state, ctx)
+        state = _move_levels(state, ctx, -1)
+        out.act(Act.REGRESS, acts.coach.id, from_level=before, to_level=_level_id(state, ctx))
+    out.act(Act.RECORD, rule, kept=state.status.value, **_who(ev))
+    key = f"notice:coach:{ev.coach_id}:kept:{ctx.now.isoformat()}"
+    level = _level_id(state, ctx)
+    _notice(out, ctx, key, "coach_kept_stop", rules=[rule], level=level, by=_by(ev))
+    return state
+
+
+def _lift_stop(state: ProgramState, ev: CoachAction, ctx: _Ctx, out: _Out) -> ProgramState:
+    """The clinician clears the runner after a red flag or an escalation, along one of the ways
+    back the rules allow (rest days, then a level down by default)."""
+    options = resume_options(state, ctx.rules)
+    chosen = next((o for o in options if o.id == ev.option), None)
+    if ev.option is None:
+        chosen = next(o for o in options if o.default)
+    if chosen is None:
+        raise BadEvent(f"unknown resume option {ev.option!r}")
+    was = state.status
+    out.drop(_reminder_key(state))
+    before = _level_id(state, ctx)
+    if _phase(state, ctx).runs:
+        state = _move_levels(state, ctx, -chosen.levels_down)
+    rest_until = ctx.today + timedelta(days=chosen.rest_days)
+    if state.impact_free_until is not None:
+        rest_until = max(rest_until, state.impact_free_until)
+    state = state.evolve(
+        status=Status.ACTIVE,
+        pause_reason=None,
+        clear_at_level=0,
+        regressions=(),
+        impact_free_until=rest_until if chosen.rest_days else state.impact_free_until,
+        flag_since=None,
+        flag_ack=None,
+    )
+    level = _level_id(state, ctx)
+    out.act(
+        Act.RESUME,
+        chosen.id,
+        previous=was.value,
+        from_level=before,
+        to_level=level,
+        rest_days=chosen.rest_days,
+        **_who(ev),
+    )
+    rule = ctx.rules.symptoms.actions.coach.id
+    out.act(Act.CLEARED, rule, lifted=was.value, **_who(ev))
+    key = f"notice:coach:{ev.coach_id}:lifted:{ctx.now.isoformat()}"
+    _notice(
+        out,
+        ctx,
+        key,
+        "coach_cleared_stop",
+        rules=[chosen.id, rule],
+        level=level,
+        rest_days=chosen.rest_days,
+        by=_by(ev),
+    )
+    return _schedule_gate(state, ctx, out)
 
 
 def _coach_clear(
@@ -866,22 +1133,84 @@ def _on_runner_resume(state: ProgramState, ev: RunnerResumed, ctx: _Ctx) -> Deci
     if state.status is Status.ACTIVE:
         out.act(Act.STALE, acts.runner_pause.id, status="active")
         return out.done(state, stale=True)
-    if state.status is not Status.PAUSED and not ev.clinician_reviewed:
-        out.act(Act.STALE, acts.runner_resume_after_review.id, status=state.status.value)
-        return out.done(state, stale=True)
-    rule = (
-        acts.runner_pause.id
-        if state.status is Status.PAUSED
-        else acts.runner_resume_after_review.id
-    )
-    was = state.status
+    if state.status.stopped:
+        if not ev.clinician_reviewed:
+            out.act(Act.STALE, acts.runner_resume_after_review.id, status=state.status.value)
+            return out.done(state, stale=True)
+        # "I've been seen and cleared" is the runner's word: it asks the coach, lifts nothing.
+        rule = acts.runner_resume_after_review.id
+        out.act(Act.RECORD, rule, requested="review", status=state.status.value)
+        _coach_alert(
+            out,
+            state,
+            ctx,
+            f"alert:review:{ctx.today}",
+            "review_requested",
+            [rule, acts.clearance_claimed.id],
+            stopped=state.status.value,
+        )
+        _notice(out, ctx, f"notice:review:{ctx.today}", "review_requested", rules=[rule])
+        return out.done(state)
     state = state.evolve(status=Status.ACTIVE, pause_reason=None, clear_at_level=0)
-    if was is not Status.PAUSED:
-        # After a red flag or escalation, restart a level lower (DOMAIN 4.4: repeat the previous).
-        state = _move_levels(state, ctx, -1)
-    out.act(Act.RESUME, rule, previous=was.value)
+    out.act(Act.RESUME, acts.runner_pause.id, previous=Status.PAUSED.value)
     state = _schedule_gate(state, ctx, out)  # one that fell due while paused was dropped
     return out.done(_replan(state, ctx, out))
+
+
+def _on_claim(state: ProgramState, ev: ClearanceClaimed, ctx: _Ctx) -> Decision:
+    """The runner says a clinician cleared them for the step they wait at: ask the coach."""
+    out = _Out()
+    acts = ctx.rules.symptoms.actions
+    nxt = _next_phase(state, ctx)
+    awaiting = state.gate is not None and state.gate.awaiting_clearance
+    if not awaiting or nxt is None or nxt.gate.clearance_key is None or state.status.stopped:
+        out.act(Act.STALE, acts.clearance_claimed.id)
+        return out.done(state, stale=True)
+    key = nxt.gate.clearance_key
+    state = state.evolve(claims=state.claims | {key})
+    out.act(Act.RECORD, acts.clearance_claimed.id, clearance=key, phase=nxt.id)
+    _clearance_alert(state, nxt, ctx, out, f"alert:claim:{nxt.id}:{ctx.today}")
+    _notice(out, ctx, f"notice:claim:{nxt.id}:{ctx.today}", "claim_sent", phase=nxt.id)
+    return out.done(state)
+
+
+def _on_symptoms(state: ProgramState, ev: SymptomsReported, ctx: _Ctx) -> Decision:
+    """Symptoms reported outside the schedule: the same table and the same actions."""
+    out = _Out()
+    acts = ctx.rules.symptoms.actions
+    answers = validate_answers(dict(ev.answers), ctx.rules)
+    severity, because = classify(answers, ctx.rules)
+    ref = f"report-{ctx.now:%Y%m%d%H%M%S}"
+    out.act(Act.RECORD, acts.symptom_report.id, severity=severity.value, because=list(because))
+    if severity is Severity.RED_FLAG:
+        state = _red_flag(state, ctx, out, because, ref, answers)
+    elif severity is Severity.REGRESS and state.status in (Status.ACTIVE, Status.PAUSED):
+        state = _regress(state, ctx, out, because, ref)
+    else:
+        code = "symptoms_mild" if severity is Severity.MILD else "symptoms_clear"
+        _notice(out, ctx, f"notice:{ref}", code, rules=[acts.symptom_report.id, *because])
+    return out.done(_replan(state, ctx, out))
+
+
+def _on_linked(state: ProgramState, ev: CoachLinked, ctx: _Ctx) -> Decision:
+    """A clinician was linked: what waited for one (a stop, a clearance) goes to them now."""
+    out = _Out()
+    acts = ctx.rules.symptoms.actions
+    rule = acts.coach_linked.id
+    if state.status.stopped and state.flag_since is not None:
+        reason = "red_flag" if state.status is Status.RED_FLAG else "escalated"
+        stop_rule = acts.red_flag.id if reason == "red_flag" else acts.escalate.id
+        key = f"alert:{reason}:linked:{ev.coach_id}:{state.flag_since.isoformat()}"
+        _coach_alert(out, state, ctx, key, reason, [stop_rule, rule], urgent=True)
+        out.act(Act.RECORD, rule, sent=reason, coach_id=ev.coach_id)
+    elif state.gate is not None and state.gate.awaiting_clearance:
+        nxt = ctx.pt.phase[state.gate.phase_id]
+        key = f"alert:clearance:{nxt.id}:linked:{ev.coach_id}"
+        _clearance_alert(state, nxt, ctx, out, key)
+        out.act(Act.RECORD, rule, sent="clearance_needed", coach_id=ev.coach_id)
+    else:
+        out.act(Act.RECORD, rule, sent=None, coach_id=ev.coach_id)
+    return out.done(state)
 
 
 def _on_settings(state: ProgramState, ev: SettingsChanged, ctx: _Ctx) -> Decision:
@@ -916,4 +1245,7 @@ _HANDLERS: dict[type, Any] = {
     RunnerPaused: _on_runner_pause,
     RunnerResumed: _on_runner_resume,
     SettingsChanged: _on_settings,
+    ClearanceClaimed: _on_claim,
+    SymptomsReported: _on_symptoms,
+    CoachLinked: _on_linked,
 }

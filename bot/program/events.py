@@ -23,7 +23,9 @@ class Enrolled:
     available_days: frozenset[int]
     imaging_system: str | None = None
     imaging_grade: str | None = None
-    clearances: frozenset[str] = frozenset()  # e.g. {"weight_bearing", "running"}
+    # What the runner says a clinician has cleared (e.g. {"weight_bearing"}): asked of the coach,
+    # never granted by saying so.
+    claimed: frozenset[str] = frozenset()
     gate_answers: dict[str, bool] = field(default_factory=dict)  # answered during onboarding
 
 
@@ -61,12 +63,39 @@ class CoachVerb(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     CLEAR = "clear"
+    ACKNOWLEDGE = "acknowledge"
 
 
 @dataclass(frozen=True, slots=True)
 class CoachAction:
+    """A clinician's recorded act: a coach (by id) or the operator (coach_id 0, `by` a name).
+
+    `option` picks one of the rules' ways back when clearing a red flag or an escalation."""
+
     verb: CoachVerb
     coach_id: int
+    option: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoachLinked:
+    """The runner was linked with a coach: what waits for a clinician goes to them."""
+
+    coach_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClearanceClaimed:
+    """The runner says a clinician has cleared them for the step they wait at: a request."""
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
+class SymptomsReported:
+    """The runner reported symptoms outside the schedule (/pain), judged like a check."""
+
+    answers: dict[str, int | bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +105,8 @@ class RunnerPaused:
 
 @dataclass(frozen=True, slots=True)
 class RunnerResumed:
-    clinician_reviewed: bool = False  # needed to resume after a red flag without a coach
+    # "I've been seen": after a red flag or escalation this asks the coach; it lifts nothing.
+    clinician_reviewed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,4 +132,7 @@ Event = (
     | RunnerResumed
     | SettingsChanged
     | TimePassed
+    | CoachLinked
+    | ClearanceClaimed
+    | SymptomsReported
 )

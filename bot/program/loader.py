@@ -19,6 +19,9 @@ from pydantic import BaseModel, ValidationError
 
 from bot.program.rules import (
     HabitsFile,
+    ImagingGrade,
+    ImagingSystem,
+    PhaseKind,
     Protocol,
     Question,
     QuestionsFile,
@@ -91,8 +94,23 @@ class Rules:
         return self.site_by_id[site_id]
 
     def protocol_for(self, site: Site) -> Protocol:
+        if site.protocol is not None:
+            return self.protocols[site.protocol]
         risk = "high" if site.unsure else site.risk.value
         return self.protocols[self.sites.protocol_by_risk[risk]]  # type: ignore[index]
+
+    def imaging_system_for(self, site: Site) -> ImagingSystem | None:
+        """The grading system onboarding offers for this site (None: the rules define none)."""
+        systems = self.sites.imaging_systems
+        wanted = site.imaging
+        return next((i for i in systems if i.id == wanted or (wanted is None and i.default)), None)
+
+    def imaging_grade(self, system_id: str | None, grade_id: str | None) -> ImagingGrade | None:
+        """A runner's grade, or None when unknown (or recorded under a system no longer here)."""
+        if system_id is None or grade_id is None:
+            return None
+        system = next((i for i in self.sites.imaging_systems if i.id == system_id), None)
+        return system.grade(grade_id) if system is not None else None
 
     def questions_for(self, stage: QuestionStage, site: Site) -> list[Question]:
         return [
@@ -224,6 +242,30 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
                     f"protocol {pid!r} is written for risk {rules.protocols[pid].for_risk.value}",
                 )
             )
+    for i, site in enumerate(rules.sites.sites):
+        if site.protocol is None:
+            continue
+        path = f"sites[{i}].protocol"
+        proto = rules.protocols.get(site.protocol)
+        if proto is None:
+            out.append(RuleProblem("sites.yaml", path, f"unknown protocol {site.protocol!r}"))
+    for site in rules.sites.sites:
+        proto = _protocol_or_none(rules, site)
+        if proto is None or site.hop_tests:
+            continue
+        for j, ph in enumerate(proto.phases):
+            for slot in ("impact", "cross"):
+                tpl = getattr(ph, slot)
+                if tpl is not None and tpl.hops:
+                    out.append(
+                        RuleProblem(
+                            proto_files[proto.id],
+                            f"phases[{j}].{slot}.hops",
+                            f"site {site.id!r} must never hop (hop_tests: false) but follows "
+                            "this protocol: give the site its own protocol (sites.yaml protocol:)",
+                        )
+                    )
+    out.extend(_check_symptom_questions(rules))
     for i, c in enumerate(rules.symptoms.classifications):
         for j, cond in enumerate(c.when):
             q = qs.get(cond.question)
@@ -297,6 +339,45 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
     return out
 
 
+def _protocol_or_none(rules: Rules, site: Site) -> Protocol | None:
+    try:
+        return rules.protocol_for(site)
+    except KeyError:
+        return None  # reported above as an unknown protocol
+
+
+def _check_symptom_questions(rules: Rules) -> list[RuleProblem]:
+    """The watch check, /pain and gate 'no' answers must name follow-up questions."""
+    qs = rules.question_by_id
+    out: list[RuleProblem] = []
+    where: list[tuple[str, str, str]] = []
+    watch = rules.symptoms.watch
+    for kind, ids in watch.questions.items():
+        if kind in (PhaseKind.RUN_WALK, PhaseKind.CONTINUOUS, PhaseKind.MAINTENANCE):
+            out.append(
+                RuleProblem(
+                    "symptoms.yaml",
+                    f"watch.questions.{kind.value}",
+                    "run phases already have the 24-hour follow-up",
+                )
+            )
+        path = f"watch.questions.{kind.value}"
+        where += [("symptoms.yaml", f"{path}[{j}]", q) for j, q in enumerate(ids)]
+    where += [
+        ("symptoms.yaml", f"report_questions[{j}]", q)
+        for j, q in enumerate(rules.symptoms.report_questions)
+    ]
+    for i, q in enumerate(rules.questions.questions):
+        where += [("questions.yaml", f"questions[{i}].no_means.{k}", k) for k in q.no_means]
+    for file, path, qid in where:
+        found = qs.get(qid)
+        if found is None:
+            out.append(RuleProblem(file, path, f"unknown question {qid!r}"))
+        elif found.stage is not QuestionStage.FOLLOWUP:
+            out.append(RuleProblem(file, path, f"{qid!r} is not a follow-up question"))
+    return out
+
+
 def _reached_continuous(proto: Protocol, phase_i: int, level_j: int, rules: Rules) -> bool:
     need = rules.scheduling.min_continuous_s_for_intensity
     for i, ph in enumerate(proto.phases[: phase_i + 1]):
@@ -320,7 +401,10 @@ def _rule_ids_with_place(rules: Rules, proto_files: dict[str, str]) -> list[tupl
         (sch.id_cross_offset, "scheduling.yaml"),
         (sch.maintenance.id_deload, "scheduling.yaml"),
         (sch.maintenance.id_off_week, "scheduling.yaml"),
+        (sch.build.id_deload, "scheduling.yaml"),
+        (rules.symptoms.watch.id, "symptoms.yaml"),
     ]
+    out += [(o.id, "symptoms.yaml") for o in (*acts.red_flag.resume, *acts.escalate.resume)]
     out += [(h.id, "habits.yaml") for h in rules.habits.habits]
     out.append((rules.habits.screening.id, "habits.yaml"))
     for pid, proto in rules.protocols.items():

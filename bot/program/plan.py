@@ -40,5 +40,12 @@ def project(
             if slot is None:
                 break
             day = slot.day
-            rx = prescribe(slot, phase, state.level, state.maintenance_since, rules.scheduling)
+            rx = prescribe(
+                slot,
+                phase,
+                state.level,
+                state.maintenance_since,
+                rules.scheduling,
+                state.loading_since,
+            )
     return [(today + timedelta(days=i), out.get(today + timedelta(days=i))) for i in range(days)]

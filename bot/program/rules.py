@@ -84,6 +84,12 @@ class Site(_Strict):
     hip: bool = Field(False, description="Hip/groin questions apply (femoral neck, femoral head).")
     hop_tests: bool = Field(True, description="False where hopping could complete a fracture.")
     unsure: bool = Field(False, description="The 'not sure' entry; treated as high risk.")
+    protocol: RuleId | None = Field(
+        None, description="This site's own protocol; otherwise protocol_by_risk picks one."
+    )
+    imaging: RuleId | None = Field(
+        None, description="The imaging grading system asked for this site (default: the default)."
+    )
     notes: str = ""
     source: str = Field(min_length=1)
 
@@ -93,14 +99,50 @@ class Site(_Strict):
         return self.risk is Risk.HIGH or self.trabecular or self.unsure
 
 
+class ImagingGrade(_Strict):
+    """One grade of an imaging system, and what it does to the program (DOMAIN §2)."""
+
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,4}$")]
+    label: str = Field(min_length=1, max_length=60)
+    min_days_before_run: int = Field(
+        0, ge=0, le=365, description="No run/walk before this many days after diagnosis."
+    )
+    needs_clearance: bool = Field(
+        False, description="A clinician clears every gate, whatever the site's risk."
+    )
+    typical: str = Field("", max_length=80, description="Typical time away, as a range.")
+    source: str = ""
+
+
+class ImagingSystem(_Strict):
+    id: RuleId
+    name: str = Field(min_length=1, max_length=60)
+    default: bool = False
+    grades: list[ImagingGrade] = Field(min_length=1)
+    source: str = ""
+
+    def grade(self, grade_id: str) -> ImagingGrade | None:
+        return next((g for g in self.grades if g.id == grade_id), None)
+
+
 class SitesFile(_Strict):
     version: Literal[1] = 1
     protocol_by_risk: dict[Risk, RuleId]
+    imaging_systems: list[ImagingSystem] = Field(default_factory=list)
     sites: list[Site] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_and_complete(self) -> SitesFile:
         _require_unique([s.id for s in self.sites], "sites")
+        _require_unique([i.id for i in self.imaging_systems], "imaging_systems")
+        for system in self.imaging_systems:
+            _require_unique([g.id for g in system.grades], f"grades of {system.id}")
+        if self.imaging_systems and sum(i.default for i in self.imaging_systems) != 1:
+            raise ValueError("exactly one imaging system must be marked default: true")
+        known = {i.id for i in self.imaging_systems}
+        for s in self.sites:
+            if s.imaging is not None and s.imaging not in known:
+                raise ValueError(f"site {s.id!r}: unknown imaging system {s.imaging!r}")
         missing = set(Risk) - set(self.protocol_by_risk)
         if missing:
             raise ValueError(f"protocol_by_risk lacks {sorted(missing)}")
@@ -135,12 +177,18 @@ class Question(_Strict):
     high_label: str = ""
     opt_in: bool = Field(False, description="Asked only to runners who opted in (menstrual items).")
     hop_test: bool = Field(False, description="Skipped for sites where hop tests are unsafe.")
+    no_means: dict[RuleId, bool] = Field(
+        default_factory=dict,
+        description="Gate questions: the symptom answers a 'no' amounts to (judged like a check).",
+    )
     source: str = ""
 
     @model_validator(mode="after")
     def _range(self) -> Question:
         if self.kind == "scale" and not self.min < self.max:
             raise ValueError(f"min ({self.min}) must be below max ({self.max})")
+        if self.no_means and (self.stage is not QuestionStage.GATE or self.kind != "yes_no"):
+            raise ValueError("no_means belongs to yes/no gate questions")
         return self
 
 
@@ -212,15 +260,53 @@ class RegressRule(_Strict):
     source: str = ""
 
 
+class ResumeOption(_Strict):
+    """One way back after a stop, which a clinician may choose when clearing the runner."""
+
+    id: Annotated[str, Field(pattern=RULE_ID, min_length=1, max_length=16)]
+    levels_down: int = Field(ge=0, le=3, description="Run levels below the one stopped at.")
+    rest_days: int = Field(ge=0, le=28, description="Days without running before the first run.")
+    default: bool = False
+    source: str = ""
+
+
+def _one_default(options: list[ResumeOption]) -> list[ResumeOption]:
+    _require_unique([o.id for o in options], "resume options")
+    if sum(o.default for o in options) != 1:
+        raise ValueError("exactly one resume option must be marked default: true")
+    return options
+
+
 class EscalateRule(_Strict):
     id: RuleId
     regressions: int = Field(ge=1, le=10)
     within_days: int = Field(ge=1, le=120)
+    resume: list[ResumeOption] = Field(min_length=1)
     source: str = ""
+
+    _resume = field_validator("resume")(_one_default)
 
 
 class RedFlagRule(_Strict):
     id: RuleId
+    remind_coach_after_hours: int = Field(
+        12, ge=1, le=72, description="An unacknowledged alert goes to the coach again after this."
+    )
+    resume: list[ResumeOption] = Field(min_length=1)
+    source: str = ""
+
+    _resume = field_validator("resume")(_one_default)
+
+
+class Watch(_Strict):
+    """The red-flag check after sessions of the phases before running (DOMAIN §4.5)."""
+
+    id: RuleId
+    after_hours: int = Field(24, ge=4, le=48, description="Asked this long after the session.")
+    min_days_apart: int = Field(2, ge=1, le=14, description="At most one check per this many days.")
+    questions: dict[PhaseKind, list[RuleId]] = Field(
+        description="Follow-up questions asked after a session in each kind of phase."
+    )
     source: str = ""
 
 
@@ -248,11 +334,20 @@ class Actions(_Strict):
     runner_pause: PlainRule
     runner_resume_after_review: PlainRule
     unanswered_followup: PlainRule
+    clearance_claimed: PlainRule
+    coach_kept_stop: PlainRule
+    acknowledged: PlainRule
+    symptom_report: PlainRule
+    coach_linked: PlainRule
 
 
 class SymptomsFile(_Strict):
     version: Literal[1] = 1
     classifications: list[Classification] = Field(min_length=1)
+    watch: Watch
+    report_questions: list[RuleId] = Field(
+        min_length=1, description="The check a runner opens with /pain, at any time."
+    )
     actions: Actions
 
     @model_validator(mode="after")
@@ -289,6 +384,16 @@ class Maintenance(_Strict):
     source: str = ""
 
 
+class BuildDeload(_Strict):
+    """Deload weeks while building back up (run/walk and continuous), before maintenance."""
+
+    enabled: bool = True
+    deload_every_weeks: int = Field(ge=2, le=12)
+    deload_volume_factor: float = Field(gt=0, lt=1)
+    id_deload: RuleId
+    source: str = ""
+
+
 class SchedulingFile(_Strict):
     version: Literal[1] = 1
     id_no_consecutive_runs: RuleId
@@ -302,6 +407,7 @@ class SchedulingFile(_Strict):
     gate_recheck_days: int = Field(3, ge=1, le=14)
     min_continuous_s_for_intensity: int = Field(1800, ge=600)
     quiet_hours: QuietHours
+    build: BuildDeload
     maintenance: Maintenance
     source: str = ""
 
@@ -371,6 +477,9 @@ class SessionTemplate(_Strict):
     kind: SessionKind
     description: str = Field(min_length=1, max_length=300)
     minutes: int = Field(ge=5, le=180)
+    hops: bool = Field(
+        False, description="The session includes hops or plyometrics (never for no-hop sites)."
+    )
 
 
 class Gate(_Strict):

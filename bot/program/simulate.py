@@ -1,9 +1,11 @@
 """Run a runner's program day by day through the engine, as the bot would, without Telegram.
 
 The simulator plays every part: the agenda (messages in due order, re-checked like the ticker
-does), the runner (answers from a script, or an all-clear session done as prescribed), and the
-coach (clearances granted the same day unless the script withholds them). Pure: the start date
-comes in, nothing reads the clock.
+does), the runner (answers from a script, or an all-clear session done as prescribed; at
+onboarding the runner says a clinician has cleared everything, and after a stop they say they have
+been seen, as an eager runner would: neither unlocks anything), and the coach (clearances granted
+half an hour after the alert unless the script withholds them; stops lifted only on the script's
+coach days). Pure: the start date comes in, nothing reads the clock.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.program.events import (
     Event,
     FollowupAnswered,
     GateAnswered,
+    RunnerResumed,
     SessionMissed,
     SessionReported,
 )
@@ -137,6 +140,7 @@ class Simulation:
         )
         # The all-clear follow-up answers, by site: the runner's own answers are laid over them.
         self._clear_followup: dict[str, dict[str, int | bool]] = {}
+        self._asked_review = False  # the runner asks for a review once per simulation
 
     # --- agenda ---------------------------------------------------------------------------
 
@@ -216,6 +220,11 @@ class Simulation:
             key = m.payload.get("clearance")
             if key not in self.script.withhold_clearance:
                 self._event(CoachAction(CoachVerb.CLEAR, 0), at + COACH_DELAY)
+        elif kind is MessageKind.RUNNER_NOTICE and m.payload.get("code") in _STOPPED_NOTICES:
+            # The runner's own "I've been seen and cleared" the next day: asks, lifts nothing.
+            if self.p.onboarding_yes and not self._asked_review:
+                self._asked_review = True
+                self._event(RunnerResumed(clinician_reviewed=True), at + ONE_DAY)
 
     def _clear_followup_answers(self, st: ProgramState) -> dict[str, int | bool]:
         """The all-clear answer to every follow-up question the runner's site is asked."""
@@ -268,13 +277,15 @@ class Simulation:
         site = self.rules.site(p.site_id)
         proto = self.rules.protocol_for(site)
         gate_answers: dict[str, bool] = {}
-        clearances: set[str] = set()
+        claimed: set[str] = set()
         if p.onboarding_yes:
+            # The runner's own answers: yes to everything, "cleared" included. A claim is only a
+            # request; what the clinician withholds stays withheld.
             for ph in proto.phases:
                 gate_answers.update({q: True for q in ph.gate.questions})
                 key = ph.gate.clearance_key
-                if key and ph.gate.on_enrolment and key not in self.script.withhold_clearance:
-                    clearances.add(key)
+                if key and ph.gate.on_enrolment:
+                    claimed.add(key)
         self._event(
             Enrolled(
                 site_id=p.site_id,
@@ -282,7 +293,7 @@ class Simulation:
                 timezone=p.timezone,
                 preferred_time=p.preferred_time,
                 available_days=p.available_days,
-                clearances=frozenset(clearances),
+                claimed=frozenset(claimed),
                 gate_answers=gate_answers,
             ),
             t0,
@@ -339,6 +350,7 @@ def _plain(detail: dict[str, Any]) -> dict[str, Any]:
 
 
 _ALL_CLEAR = SessionAnswers()
+_STOPPED_NOTICES = ("red_flag", "escalated")
 
 
 def simulate(rules: Rules, profile: SimProfile, script: Script | None = None) -> list[DayRow]:

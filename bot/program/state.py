@@ -31,6 +31,11 @@ class Status(StrEnum):
     ESCALATED = "escalated"  # repeated regressions: running paused until a coach clears
     RED_FLAG = "red_flag"  # stop all impact and seek review; a clinician must clear
 
+    @property
+    def stopped(self) -> bool:
+        """Only a clinician's recorded clearance lifts this (never the runner)."""
+        return self in (Status.RED_FLAG, Status.ESCALATED)
+
 
 class Outcome(StrEnum):
     DONE = "done"
@@ -90,6 +95,11 @@ class OpenSession:
     pain_during: int | None = None
     level_id: str | None = None  # the rung it was done at; None in rows written before it existed
 
+    @property
+    def watch(self) -> bool:
+        """A session before running: its check asks only the phase's red-flag questions."""
+        return not self.kind.is_impact
+
 
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,12 @@ class ProgramState:
     pause_reason: str | None = None
     maintenance_since: date | None = None
     sessions_total: int = 0
+    # What the runner said a clinician cleared them for: a request to the coach, never a grant.
+    claims: frozenset[str] = frozenset()
+    flag_since: datetime | None = None  # when the current red flag or escalation began
+    flag_ack: str | None = None  # who acknowledged it ("coach:3", "operator:Dr Jones")
+    loading_since: date | None = None  # first day of running, for the build-phase deloads
+    watched_on: date | None = None  # the last session before running that got a symptom check
 
     def evolve(
         self,
@@ -147,6 +163,11 @@ class ProgramState:
         pause_reason: str | _Keep | None = KEEP,
         maintenance_since: date | _Keep | None = KEEP,
         sessions_total: int | _Keep = KEEP,
+        claims: frozenset[str] | _Keep = KEEP,
+        flag_since: datetime | _Keep | None = KEEP,
+        flag_ack: str | _Keep | None = KEEP,
+        loading_since: date | _Keep | None = KEEP,
+        watched_on: date | _Keep | None = KEEP,
     ) -> ProgramState:
         """This state with the given fields changed: `dataclasses.replace`, spelled out.
 
@@ -173,6 +194,11 @@ class ProgramState:
             self.pause_reason if pause_reason is KEEP else pause_reason,
             self.maintenance_since if maintenance_since is KEEP else maintenance_since,
             self.sessions_total if sessions_total is KEEP else sessions_total,
+            self.claims if claims is KEEP else claims,
+            self.flag_since if flag_since is KEEP else flag_since,
+            self.flag_ack if flag_ack is KEEP else flag_ack,
+            self.loading_since if loading_since is KEEP else loading_since,
+            self.watched_on if watched_on is KEEP else watched_on,
         )
 
 
