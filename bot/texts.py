@@ -40,9 +40,15 @@ ASK_SITE = "Where is your bone stress injury?"
 ASK_DIAGNOSIS = "When was it diagnosed? Tap one, or send a date like 2026-11-03."
 DIAG_TODAY = "Today"
 DIAG_WEEKS = "{n} weeks ago"
-ASK_IMAGING = "Do you know the MRI grade? It only sets expectations; it never speeds you up."
+ASK_IMAGING = (
+    "Do you know the grade on your scan report ({system})? A higher grade means more days "
+    "before running and may need a clinician's clearance; it never speeds you up."
+)
 IMAGING_UNKNOWN = "Don't know"
-ASK_CLEARANCE = "Has a clinician cleared you for {what}?"
+ASK_CLEARANCE = (
+    "Has a clinician cleared you for {what}? If you say yes, I'll ask your coach to confirm it; "
+    "it counts once they do."
+)
 CLEARANCE_LABELS = {
     "weight_bearing": "putting weight on the injured leg",
     "strength": "strength training",
@@ -93,17 +99,42 @@ MOVED = "OK, moved. Your next session: {next}."
 NO_SESSION_TODAY = "No session today: rest or easy cross-training if you like. Next: {next}."
 PAUSED_STATE = "Your program is paused. /resume when you're ready."
 FLAGGED_STATE = (
-    "Running is on hold until a clinician has reviewed you. If you've been seen and cleared, "
-    "send /resume."
+    "Running is stopped until a clinician has reviewed you and your coach (or the clinic) "
+    "clears it here. Been seen? Send /resume and I'll ask your coach to confirm."
 )
 FOLLOWUP_INTRO = "24-hour check on yesterday's session ({day}). A few quick questions:"
+WATCH_INTRO = (
+    "A quick safety check after yesterday's session ({day}): a few yes/no questions about "
+    "warning signs."
+)
+PAIN_INTRO = "🩹 A quick check of how the injury feels now. A few questions:"
+BTN_REPORT_PAIN = "🩹 Report pain"
+SYMPTOM_OFFER = "Sounds like a symptom. Answer a quick check?"
+BTN_SYMPTOM_CHECK = "Answer the check"
+BTN_CLAIM_CLEARED = "A clinician has cleared me"
+CLAIM_STALE = "Nothing is waiting for a clearance right now; nothing was changed."
+REVIEW_NOTED = "You said you've been seen and cleared. Running stays stopped for now."
 FOLLOWUP_NUDGE = "Reminder: your 24-hour check is waiting above. It decides your next step."
 GATE_INTRO = "Ready for the next phase, “{phase}”? A few questions:"
 GATE_NOT_YET = "Not yet, and that's fine. I'll ask again in a few days."
 AWAITING_CLEARANCE = (
-    "You're ready for “{phase}” on your side. Because of where your injury is, a clinician "
-    "needs to clear you first; your coach has been asked."
+    "You're ready for “{phase}” on your side. Because of your injury, a clinician needs to "
+    "clear you first; your coach has been asked. Already cleared? Tap below and I'll ask your "
+    "coach to confirm."
 )
+# Said instead of "your coach has been told" when no coach is linked (nobody was told).
+LINK_A_CLINICIAN = (
+    "Ask your coach or clinician for an invite link (their /invite): opening it, or sending "
+    "/start <code>, links you here."
+)
+AWAITING_CLEARANCE_NO_COACH = (
+    "You're ready for “{phase}” on your side. Because of your injury, a clinician needs to "
+    "clear you first, and you have no coach linked here, so nobody has been asked. It stays "
+    "locked until a clinician linked here clears it. " + LINK_A_CLINICIAN
+)
+WHO = {"coach": "your coach", "operator": "the clinic"}
+REST_AFTER = " after {n} days without running or impact"
+RESTART_SAME_PHASE = "your current phase"
 PHASE_ENTERED = "🎉 New phase: “{phase}”."
 SCALE_HINT = "{low} · {high}"
 
@@ -126,14 +157,55 @@ NOTICES = {
     "phase_entered": "🎉 New phase: “{phase}”. {intro}",
     "awaiting_clearance": AWAITING_CLEARANCE,
     "gate_not_yet": GATE_NOT_YET,
-    "coach_hold": "Your coach reviewed your program: holding {level} (rule {rule}).",
-    "coach_regress": "Your coach moved you back to {level} (rule {rule}).",
-    "coach_advance": "Your coach moved you on: {level} (rule {rule}).",
-    "coach_clear": "Your coach cleared you to continue (rule {rule}).",
-    "coach_resume": "Your coach resumed your program (rule {rule}).",
+    "coach_hold": "{Who} reviewed your program: holding {level} (rule {rule}).",
+    "coach_regress": "{Who} moved you back to {level} (rule {rule}).",
+    "coach_advance": "{Who} moved you on: {level} (rule {rule}).",
+    "coach_clear": "{Who} cleared you to continue (rule {rule}).",
+    "coach_resume": "{Who} resumed your program (rule {rule}).",
     "coach_message": "💬 From your coach {coach}: {text}",
-    "coach_paused": (
-        "Your coach paused your program for now (rule {rule}). No reminders until then."
+    "coach_paused": "{Who} paused your program for now (rule {rule}). No reminders until then.",
+    "coach_kept_stop": (
+        "🛑 {Who} reviewed your stop and kept it: no running or impact for now. When you're "
+        "cleared you'll restart with {level}, and I'll tell you here."
+    ),
+    "coach_cleared_stop": "✅ {Who} cleared you to run again: you restart with {level}{rest}.",
+    "coach_acknowledged": (
+        "{Who} has seen your report. Running stays stopped until a clinician clears you here."
+    ),
+    "review_requested": (
+        "Thanks. Running stays stopped until your coach (your clinician's word) confirms you "
+        "were cleared; I've asked them."
+    ),
+    "claim_sent": (
+        "Thanks. I've asked your coach to confirm you were cleared for “{phase}”. Until they "
+        "do, you stay where you are."
+    ),
+    "symptoms_mild": (
+        "Noted: mild symptoms. Nothing changes for now; report again if it gets worse or new "
+        "pain starts."
+    ),
+    "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
+}
+# The same notices for a runner with no coach linked: nobody was told, and how to fix that.
+NOTICES_NO_COACH = {
+    "red_flag": (
+        "🛑 Stop running and all impact now, and see a clinician: {why} (rule {rule}). You have "
+        "no coach linked here, so nobody was told. Running stays stopped until a clinician "
+        "linked here clears it. " + LINK_A_CLINICIAN
+    ),
+    "escalated": (
+        "⏸ Running is paused after repeated step-backs (rule {rule}); see a clinician. You have "
+        "no coach linked here, so nobody was told. Running stays stopped until a clinician "
+        "linked here clears it. " + LINK_A_CLINICIAN
+    ),
+    "awaiting_clearance": AWAITING_CLEARANCE_NO_COACH,
+    "review_requested": (
+        "You have no coach linked here, so nobody could be asked to confirm. Running stays "
+        "stopped until a clinician linked here clears it. " + LINK_A_CLINICIAN
+    ),
+    "claim_sent": (
+        "You have no coach linked here, so nobody could be asked to confirm your clearance for "
+        "“{phase}”. It stays locked until a clinician linked here clears it. " + LINK_A_CLINICIAN
     ),
 }
 LEVEL = "level {n} of {of} ({rx})"
@@ -158,6 +230,7 @@ SCREEN_SHARED = " I've let your coach know, as you agreed."
 HELP = (
     "/today — today's session\n/plan — the next 7 days\n/status — where you are and why\n"
     "/history — your recent sessions\n/settings — days, time, time zone\n"
+    "/pain — report pain or a symptom now (or tap 🩹 Report pain)\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
     "/screen — optional energy and fuelling check\n/unlink — stop sharing with your coach\n"
     "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
@@ -168,6 +241,7 @@ COMMANDS = [
     ("status", "Where you are and why"),
     ("history", "Recent sessions"),
     ("settings", "Days, time, time zone"),
+    ("pain", "Report pain or a symptom"),
     ("pause", "Pause the program"),
     ("resume", "Resume the program"),
     ("screen", "Energy and fuelling check"),
@@ -180,7 +254,8 @@ PAUSED = "⏸ Paused. No reminders until you send /resume."
 RESUMED = "▶️ Welcome back. {next}"
 ALREADY_ACTIVE = "Your program is already running."
 NEED_REVIEW = (
-    "Your program was paused for a clinician review. Have you been seen and cleared to continue?"
+    "Running is stopped for a clinician review. Have you been seen and cleared to continue? "
+    "If yes, I'll ask your coach to confirm; running stays stopped until they do."
 )
 DELETE_CONFIRM = "Delete everything I store about you? This can't be undone."
 DELETED = "Deleted. Everything about you is gone. Send /start to begin again."

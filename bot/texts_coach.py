@@ -93,6 +93,8 @@ DETAIL_STATUS = "Status: {status}"
 DETAIL_ALSO_AWAITING = "awaiting clearance at a gate"
 DETAIL_ALSO_UNREACHABLE = "unreachable (has blocked the bot)"
 DETAIL_FLAGS = "Open flags: {flags} · missed follow-ups (7 days): {missed}"
+DETAIL_STOP_ACKED = "Stopped since {since}; acknowledged by {who} on {at}"
+DETAIL_STOP_NOT_ACKED = "Stopped since {since}; not acknowledged"
 DETAIL_ADHERENCE = "Sessions done (14 days): {done}/{prescribed} ({pct}%)"
 DETAIL_ADHERENCE_NONE = "Sessions done (14 days): none prescribed"
 DETAIL_LAST = "Last session: {ago}"
@@ -253,6 +255,9 @@ def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
     if e.unreachable:
         status.append(DETAIL_ALSO_UNREACHABLE)
     lines.append(DETAIL_STATUS.format(status="; ".join(status)))
+    if e.stop_since is not None:
+        at = f"{e.stop_ack_at:%d %b %H:%M}" if e.stop_ack_at else None
+        lines.append(stop_detail(f"{e.stop_since:%d %b %H:%M}", e.stop_ack_by, at))
     lines.append(DETAIL_FLAGS.format(flags=e.open_flags, missed=e.missed_followups_7d))
     adherence = e.adherence
     if adherence is None:
@@ -303,6 +308,21 @@ def more(n: int) -> str:
     return DETAIL_DECISION_MORE.format(n=n)
 
 
+def rest_days(n: int) -> str:
+    return REST_DAYS.get(n, REST_DAYS_MANY.format(n=n))
+
+
+def stop_word(status: str) -> str:
+    return STOP_WORDS.get(status, clean(status, 30))
+
+
+def stop_detail(since: str, who: str | None, at: str | None) -> str:
+    """The stop's line in `/runner <id>`: since when, and who acknowledged it when."""
+    if who is None:
+        return DETAIL_STOP_NOT_ACKED.format(since=since)
+    return DETAIL_STOP_ACKED.format(since=since, who=clean(who, NAME_MAX + 12), at=at or NONE)
+
+
 # --- commands, alerts and buttons (handlers) ---------------------------------------------------
 
 NOT_A_COACH = "This command is for registered coaches. Ask the clinic's operator to add you."
@@ -320,6 +340,23 @@ ALREADY_HANDLED = "Already handled: this alert is out of date and nothing was ch
 ACKNOWLEDGED = "Acknowledged."
 NOT_YET_NOTED = "Noted: runner #{id} is not cleared yet. They keep their current phase."
 ALERT_TITLES = {"red_flag": "🛑 RED FLAG", "escalated": "⏸ Repeated step-backs"}
+ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours} hours)"
+STOP_NOTE = (
+    "They are stopped until you clear them. Keep stopped, or once a clinician has cleared "
+    "them, choose how they resume."
+)
+STOP_ACKED_BY = "Acknowledged by {who}."
+OPERATOR = "operator {name}"
+REVIEW_REQUESTED = (
+    "🩺 {name} (#{id}) says a clinician has seen them and asks to resume.\n"
+    "Site: {site}{high}\nThey are still stopped ({status}); their word lifts nothing "
+    "(rules: {rules})."
+)
+CLEARANCE_CLAIMED = (
+    "✅ {name} (#{id}) reports that a clinician has cleared them for “{phase}”.\n"
+    "Site: {site}{high}\nPlease confirm: nothing that needs this clearance unlocks until you do "
+    "(rules: {rules}). Cleared?"
+)
 ALERT = (
     "{title}: {name} (#{id})\nSite: {site}{high}\nPhase: {phase}, level: {level}\n"
     "Answers that flagged: {answers}\nRules: {rules}\nLast sessions: {last}"
@@ -343,6 +380,45 @@ BTN_CLEAR = "Clear to continue"
 BTN_PAUSE = "Pause"
 BTN_CLEARED = "Cleared"
 BTN_NOT_YET = "Not yet"
+BTN_KEEP_STOPPED = "Keep stopped"
+BTN_RESUME_AT = "Cleared: resume at {level} after {rest}"
+BTN_RESUME_PHASE = "Cleared: resume this phase after {rest}"
+BTN_CONFIRM = "Confirm"
+BTN_CANCEL = "Cancel"
+REST_DAYS = {0: "no rest days", 1: "1 rest day"}
+REST_DAYS_MANY = "{n} rest days"
+STOP_WORDS = {"red_flag": "red flag", "escalated": "paused after repeated step-backs"}
+
+# What a press or a command on a stopped runner did, in words (coaches see rule ids).
+CONFIRM_RESUME_AT = "Resume {name} (#{id}) at {level} after {rest}? (rule {option})"
+CONFIRM_RESUME_PHASE = "Resume {name} (#{id}) in this phase after {rest}? (rule {option})"
+CHOOSE_RESUME = (
+    "{name} (#{id}) is stopped ({status}) since {since}. Once a clinician has cleared them, "
+    "choose how they resume:"
+)
+DID_ACKNOWLEDGE = (
+    "Acknowledged: recorded as yours (rules: {rules}). {name} (#{id}) is still stopped "
+    "({status}); the reminder is called off. They have been told you have seen it."
+)
+DID_KEEP_STOPPED = (
+    "{name} (#{id}) is still stopped ({status}): use /clear {id} to resume. "
+    "Recorded: {verb} (rules: {rules}). They have been told."
+)
+DID_RESUME_AT = (
+    "Cleared: {name} (#{id}) resumes at {level} after {rest} (rules: {rules}). "
+    "They have been told it was your decision."
+)
+DID_RESUME_PHASE = (
+    "Cleared: {name} (#{id}) resumes this phase after {rest} (rules: {rules}). "
+    "They have been told it was your decision."
+)
+DID_CANCEL = "Cancelled: nothing changed. {name} (#{id}) is still stopped ({status})."
+TOAST_ACKNOWLEDGED = "Acknowledged: recorded."
+TOAST_KEPT = "Kept stopped."
+TOAST_CONFIRM = "Please confirm."
+TOAST_CLEARED = "Cleared: they have been told."
+TOAST_CANCELLED = "Cancelled: nothing changed."
+NOT_STOPPED = "Runner #{id} is not stopped any more: nothing to clear from this message."
 COMMANDS = [
     ("runners", "Your runners, attention first"),
     ("runner", "One runner: detail and chart"),

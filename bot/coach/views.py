@@ -61,6 +61,10 @@ class RosterEntry:
     done_14d: int
     prescribed_14d: int
     missed_followups_7d: int
+    # A red flag or an escalation: since when, and who acknowledged it when (coach's time zone).
+    stop_since: datetime | None = None
+    stop_ack_by: str | None = None  # in words: "Coach Sam", "operator Dr Jones"
+    stop_ack_at: datetime | None = None
 
     @property
     def adherence(self) -> float | None:

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot import texts
 from bot.conversation.prompts import Button, Prompt, Result, grid
 from bot.conversation.questions import parse_yes_no
-from bot.program.engine import gate_questions
+from bot.program.engine import gate_questions, needs_clearance
 from bot.program.events import Enrolled
 from bot.program.loader import Rules
-from bot.program.rules import Site
+from bot.program.rules import ImagingGrade, ImagingSystem, Site
 from bot.telegram.callbacks import Kind, cb
 
 COMMON_ZONES = [
@@ -33,18 +33,30 @@ COMMON_ZONES = [
     "UTC",
 ]
 TIMES = ["06:00", "07:00", "08:00", "12:00", "17:00", "18:00", "19:00"]
-IMAGING = ["1", "2", "3", "4"]
+IMAGING_UNKNOWN = "-"
 
 
-def _clearance_keys(site: Site, rules: Rules) -> list[str]:
+def _imaging_system(data: dict[str, Any], rules: Rules) -> ImagingSystem | None:
+    site = rules.site_by_id.get(str(data.get("site", "")))
+    return rules.imaging_system_for(site) if site is not None else None
+
+
+def _grade(data: dict[str, Any], rules: Rules) -> ImagingGrade | None:
+    """The imaging grade answered so far (None: unknown, or not asked yet)."""
+    system, grade = data.get("imaging_system"), data.get("imaging")
+    return rules.imaging_grade(str(system), str(grade)) if system and grade else None
+
+
+def _clearance_keys(site: Site, rules: Rules, grade: ImagingGrade | None) -> list[str]:
+    """What a clinician must clear soon for this site and grade: asked as a claim, which the
+    coach confirms (the runner's 'yes' never clears anything by itself)."""
     proto = rules.protocol_for(site)
     keys: list[str] = []
     for ph in proto.phases[1:]:
         g = ph.gate
         if ph.kind.value not in ("protection", "cross_training", "strength", "run_walk"):
             break  # later gates are far off; the coach clears them when the time comes
-        needed = g.clearance == "always" or (g.clearance == "site" and site.needs_clearance)
-        if needed and g.clearance_key and g.clearance_key not in keys:
+        if needs_clearance(g, site, grade) and g.clearance_key and g.clearance_key not in keys:
             keys.append(g.clearance_key)
     return keys
 
@@ -61,10 +73,12 @@ def _ability_questions(site: Site, rules: Rules) -> list[str]:
 
 def steps(data: dict[str, Any], rules: Rules) -> list[str]:
     """All steps for this runner given what is known so far, in order."""
-    out = ["consent", "site", "diagnosis", "imaging"]
+    out = ["consent", "site", "diagnosis"]
     site = rules.site_by_id.get(str(data.get("site", "")))
+    if site is None or rules.imaging_system_for(site) is not None:
+        out.append("imaging")
     if site is not None:
-        out += [f"clear:{k}" for k in _clearance_keys(site, rules)]
+        out += [f"clear:{k}" for k in _clearance_keys(site, rules, _grade(data, rules))]
         out += [f"ask:{q}" for q in _ability_questions(site, rules)]
     out += ["days", "time", "tz", "tz_ok"]
     return out
@@ -98,8 +112,11 @@ def prompt(
         ]
         return Prompt(texts.ASK_DIAGNOSIS, grid(k, step, opts, 4))
     if step == "imaging":
-        opts = [(f"Grade {g}", g) for g in IMAGING] + [(texts.IMAGING_UNKNOWN, "-")]
-        return Prompt(texts.ASK_IMAGING, grid(k, step, opts, 4))
+        system = _imaging_system(data, rules)
+        grades = system.grades if system is not None else []
+        opts = [(g.label, g.id) for g in grades] + [(texts.IMAGING_UNKNOWN, IMAGING_UNKNOWN)]
+        name = system.name if system is not None else ""
+        return Prompt(texts.ASK_IMAGING.format(system=name), grid(k, step, opts, 1))
     if step.startswith("clear:"):
         key = step.split(":", 1)[1]
         what = texts.CLEARANCE_LABELS.get(key, key.replace("_", " "))
@@ -157,9 +174,18 @@ def accept(step: str, value: str, data: dict[str, Any], rules: Rules, now: datet
         new["diagnosis"] = d.isoformat()
         return Result(data=new)
     if step == "imaging":
-        if v not in [*IMAGING, "-"]:
+        system = _imaging_system(data, rules)
+        if v == IMAGING_UNKNOWN or system is None:
+            if v != IMAGING_UNKNOWN:
+                return Result(error=texts.USE_BUTTONS)
+            new["imaging"], new["imaging_system"] = None, None
+            return Result(data=new)
+        grade = system.grade(v) or next(
+            (g for g in system.grades if g.id.lower() == v.lower()), None
+        )
+        if grade is None:
             return Result(error=texts.USE_BUTTONS)
-        new["imaging"] = None if v == "-" else v
+        new["imaging"], new["imaging_system"] = grade.id, system.id
         return Result(data=new)
     if step == "days":
         chosen = set(data.get("days", []))
@@ -168,7 +194,7 @@ def accept(step: str, value: str, data: dict[str, Any], rules: Rules, now: datet
                 return Result(error=texts.DAYS_NONE)
             new["days_done"] = True
             return Result(data=new)
-        if not v.isdigit() or not 0 <= int(v) <= 6:
+        if not (v.isascii() and v.isdigit()) or not 0 <= int(v) <= 6:
             return Result(error=texts.USE_BUTTONS)
         chosen ^= {int(v)}
         new["days"] = sorted(chosen)
@@ -192,7 +218,7 @@ def parse_date(text: str, today: date) -> date | None:
     """A date typed or a button's 'days ago'; never in the future, never before 1990."""
     s = text.strip()
     d: date | None = None
-    if s.isdigit() and len(s) <= 4:
+    if s.isascii() and s.isdigit() and len(s) <= 4:
         d = today - timedelta(days=int(s))
     else:
         for pat, order in (
@@ -249,9 +275,11 @@ def find_zone(text: str) -> tuple[str | None, str]:
 def enrolled_event(data: dict[str, Any], rules: Rules) -> Enrolled:
     site = rules.site(str(data["site"]))
     hh, mm = str(data["time"]).split(":")
-    clearances = frozenset(
+    # "Yes, a clinician cleared me" is a claim: the coach is asked to confirm it.
+    claimed = frozenset(
         s.split(":", 1)[1] for s, v in data.items() if s.startswith("clear:") and v is True
     )
+    grade = _grade(data, rules)
     answers = {s.split(":", 1)[1]: bool(v) for s, v in data.items() if s.startswith("ask:")}
     return Enrolled(
         site_id=site.id,
@@ -259,8 +287,8 @@ def enrolled_event(data: dict[str, Any], rules: Rules) -> Enrolled:
         timezone=str(data["tz"]),
         preferred_time=time(int(hh), int(mm)),
         available_days=frozenset(int(d) for d in data.get("days", [])),
-        imaging_system="MRI" if data.get("imaging") else None,
-        imaging_grade=str(data["imaging"]) if data.get("imaging") else None,
-        clearances=clearances,
+        imaging_system=str(data["imaging_system"]) if grade is not None else None,
+        imaging_grade=grade.id if grade is not None else None,
+        claimed=claimed,
         gate_answers=answers,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot import texts
 from bot.conversation.prompts import Prompt, Result, grid
 from bot.program.rules import Question
@@ -44,7 +46,7 @@ def parse_value(q: Question, raw: str) -> int | bool:
             raise InvalidAnswer(texts.USE_BUTTONS)
         return yes
     s = s.removesuffix("/10").strip()
-    if not s.lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]{1,3}", s):  # ASCII digits only: int("②") would raise
         raise InvalidAnswer(texts.BAD_NUMBER.format(lo=q.min, hi=q.max))
     try:
         value = check_answer(q, int(s))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -19,10 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from bot import texts
 from bot import texts_coach as tc
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
-from bot.conversation.prompts import Button, Prompt
 from bot.program.calendar import local_date, local_instant, zone
 from bot.program.decision import Decision, MessageKind
-from bot.program.engine import decide
+from bot.program.engine import BadEvent, decide, resume_options
 from bot.program.events import CoachAction, CoachVerb
 from bot.program.state import ProgramState, Status
 from bot.services import runners as rsvc
@@ -30,7 +30,6 @@ from bot.services.deps import Deps
 from bot.store import agenda, repo
 from bot.store.agenda import NewItem
 from bot.store.models import Agenda, AgendaStatus, Coach, Runner
-from bot.telegram.callbacks import Kind, cb
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +249,44 @@ async def detail(
         SessionPoint(x.day, x.kind, x.outcome or "", x.pain_during, x.pain_24h, x.run_s_total)
         for x in await rsvc.sessions(d, runner_id, limit=400)
     ]
+    async with d.sessionmaker() as s:
+        loaded = await repo.load_program(s, runner_id)
+        state = loaded[0] if loaded else None
+        if state is not None and state.status.stopped and state.flag_since is not None:
+            ack_at = _acknowledged_at(recs, state)
+            entry = replace(
+                entry,
+                stop_since=state.flag_since.astimezone(zone(coach.timezone)),
+                stop_ack_by=await _who_words(s, state.flag_ack) if state.flag_ack else None,
+                stop_ack_at=ack_at.astimezone(zone(coach.timezone)) if ack_at else None,
+            )
     return entry, trail, points, list(reversed(marks))
+
+
+def _acknowledged_at(recs: list[Any], state: ProgramState) -> datetime | None:
+    """When the stop was acknowledged: the first act of its acknowledger since it began (an
+    Acknowledge, or a Keep stopped that acknowledged it on the way)."""
+    assert state.flag_since is not None
+    acts = [
+        rec.at
+        for rec in recs
+        if rec.actor == state.flag_ack
+        and rec.event == "CoachAction"
+        and not rec.stale
+        and rec.at >= state.flag_since
+    ]
+    return min(acts) if acts else None
+
+
+async def _who_words(s: Any, actor: str) -> str:
+    """'coach:3' -> the coach's name; 'operator:Dr Jones' -> 'operator Dr Jones'."""
+    kind, _, ref = actor.partition(":")
+    if kind == "coach" and ref.isdecimal():
+        c = await repo.get_coach(s, int(ref))
+        return c.name if c is not None else actor
+    if kind == "operator":
+        return tc.OPERATOR.format(name=ref)
+    return actor
 
 
 def _fmt_detail(bits: dict[str, Any]) -> str:
@@ -269,14 +305,17 @@ async def act(
     verb: CoachVerb,
     *,
     expected_version: int | None = None,
+    option: str | None = None,
 ) -> Decision | None:
     """A coach's decision on their runner, recorded with the coach's id.
 
     With `expected_version` (from an alert button) the check and the change are one
     transaction, written only if the program is still at that version: a second press, or two
     presses racing (a double tap, two instances), returns None: the alert was already handled.
+    `option` is the way back chosen when clearing a stop; one the rules do not know (a forged
+    button) also returns None, and nothing changes.
     """
-    event = CoachAction(verb, coach.id)
+    event = CoachAction(verb, coach.id, option=option)
     actor = f"coach:{coach.id}"
     if expected_version is None:
         await _owned(d, coach, runner_id)
@@ -291,7 +330,10 @@ async def act(
                 loaded = await repo.load_program(s, runner_id)
                 if loaded is None or loaded[1] != expected_version:
                     return None
-                decision = decide(loaded[0], event, d.rules, now)
+                try:
+                    decision = decide(loaded[0], event, d.rules, now)
+                except BadEvent:
+                    return None
                 await repo.apply_decision(
                     s,
                     runner_id,
@@ -365,18 +407,108 @@ async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) ->
 # --- alerts ----------------------------------------------------------------------------------
 
 
-async def alert_prompt(d: Deps, item: Any, state: ProgramState | None) -> Prompt | None:
-    """The text and buttons of a coach alert, rendered when it is sent (current state)."""
+class Offer(StrEnum):
+    """What an alert may still act on when the coach sees it."""
+
+    NONE = "none"  # already dealt with: words only
+    STOP = "stop"  # a red flag or an escalation: acknowledge, keep stopped, ways back
+    CLEARANCE = "clearance"  # an awaited clearance: Cleared / Not yet
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeChoice:
+    """One way back from a stop, as the coach is offered it: where the runner would land."""
+
+    option: str  # the rules' option id
+    level: str | None  # the level label the runner lands on; None outside run phases
+    rest_days: int
+    default: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """A coach alert as it reads now; the Telegram layer turns `offer` into buttons."""
+
+    text: str
+    runner_id: int
+    version: int
+    offer: Offer
+    acknowledged: bool = False
+    choices: tuple[ResumeChoice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerStop:
+    """A coach's runner and, when stopped, how they may come back (for /clear and buttons)."""
+
+    runner_id: int
+    name: str
+    status: Status
+    version: int
+    since: datetime | None  # in the coach's time zone
+    acknowledged: bool
+    choices: tuple[ResumeChoice, ...]
+
+
+def resume_choices(d: Deps, state: ProgramState) -> tuple[ResumeChoice, ...]:
+    """The rules' ways back from this runner's stop, each with the level it lands on."""
+    now = d.clock()
+    out = []
+    for o in resume_options(state, d.rules):
+        # A dry run of the pure engine: exactly where Confirm would put the runner.
+        preview = CoachAction(CoachVerb.CLEAR, 0, option=o.id, by="preview")
+        landed = decide(state, preview, d.rules, now).state
+        phase = d.rules.protocols[landed.protocol_id].phase(landed.phase_id)
+        level = (
+            texts.level_label(d.rules, landed.protocol_id, phase.levels[landed.level].id)
+            if phase.runs and phase.levels
+            else None
+        )
+        out.append(ResumeChoice(o.id, level, o.rest_days, o.default))
+    return tuple(out)
+
+
+def _name(r: Runner) -> str:
+    return tc.clean(r.display_name or "", tc.NAME_MAX) or tc.UNNAMED.format(id=r.id)
+
+
+async def runner_stop(d: Deps, coach: CoachCtx, runner_id: int) -> RunnerStop:
+    """The runner's stop as it is now (NotYourRunner first); `choices` empty when not stopped."""
+    async with d.sessionmaker() as s:
+        r = await repo.get_runner(s, runner_id)
+        if r is None or r.coach_id != coach.id:
+            raise NotYourRunner(runner_id)
+        loaded = await repo.load_program(s, runner_id)
+    if loaded is None:
+        raise NotYourRunner(runner_id)
+    state, version = loaded
+    since = state.flag_since.astimezone(zone(coach.timezone)) if state.flag_since else None
+    return RunnerStop(
+        runner_id=r.id,
+        name=_name(r),
+        status=state.status,
+        version=version,
+        since=since if state.status.stopped else None,
+        acknowledged=state.flag_ack is not None,
+        choices=resume_choices(d, state) if state.status.stopped else (),
+    )
+
+
+async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertView | None:
+    """The words of a coach alert and what it may act on, read when it is sent (current state)."""
     payload: dict[str, Any] = dict(item.payload or {})
     runner_id = item.runner_id
     async with d.sessionmaker() as s:
         r = await repo.get_runner(s, runner_id) if runner_id is not None else None
         loaded = await repo.load_program(s, runner_id) if runner_id is not None else None
+        # State and version read together: the buttons act on exactly the program shown.
+        state, version = loaded if loaded else (state, 0)
+        acked_by = (
+            await _who_words(s, state.flag_ack) if state is not None and state.flag_ack else None
+        )
     if r is None:
         return None
-    # State and version read together: the buttons act on exactly the program shown.
-    state, version = loaded if loaded else (state, 0)
-    name = tc.clean(r.display_name or "", tc.NAME_MAX) or tc.UNNAMED.format(id=r.id)
+    name = _name(r)
     reason = str(payload.get("reason", ""))
     site = d.rules.site_by_id.get(str(payload.get("site", "")))
     site_name = site.name if site else str(payload.get("site", ""))
@@ -400,59 +532,158 @@ async def alert_prompt(d: Deps, item: Any, state: ProgramState | None) -> Prompt
         )
         or "–"
     )
-    ref = f"{r.id}.{version}"
-    if reason in ("red_flag", "escalated"):
-        last = await rsvc.sessions(d, r.id, limit=3)
-        last_txt = "; ".join(
-            f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
-        )
-        last_txt = last_txt or tc.NONE
-        text = tc.ALERT.format(
-            title=tc.ALERT_TITLES[reason],
-            name=name,
-            id=r.id,
-            site=site_name,
-            high=high,
-            phase=phase,
-            level=lvl,
-            answers=ans,
-            rules=", ".join(rules),
-            last=last_txt,
-        )
-        flagged = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
-        if state is None or state.status is not flagged:
+
+    def settled(text: str) -> AlertView:
+        return AlertView(f"{text}\n{tc.ALERT_SETTLED.format(id=r.id)}", r.id, version, Offer.NONE)
+
+    if reason in ("red_flag", "escalated", "review_requested"):
+        if reason == "review_requested":
+            stopped = str(payload.get("stopped", ""))
+            text = tc.REVIEW_REQUESTED.format(
+                name=name,
+                id=r.id,
+                site=site_name,
+                high=high,
+                status=tc.stop_word(stopped),
+                rules=", ".join(rules),
+            )
+            still = state is not None and state.status.stopped
+        else:
+            last = await rsvc.sessions(d, r.id, limit=3)
+            last_txt = "; ".join(
+                f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
+            )
+            title = tc.ALERT_TITLES[reason]
+            if payload.get("reminder"):
+                title = tc.ALERT_REMINDER.format(title=title, hours=_hours_unacknowledged(d, state))
+            text = tc.ALERT.format(
+                title=title,
+                name=name,
+                id=r.id,
+                site=site_name,
+                high=high,
+                phase=phase,
+                level=lvl,
+                answers=ans,
+                rules=", ".join(rules),
+                last=last_txt or tc.NONE,
+            )
+            flagged = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
+            still = state is not None and state.status is flagged
+        if state is None or not still:
             # Sent late (e.g. after retries) and already dealt with: no buttons that would act
             # on the program as it is now.
-            return Prompt(f"{text}\n{tc.ALERT_SETTLED.format(id=r.id)}")
-        k = Kind.COACH
-        rows = (
-            (Button(tc.BTN_ACK, cb(k, ref, "ack")), Button(tc.BTN_HOLD, cb(k, ref, "hold"))),
-            (
-                Button(tc.BTN_REGRESS, cb(k, ref, "regress")),
-                Button(tc.BTN_CLEAR, cb(k, ref, "clear")),
-            ),
-            (Button(tc.BTN_PAUSE, cb(k, ref, "pause")),),
+            return settled(text)
+        text = f"{text}\n{tc.STOP_NOTE}"
+        if acked_by:
+            text = f"{text}\n{tc.STOP_ACKED_BY.format(who=acked_by)}"
+        return AlertView(
+            text,
+            r.id,
+            version,
+            Offer.STOP,
+            acknowledged=state.flag_ack is not None,
+            choices=resume_choices(d, state),
         )
-        return Prompt(text, rows)
     if reason == "clearance_needed":
         nxt = payload.get("next_phase", "")
         if proto_id and nxt:
             nxt = d.rules.protocols[proto_id].phase(str(nxt)).name
-        text = tc.CLEARANCE.format(
+        words = tc.CLEARANCE_CLAIMED if payload.get("claimed") else tc.CLEARANCE
+        text = words.format(
             name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules)
         )
         if state is None or state.gate is None or not state.gate.awaiting_clearance:
-            return Prompt(f"{text}\n{tc.ALERT_SETTLED.format(id=r.id)}")
-        k = Kind.CLEARANCE
-        return Prompt(
-            text,
-            ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),),
-        )
+            return settled(text)
+        return AlertView(text, r.id, version, Offer.CLEARANCE)
     if reason == "unreachable":
-        return Prompt(tc.UNREACHABLE.format(name=name, id=r.id))
+        return AlertView(tc.UNREACHABLE.format(name=name, id=r.id), r.id, version, Offer.NONE)
     if reason == "screening":
-        return Prompt(tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules)))
+        text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
+        return AlertView(text, r.id, version, Offer.NONE)
     return None
+
+
+def _hours_unacknowledged(d: Deps, state: ProgramState | None) -> int:
+    if state is not None and state.flag_since is not None:
+        return max(1, round((d.clock() - state.flag_since).total_seconds() / 3600))
+    return d.rules.symptoms.actions.red_flag.remind_coach_after_hours
+
+
+# --- the operator (CLI): a clinician's act recorded with their name ---------------------------
+
+
+class OperatorRefused(Exception):
+    """One line saying why nothing was done (unknown runner, nothing to clear, bad option)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorResult:
+    before: ProgramState
+    decision: Decision | None  # None: nothing needed doing (already acknowledged)
+
+
+async def operator_act(
+    d: Deps, runner_id: int, verb: CoachVerb, by: str, option: str | None = None
+) -> OperatorResult:
+    """Clear (lift a stop along a way back, or grant an awaited clearance) or acknowledge, as the
+    operator: recorded with actor `operator:<by>`. The check and the change are one transaction
+    at one program version, so a stop lifted meanwhile is never turned into a gate clearance."""
+    event = CoachAction(verb, 0, option=option, by=by)
+    for _attempt in range(rsvc.MAX_RETRIES):
+        now = d.clock()
+        try:
+            async with d.sessionmaker.begin() as s:
+                loaded = await repo.load_program(s, runner_id)
+                if loaded is None:
+                    raise OperatorRefused(f"no runner #{runner_id}")
+                state, version = loaded
+                if not _operator_check(d, runner_id, state, verb, option):
+                    return OperatorResult(state, None)
+                decision = decide(state, event, d.rules, now)
+                await repo.apply_decision(
+                    s,
+                    runner_id,
+                    decision,
+                    event=type(event).__name__,
+                    actor=f"operator:{by}",
+                    expected_version=version,
+                    at=now,
+                )
+            d.kick()
+            return OperatorResult(state, decision)
+        except (repo.ConcurrentUpdate, IntegrityError):
+            log.info("concurrent update, retrying", extra={"runner_id": runner_id})
+    raise OperatorRefused(f"runner #{runner_id} kept changing; try again")
+
+
+def _operator_check(
+    d: Deps, runner_id: int, state: ProgramState, verb: CoachVerb, option: str | None
+) -> bool:
+    """Raise OperatorRefused for a request that makes no sense now; False: already done."""
+    awaiting = state.gate is not None and state.gate.awaiting_clearance
+    if verb is CoachVerb.ACKNOWLEDGE:
+        if not state.status.stopped:
+            raise OperatorRefused(f"runner #{runner_id} is not stopped: nothing to acknowledge")
+        return state.flag_ack is None
+    if state.status.stopped:
+        valid = [o.id for o in resume_options(state, d.rules)]
+        if option is not None and option not in valid:
+            raise OperatorRefused(
+                f"unknown option {option!r} for runner #{runner_id}; valid: {', '.join(valid)}"
+            )
+        return True
+    if option is not None and awaiting:
+        raise OperatorRefused(
+            f"runner #{runner_id} waits for a clearance, not a stop: --option applies only "
+            "to lifting a red flag or an escalation"
+        )
+    if not awaiting:
+        raise OperatorRefused(
+            f"runner #{runner_id} has nothing to clear (status {state.status.value}, "
+            "no clearance awaited)"
+        )
+    return True
 
 
 # --- weekly digest ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import io
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,9 +24,9 @@ from bot import texts
 from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
 from bot.program.codec import state_from_dict
-from bot.program.decision import Decision
+from bot.program.decision import Decision, MessageKind
 from bot.program.engine import decide
-from bot.program.events import Event
+from bot.program.events import CoachLinked, Event
 from bot.program.state import Outcome, ProgramState
 from bot.services.deps import Deps
 from bot.store import repo
@@ -225,12 +225,41 @@ async def check_invite(d: Deps, code: str) -> str | None:
 
 
 async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
-    async with d.sessionmaker.begin() as s:
-        res = await repo.redeem_invite(s, code, runner_id, now=d.clock())
-        if not res.ok or res.coach_id is None:
-            return None
-        coach = await repo.get_coach(s, res.coach_id)
-        return coach.name if coach else None
+    """Link an enrolled runner to the invite's coach; what waits for a clinician (a stop's
+    alert, an awaited clearance) goes to that coach in the same transaction (CoachLinked)."""
+    for _attempt in range(MAX_RETRIES):
+        now = d.clock()
+        try:
+            async with d.sessionmaker.begin() as s:
+                res = await repo.redeem_invite(s, code, runner_id, now=now)
+                if not res.ok or res.coach_id is None:
+                    return None
+                await _coach_linked(s, d, runner_id, res.coach_id, now)
+                coach = await repo.get_coach(s, res.coach_id)
+            d.kick()
+            return coach.name if coach else None
+        except (repo.ConcurrentUpdate, IntegrityError):
+            log.info("concurrent update, retrying", extra={"runner_id": runner_id})
+    raise repo.ConcurrentUpdate(runner_id, None, None)
+
+
+async def _coach_linked(
+    s: AsyncSession, d: Deps, runner_id: int, coach_id: int, now: datetime
+) -> None:
+    loaded = await repo.load_program(s, runner_id)
+    if loaded is None:
+        return
+    state, version = loaded
+    decision = decide(state, CoachLinked(coach_id), d.rules, now)
+    await repo.apply_decision(
+        s,
+        runner_id,
+        decision,
+        event="CoachLinked",
+        actor=f"coach:{coach_id}",
+        expected_version=version,
+        at=now,
+    )
 
 
 async def enrol(
@@ -250,15 +279,22 @@ async def enrol(
             display_name=(display_name or "")[:60] or None,
         )
         coach_name = None
+        linked_to: int | None = None
         code = data.get("invite")
         if code:
             res = await repo.redeem_invite(s, str(code), runner.id, now=now)
             if res.ok and res.coach_id is not None:
+                linked_to = res.coach_id
                 coach = await repo.get_coach(s, res.coach_id)
                 coach_name = coach.name if coach else None
         await repo.apply_decision(
             s, runner.id, decision, event="Enrolled", actor="runner", expected_version=0, at=now
         )
+        alerted = any(m.kind is MessageKind.COACH_ALERT for m in decision.messages)
+        if linked_to is not None and not alerted:
+            # Linked before the decision was stored, so its alerts already went to the coach;
+            # without any, CoachLinked records the link (and sends whatever else waits).
+            await _coach_linked(s, d, runner.id, linked_to, now)
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
         await repo.clear_dialog(s, telegram_user_id)
@@ -471,6 +507,13 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
             [r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total]
         )
     return js, buf.getvalue().encode()
+
+
+async def has_coach(d: Deps, runner_id: int) -> bool:
+    """Is a coach linked with this runner now (their alerts reach someone)?"""
+    async with d.sessionmaker() as s:
+        runner = await repo.get_runner(s, runner_id)
+    return runner is not None and runner.coach_id is not None
 
 
 async def exists(d: Deps, runner_id: int) -> bool:

@@ -7,20 +7,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.program.codec import state_from_dict
+from bot.program.state import Status
 from bot.store import repo
 from bot.store.db import current_revision, downgrade, make_engine, make_sessionmaker, migrate
-from bot.store.models import Agenda, AgendaStatus, Coach, Runner
+from bot.store.models import Agenda, AgendaStatus, Coach, Program, Runner
 
 __all__ = [
     "AgendaRow",
     "CoachRow",
+    "WaitingRunner",
     "add_coach",
     "current_revision",
     "downgrade",
@@ -28,6 +31,7 @@ __all__ = [
     "list_agenda",
     "list_coaches",
     "migrate",
+    "waiting_for_clinician",
 ]
 
 DEFAULT_STATUSES = (AgendaStatus.PENDING.value, AgendaStatus.FAILED.value)
@@ -172,3 +176,53 @@ async def export_runner(url: str, runner: int) -> dict[str, Any] | None:
 
 # Re-exported so the CLI needs one import for everything database-related.
 _ = (current_revision, downgrade, migrate)
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRunner:
+    """A runner waiting for a clinician's act. Runner id only: no names, no answers."""
+
+    runner_id: int
+    waiting_for: str  # "red_flag" | "escalated" | "clearance"
+    since: str | None  # ISO 8601 UTC, when the stop began (None for a clearance)
+    has_coach: bool
+    acknowledged_by: str | None  # "coach:3" / "operator:Name"; None: nobody yet
+    overdue: bool  # a stop unacknowledged for longer than the reminder delay
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def waiting_for_clinician(url: str, *, now: datetime, remind_after_hours: int) -> list[
+    WaitingRunner
+]:
+    """Every stopped runner, and every runner with no coach who waits at a gate for a clearance:
+    what `doctor` and `agenda` show the operator."""
+    stopped = [Status.RED_FLAG.value, Status.ESCALATED.value]
+    stmt = (
+        select(Program.runner_id, Program.state, Runner.coach_id)
+        .join(Runner, Runner.id == Program.runner_id)
+        .where(or_(Program.status.in_(stopped), Runner.coach_id.is_(None)))
+        .order_by(Program.runner_id)
+    )
+    async with _session(url) as session:
+        rows = (await session.execute(stmt)).all()
+    overdue_before = now - timedelta(hours=remind_after_hours)
+    out = []
+    for runner_id, raw, coach_id in rows:
+        state = state_from_dict(raw)
+        if state.status.stopped:
+            since = state.flag_since
+            out.append(
+                WaitingRunner(
+                    runner_id=runner_id,
+                    waiting_for=state.status.value,
+                    since=since.astimezone(UTC).isoformat() if since else None,
+                    has_coach=coach_id is not None,
+                    acknowledged_by=state.flag_ack,
+                    overdue=state.flag_ack is None and (since is None or since <= overdue_before),
+                )
+            )
+        elif state.gate is not None and state.gate.awaiting_clearance:
+            out.append(WaitingRunner(runner_id, "clearance", None, False, None, False))
+    return out

@@ -47,6 +47,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "settings": handlers_runner.cmd_settings,
     "pause": handlers_runner.cmd_pause,
     "resume": handlers_runner.cmd_resume,
+    "pain": handlers_runner.cmd_pain,
     "export": handlers_runner.cmd_export,
     "delete": handlers_runner.cmd_delete,
     "help": handlers_runner.cmd_help,
@@ -134,12 +135,16 @@ def build_application(
         app.add_handler(CommandHandler(name, fn))
     for name, fn in handlers_coach.COMMANDS.items():
         app.add_handler(CommandHandler(name, fn))
-    coach_kinds = f"^v1\\|({Kind.COACH.value}|{Kind.CLEARANCE.value})\\|"
-    app.add_handler(CallbackQueryHandler(handlers_coach.on_callback, pattern=coach_kinds))
+    app.add_handler(
+        CallbackQueryHandler(handlers_coach.on_callback, pattern=handlers_coach.CALLBACK_PATTERN)
+    )
     screen_kind = f"^v1\\|{Kind.SCREEN.value}\\|"
     app.add_handler(CallbackQueryHandler(handlers_screening.on_callback, pattern=screen_kind))
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
     app.add_handler(MessageHandler(filters.COMMAND, handlers_runner.cmd_unknown))
+    # The persistent "🩹 Report pain" keyboard button sends its label: the same check as /pain.
+    report_button = filters.Text([texts.BTN_REPORT_PAIN])
+    app.add_handler(MessageHandler(report_button, handlers_runner.cmd_pain))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers_runner.on_text))
     app.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND, handlers_runner.on_other))
     app.add_error_handler(_on_error)

@@ -24,7 +24,11 @@ class Kind(StrEnum):
     SETTINGS = "st"  # settings menu: ref = field, value
     COACH = "k"  # coach alert actions: ref = runner id, value = verb
     CLEARANCE = "kc"  # coach clearance answer: ref = runner id, value = yes|no
+    RESUME = "kr"  # "Cleared: resume at …" on a stop: ref = runner.version, value = option id
+    RESUME_CONFIRM = "ky"  # the confirmation's Confirm: ref = runner.version, value = option id
+    RESUME_CANCEL = "kn"  # the confirmation's Cancel: ref = runner.version, value = option id
     SCREEN = "sc"  # energy screening: ref = question, value
+    REPORT = "r"  # symptom report (/pain): ref = report:question, value = answer
 
 
 class BadCallback(ValueError):

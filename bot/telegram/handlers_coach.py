@@ -17,11 +17,14 @@ from bot import texts_coach as tc
 from bot.coach.chart import runner_chart
 from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
+from bot.conversation.prompts import Prompt
 from bot.program.calendar import local_date
 from bot.program.events import CoachVerb
 from bot.services import coaches as csvc
-from bot.telegram.callbacks import BadCallback, Kind, decode
+from bot.telegram import render_coach as rc
+from bot.telegram.callbacks import BadCallback, Callback, Kind, decode
 from bot.telegram.handlers_onboarding import deps_of
+from bot.telegram.ui import markup
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +39,23 @@ VERB_COMMANDS = {
     "resume": CoachVerb.RESUME,
     "clear": CoachVerb.CLEAR,
 }
+# Alert buttons that act at once. None of them lifts a stop: "Cleared…" asks for a
+# confirmation first (Kind.RESUME). Regress and Pause come only from alerts sent before that
+# change; on a stopped runner the engine keeps them stopped, and the coach is told so.
 BUTTON_VERBS = {
+    "ack": CoachVerb.ACKNOWLEDGE,
     "hold": CoachVerb.HOLD,
     "regress": CoachVerb.REGRESS,
-    "clear": CoachVerb.CLEAR,
     "pause": CoachVerb.PAUSE,
 }
+COACH_CALLBACKS = (
+    Kind.COACH,
+    Kind.CLEARANCE,
+    Kind.RESUME,
+    Kind.RESUME_CONFIRM,
+    Kind.RESUME_CANCEL,
+)
+CALLBACK_PATTERN = f"^v1\\|({'|'.join(k.value for k in COACH_CALLBACKS)})\\|"
 
 
 async def _coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> csvc.CoachCtx | None:
@@ -115,14 +129,32 @@ def _verb_command(verb: CoachVerb) -> Any:
         runner_id = await _runner_arg(update, context, coach, tc.USAGE_VERB.format(verb=verb.value))
         if runner_id is None:
             return
-        decision = await csvc.act(deps_of(context), coach, runner_id, verb)
-        await update.message.reply_text(
-            tc.DONE_VERB.format(
-                verb=verb.value, id=runner_id, rules=", ".join(decision.rules) if decision else ""
-            )
-        )
+        d = deps_of(context)
+        if verb is CoachVerb.CLEAR:
+            stop = await csvc.runner_stop(d, coach, runner_id)
+            if stop.status.stopped:
+                # Lifting a stop is chosen among the rules' ways back, and confirmed.
+                prompt = rc.choose_prompt(stop)
+                await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
+                return
+        decision = await csvc.act(d, coach, runner_id, verb)
+        await update.message.reply_text(await _did(d, coach, runner_id, verb, decision))
 
     return handler
+
+
+async def _did(d: Any, coach: csvc.CoachCtx, runner_id: int, verb: CoachVerb, decision: Any) -> str:
+    """What an act did, in words: a stopped runner stays stopped whatever the verb said."""
+    rules = ", ".join(decision.rules) if decision else ""
+    if decision is None or not decision.state.status.stopped:
+        return tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=rules)
+    stop = await csvc.runner_stop(d, coach, runner_id)
+    status = tc.stop_word(stop.status.value)
+    if verb is CoachVerb.ACKNOWLEDGE:
+        return tc.DID_ACKNOWLEDGE.format(name=stop.name, id=runner_id, status=status, rules=rules)
+    return tc.DID_KEEP_STOPPED.format(
+        name=stop.name, id=runner_id, status=status, verb=verb.value, rules=rules
+    )
 
 
 async def cmd_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -152,7 +184,7 @@ async def cmd_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Alert buttons: `v1|k|<runner>.<version>|<verb>` and `v1|kc|<runner>.<version>|y|n`.
+    """Alert buttons: `v1|<kind>|<runner>.<version>|<value>` (kinds in COACH_CALLBACKS).
 
     The data is only a request: who pressed, whether the runner is theirs and whether the alert
     is still current are checked here and in `csvc.act`, whatever the data says.
@@ -172,42 +204,118 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except BadCallback:
         await query.answer(tc.ALREADY_HANDLED)
         return
-    d = deps_of(context)
     try:
-        if cbk.kind is Kind.CLEARANCE:
-            if cbk.value == "n":
-                # "Not yet" changes nothing and keeps the buttons: "Cleared" stays one tap away.
-                if not await csvc.is_current(d, coach, runner_id, version):
-                    await query.answer(tc.ALREADY_HANDLED, show_alert=True)
-                    return
-                await query.answer(tc.NOT_YET_NOTED.format(id=runner_id))
-                return
-            maybe = CoachVerb.CLEAR if cbk.value == "y" else None
-        elif cbk.value == "ack":
-            await csvc.is_current(d, coach, runner_id, version)  # ownership check only
-            await query.answer(tc.ACKNOWLEDGED)
-            return
-        else:
-            maybe = BUTTON_VERBS.get(cbk.value)
-        if maybe is None:
-            await csvc.is_current(d, coach, runner_id, version)  # ownership first
-            await query.answer(tc.ALREADY_HANDLED)
-            return
-        verb = maybe
-        decision = await csvc.act(d, coach, runner_id, verb, expected_version=version)
+        await _on_press(update, context, coach, cbk, runner_id, version)
     except csvc.NotYourRunner:
         await query.answer(tc.NO_SUCH_RUNNER, show_alert=True)
+
+
+async def _on_press(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    coach: csvc.CoachCtx,
+    cbk: Callback,
+    runner_id: int,
+    version: int,
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    d = deps_of(context)
+    if cbk.kind is Kind.RESUME or (cbk.kind is Kind.COACH and cbk.value == "clear"):
+        # "Cleared: resume at …" (or an old alert's "Clear"): ask first, act on Confirm only.
+        stop = await csvc.runner_stop(d, coach, runner_id)
+        choice = _choice(stop, version, None if cbk.kind is Kind.COACH else cbk.value)
+        if choice is None:
+            await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+            return
+        await query.answer(tc.TOAST_CONFIRM)
+        prompt = rc.confirm_prompt(stop, choice)
+        await context.bot.send_message(
+            coach.telegram_user_id, prompt.text, reply_markup=markup(prompt)
+        )
         return
+    if cbk.kind is Kind.RESUME_CANCEL:
+        stop = await csvc.runner_stop(d, coach, runner_id)
+        await _drop_buttons(query)
+        if _choice(stop, version, cbk.value) is None:
+            await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+            return
+        await query.answer(tc.TOAST_CANCELLED)
+        await context.bot.send_message(
+            coach.telegram_user_id,
+            tc.DID_CANCEL.format(
+                name=stop.name, id=runner_id, status=tc.stop_word(stop.status.value)
+            ),
+        )
+        return
+    if cbk.kind is Kind.RESUME_CONFIRM:
+        stop = await csvc.runner_stop(d, coach, runner_id)
+        choice = _choice(stop, version, cbk.value)
+        decision = None
+        if choice is not None:
+            decision = await csvc.act(
+                d, coach, runner_id, CoachVerb.CLEAR, expected_version=version, option=choice.option
+            )
+        if choice is None or decision is None:
+            await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+            return
+        await query.answer(tc.TOAST_CLEARED)
+        await _drop_buttons(query)
+        await context.bot.send_message(
+            coach.telegram_user_id, rc.resumed_text(stop, choice, decision.rules)
+        )
+        return
+    if cbk.kind is Kind.CLEARANCE:
+        if cbk.value == "n":
+            # "Not yet" changes nothing and keeps the buttons: "Cleared" stays one tap away.
+            if not await csvc.is_current(d, coach, runner_id, version):
+                await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+                return
+            await query.answer(tc.NOT_YET_NOTED.format(id=runner_id))
+            return
+        maybe = CoachVerb.CLEAR if cbk.value == "y" else None
+    else:
+        maybe = BUTTON_VERBS.get(cbk.value)
+    if maybe is None:
+        await csvc.is_current(d, coach, runner_id, version)  # ownership first
+        await query.answer(tc.ALREADY_HANDLED)
+        return
+    verb = maybe
+    decision = await csvc.act(d, coach, runner_id, verb, expected_version=version)
     if decision is None:
         await query.answer(tc.ALREADY_HANDLED, show_alert=True)
         return
-    await query.answer(tc.DONE_BUTTON.format(verb=verb.value))
+    if decision.state.status.stopped:
+        toast = tc.TOAST_ACKNOWLEDGED if verb is CoachVerb.ACKNOWLEDGE else tc.TOAST_KEPT
+        await query.answer(toast)
+        # The press moved the program on: the alert's buttons, again, at the new version.
+        stop = await csvc.runner_stop(d, coach, runner_id)
+        rows = rc.stop_rows(
+            f"{runner_id}.{stop.version}", stop.choices, acknowledged=stop.acknowledged
+        )
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(markup(Prompt("", rows)))
+    else:
+        await query.answer(tc.DONE_BUTTON.format(verb=verb.value))
+        await _drop_buttons(query)
+    await context.bot.send_message(
+        coach.telegram_user_id, await _did(d, coach, runner_id, verb, decision)
+    )
+
+
+def _choice(stop: csvc.RunnerStop, version: int, option: str | None) -> csvc.ResumeChoice | None:
+    """The way back a press names, if the stop it was made for is still the current one
+    (`option` None: the rules' default, for alerts sent before the ways back were offered)."""
+    if stop.version != version or not stop.status.stopped:
+        return None
+    return next(
+        (c for c in stop.choices if c.option == option or (option is None and c.default)), None
+    )
+
+
+async def _drop_buttons(query: Any) -> None:
     with contextlib.suppress(BadRequest):  # e.g. too old to edit: the change is made anyway
         await query.edit_message_reply_markup(None)
-    await context.bot.send_message(
-        coach.telegram_user_id,
-        tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=", ".join(decision.rules)),
-    )
 
 
 COMMANDS: dict[str, Any] = {

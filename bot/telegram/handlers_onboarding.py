@@ -17,7 +17,7 @@ from bot.program.plan import project
 from bot.services import runners as svc
 from bot.services.deps import Deps
 from bot.telegram.callbacks import Callback
-from bot.telegram.ui import edit_or_send
+from bot.telegram.ui import edit_or_send, report_keyboard
 
 FLOW = "onboarding"
 
@@ -88,8 +88,11 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
     text = texts.ENROLLED.format(
         protocol=proto.name, phase=proto.phase(state.phase_id).name, plan=plan
     )
-    for part in texts.split_long(text):
+    parts = texts.split_long(text)
+    for part in parts[:-1]:
         await context.bot.send_message(chat.id, part)
+    # The persistent "Report pain" button comes with the first plan and stays.
+    await context.bot.send_message(chat.id, parts[-1], reply_markup=report_keyboard())
     if screening.offered_at_enrolment(d.rules.site(state.profile.site_id), d.rules):
         # Trabecular sites go with low energy availability: offer the screen, never impose it.
         from bot.telegram.handlers_screening import FLOW as SCREEN_FLOW

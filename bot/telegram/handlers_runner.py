@@ -14,15 +14,17 @@ from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.conversation import onboarding, questions
+from bot.conversation import checks, onboarding, questions
 from bot.conversation.prompts import Button, Prompt
 from bot.program.events import (
+    ClearanceClaimed,
     FollowupAnswered,
     GateAnswered,
     RunnerPaused,
     RunnerResumed,
     SessionReported,
     SettingsChanged,
+    SymptomsReported,
 )
 from bot.program.plan import project
 from bot.program.rules import Question
@@ -35,10 +37,12 @@ from bot.telegram.render import (
     followup_questions,
     gate_question_list,
     post_questions,
+    report_question_list,
     session_buttons,
+    symptom_offer,
     yes_no,
 )
-from bot.telegram.ui import edit_or_send, markup
+from bot.telegram.ui import edit_or_send, markup, report_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +95,14 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _settings_text(update, context, runner, msg.text)
             return
         kind, _, ref = flow.partition(":")
-        if kind not in _CB_KIND or _questions_for(kind, ref, runner, d) is None:
+        if kind not in _CB_KIND or _questions_for(kind, ref, runner, d, dialog.flows) is None:
             await svc.clear_flow(d, user_id, flow)
             continue
         await _question_step(update, context, runner, kind, ref, None, msg.text)
+        return
+    if runner.state is not None and checks.looks_like_symptom(msg.text):
+        offer = symptom_offer()
+        await msg.reply_text(offer.text, reply_markup=markup(offer))
         return
     await msg.reply_text(texts.HELP_HINT)
 
@@ -151,7 +159,9 @@ async def _on_session(
 # --- question flows: post-session, follow-up, gate ----------------------------------------------
 
 
-def _questions_for(kind: str, ref: str, runner: svc.RunnerCtx, d: Any) -> list[Question] | None:
+def _questions_for(
+    kind: str, ref: str, runner: svc.RunnerCtx, d: Any, flows: dict[str, Any]
+) -> list[Question] | None:
     """The questions of an open flow, or None when that flow has closed."""
     st = runner.state
     assert st is not None
@@ -159,8 +169,10 @@ def _questions_for(kind: str, ref: str, runner: svc.RunnerCtx, d: Any) -> list[Q
         ok = st.status is Status.ACTIVE and st.next is not None and str(st.next.seq) == ref
         return post_questions(st, d.rules) if ok else None
     if kind == "followup":
-        ok = any(str(o.seq) == ref for o in st.open)
-        return followup_questions(st, d.rules) if ok else None
+        # The run's 24-hour follow-up, or the watch check after a session before running.
+        return (followup_questions(st, int(ref), d.rules) or None) if ref.isdigit() else None
+    if kind == "pain":
+        return report_question_list(st, d.rules) if f"pain:{ref}" in flows else None
     if kind == "gate":
         proto = d.rules.protocols[st.protocol_id]
         i = proto.index(st.phase_id)
@@ -171,8 +183,10 @@ def _questions_for(kind: str, ref: str, runner: svc.RunnerCtx, d: Any) -> list[Q
     return None
 
 
-_KIND_OF = {Kind.POST: "post", Kind.FOLLOWUP: "followup", Kind.GATE: "gate"}
+_KIND_OF = {Kind.POST: "post", Kind.FOLLOWUP: "followup", Kind.GATE: "gate", Kind.REPORT: "pain"}
 _CB_KIND = {v: k for k, v in _KIND_OF.items()}
+# Where the answers of each flow are recorded (the answers table's stage).
+_STAGE = {"post": "post", "followup": "followup", "gate": "gate", "pain": "report"}
 
 
 async def _on_question(
@@ -195,13 +209,13 @@ async def _question_step(
     query = update.callback_query
     user = update.effective_user
     assert user is not None and runner.state is not None
-    qs = _questions_for(kind, ref, runner, d)
+    dialog = await svc.load_dialog(d, user.id)
+    qs = _questions_for(kind, ref, runner, d, dialog.flows)
     flow = f"{kind}:{ref}"
     if qs is None:
         await svc.clear_flow(d, user.id, flow)
         await _reply(update, texts.STALE)
         return
-    dialog = await svc.load_dialog(d, user.id)
     data = dict(dialog.flows.get(flow, {"answers": {}}))
     answers: dict[str, int | bool] = dict(data.get("answers", {}))
     result = questions.accept(qs, answers, qid, raw)
@@ -219,12 +233,14 @@ async def _question_step(
     if query:
         await query.answer()
     answers = dict(result.data["answers"])  # type: ignore[call-overload]
-    seq = int(ref) if ref.isdigit() else None
+    seq = int(ref) if ref.isdigit() and kind != "pain" else None
     answered = [q for q in qs if q.id in answers and q.id not in data.get("answers", {})]
     new_answers = {q.id: answers[q.id] for q in answered}
-    if not result.done:
+    stage = _STAGE[kind]
+    # A red-flag answer acts at once: the flow is submitted with what is answered so far.
+    if not result.done and not checks.red_flag_now(kind, answers, d.rules):
         await svc.save_step(
-            d, user.id, runner.id, kind, seq, new_answers, flow, {**data, "answers": answers}
+            d, user.id, runner.id, stage, seq, new_answers, flow, {**data, "answers": answers}
         )
         nxt = questions.next_question(qs, answers)
         assert nxt is not None
@@ -234,13 +250,22 @@ async def _question_step(
     if query and query.message:
         await query.edit_message_reply_markup(None)
     # The last answer, the decision it leads to and the end of the flow: one transaction.
-    said: tuple[str, int | None, dict[str, Any]] = (kind, seq, new_answers)
+    said: tuple[str, int | None, dict[str, Any]] = (stage, seq, new_answers)
     close = (user.id, flow)
-    if kind == "post":
+    if kind == "pain":
+        decision = await svc.apply_event(
+            d,
+            runner.id,
+            SymptomsReported(answers),
+            actor="runner",
+            answers=said,
+            close_flow=close,
+        )
+    elif kind == "post":
         assert seq is not None
         outcome = Outcome(str(data.get("outcome", "done")))
         pain = int(answers.get("pain_during", 0))
-        rpe = int(answers.get("rpe", 0))
+        rpe = int(answers["rpe"]) if "rpe" in answers else None
         decision = await svc.apply_event(
             d,
             runner.id,
@@ -306,9 +331,9 @@ async def _on_confirm(
     d = deps_of(context)
     query = update.callback_query
     assert query is not None and runner.state is not None
-    await query.answer()
     yes = cbk.value == "y"
     if cbk.ref == "delete":
+        await query.answer()
         if yes:
             await svc.delete_runner(d, runner.id, query.from_user.id)
             await query.edit_message_text(texts.DELETED)
@@ -316,14 +341,33 @@ async def _on_confirm(
             await query.edit_message_text(texts.DELETE_KEPT)
         return
     if cbk.ref == "review":
-        if not yes or runner.state.status not in (Status.RED_FLAG, Status.ESCALATED):
-            await query.edit_message_text(texts.FLAGGED_STATE)
+        await query.answer()
+        if not yes or not runner.state.status.stopped:
+            await query.edit_message_text(texts.FLAGGED_STATE if not yes else texts.STALE)
             return
+        # "I've been seen" asks the coach to confirm; it lifts nothing. The notice that says
+        # so (and whether anyone could be asked) follows from the agenda.
         decision = await svc.apply_event(
             d, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner"
         )
-        await query.edit_message_text(_resumed_text(d, decision.state))
+        await query.edit_message_text(texts.STALE if decision.stale else texts.REVIEW_NOTED)
         d.kick()
+        return
+    if cbk.ref == "claim":
+        decision = await svc.apply_event(d, runner.id, ClearanceClaimed(), actor="runner")
+        if decision.stale:
+            await query.answer(texts.CLAIM_STALE)
+        else:
+            await query.answer(texts.SESSION_THANKS)
+        if query.message is not None:
+            await query.edit_message_reply_markup(None)
+        d.kick()
+        return
+    if cbk.ref == "pain" and yes:
+        await query.answer()
+        if query.message is not None:
+            await query.edit_message_reply_markup(None)
+        await _open_report(context, runner, query.from_user.id)
         return
     await query.answer(texts.STALE)
 
@@ -432,10 +476,11 @@ async def cmd_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps_of(context)
     st = runner.state
     today = svc.local_today(d, st)
+    keyboard = report_keyboard()  # a message has one markup: the session's buttons win
     if st.status is Status.PAUSED:
-        await update.message.reply_text(texts.PAUSED_STATE)
+        await update.message.reply_text(texts.PAUSED_STATE, reply_markup=keyboard)
     elif st.status is not Status.ACTIVE:
-        await update.message.reply_text(texts.FLAGGED_STATE)
+        await update.message.reply_text(texts.FLAGGED_STATE, reply_markup=keyboard)
     elif st.next is not None and st.next.day == today:
         prompt = Prompt(texts.reminder(st.next.prescription), session_buttons(st.next.seq))
         await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
@@ -443,7 +488,33 @@ async def cmd_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         nxt = texts.next_session(
             st.next.day if st.next else None, st.next.prescription if st.next else None, today
         )
-        await update.message.reply_text(texts.NO_SESSION_TODAY.format(next=nxt))
+        await update.message.reply_text(
+            texts.NO_SESSION_TODAY.format(next=nxt), reply_markup=keyboard
+        )
+
+
+async def cmd_pain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pain, or the "🩹 Report pain" keyboard button: the symptom check, at any time."""
+    runner = await _enrolled(update, context)
+    if runner is None or update.effective_user is None:
+        return
+    await _open_report(context, runner, update.effective_user.id)
+
+
+async def _open_report(
+    context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, user_id: int
+) -> None:
+    """Open a new symptom check (flow `pain:<n>`), closing any older one left unanswered."""
+    d = deps_of(context)
+    assert runner.state is not None
+    qs = report_question_list(runner.state, d.rules)
+    dialog = await svc.load_dialog(d, user_id)
+    for old in [f for f in dialog.flows if f.startswith("pain:")]:
+        await svc.clear_flow(d, user_id, old)
+    ref = str(int(d.clock().timestamp()))
+    await svc.save_flow(d, user_id, runner.id, f"pain:{ref}", {"answers": {}})
+    prompt = questions.question_prompt(Kind.REPORT, ref, qs[0], texts.PAIN_INTRO)
+    await edit_or_send(None, runner.chat_id, context.bot, prompt)
 
 
 async def cmd_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -564,8 +635,13 @@ async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    if update.message is not None:
-        await update.message.reply_text(texts.HELP)
+    if update.message is None or update.effective_user is None:
+        return
+    runner = await svc.find_runner(deps_of(context), update.effective_user.id)
+    enrolled = runner is not None and runner.state is not None
+    await update.message.reply_text(
+        texts.HELP, reply_markup=report_keyboard() if enrolled else None
+    )
 
 
 async def cmd_unknown(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -585,6 +661,7 @@ _ROUTES: dict[Kind, Any] = {
     Kind.POST: _on_question,
     Kind.FOLLOWUP: _on_question,
     Kind.GATE: _on_question,
+    Kind.REPORT: _on_question,
     Kind.HABIT: _on_habit,
     Kind.CONFIRM: _on_confirm,
     Kind.SETTINGS: _on_settings,

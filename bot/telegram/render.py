@@ -12,10 +12,11 @@ from typing import Any
 from bot import texts
 from bot.conversation.prompts import Button, Prompt, grid
 from bot.conversation.questions import question_prompt
+from bot.program import engine
 from bot.program.decision import MessageKind
 from bot.program.engine import gate_questions
 from bot.program.loader import Rules
-from bot.program.rules import QuestionStage
+from bot.program.rules import Question, QuestionStage
 from bot.program.state import ProgramState
 from bot.telegram.callbacks import Kind, cb
 
@@ -31,8 +32,28 @@ def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
     )
 
 
-def followup_questions(state: ProgramState, rules: Rules) -> list[Any]:
-    return rules.questions_for(QuestionStage.FOLLOWUP, rules.site(state.profile.site_id))
+def followup_questions(state: ProgramState, seq: int, rules: Rules) -> list[Question]:
+    """The questions of open check `seq`: the 24-hour follow-up of a run, or the red-flag watch
+    questions after a session before running. Empty when that check is not open."""
+    return [rules.question_by_id[q] for q in engine.followup_questions(state, seq, rules)]
+
+
+def is_watch_check(state: ProgramState, seq: int) -> bool:
+    return any(o.seq == seq and o.watch for o in state.open)
+
+
+def report_question_list(state: ProgramState, rules: Rules) -> list[Question]:
+    """The questions of the symptom check a runner opens at any time (/pain)."""
+    return [rules.question_by_id[q] for q in engine.report_questions(state, rules)]
+
+
+def claim_buttons() -> tuple[tuple[Button, ...], ...]:
+    return ((Button(texts.BTN_CLAIM_CLEARED, cb(Kind.CONFIRM, "claim", "y")),),)
+
+
+def symptom_offer() -> Prompt:
+    button = Button(texts.BTN_SYMPTOM_CHECK, cb(Kind.CONFIRM, "pain", "y"))
+    return Prompt(texts.SYMPTOM_OFFER, ((button,),))
 
 
 def post_questions(state: ProgramState, rules: Rules) -> list[Any]:
@@ -53,9 +74,14 @@ def _why(rule_ids: Sequence[str], rules: Rules) -> str:
     return ", ".join(found) or "your answers"
 
 
-def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) -> str:
+def notice(
+    payload: dict[str, Any], state: ProgramState | None, rules: Rules, *, has_coach: bool = True
+) -> str:
+    """A runner notice in words. `has_coach` is whether a coach is linked at send time: without
+    one, nobody was told, and the runner hears so and how to link a clinician."""
     code = str(payload.get("code", ""))
-    template = texts.NOTICES.get(code)
+    template = texts.NOTICES.get(code) if has_coach else None
+    template = template or texts.NOTICES_NO_COACH.get(code) or texts.NOTICES.get(code)
     if template is None:
         return ""
     rule_ids = list(payload.get("rules", []))
@@ -72,8 +98,18 @@ def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) ->
     if "phase" in payload and state is not None:
         ph = rules.protocols[state.protocol_id].phase(str(payload["phase"]))
         phase_name, intro = ph.name, ph.intro
+    if code in ("coach_kept_stop", "coach_cleared_stop") and level is None:
+        level_text = texts.RESTART_SAME_PHASE
+    else:
+        level_text = texts.level_label(rules, protocol_id, level) if protocol_id else str(level)
+    who = texts.WHO.get(str(payload.get("by", "coach")), texts.WHO["coach"])
+    rest_days = payload.get("rest_days", "")
+    rest = texts.REST_AFTER.format(n=rest_days) if isinstance(rest_days, int) and rest_days else ""
     return template.format(
-        level=texts.level_label(rules, protocol_id, level) if protocol_id else level,
+        level=level_text,
+        who=who,
+        Who=who[:1].upper() + who[1:],
+        rest=rest,
         rule=decided,
         why=_why(rule_ids, rules),
         rest_days=payload.get("rest_days", ""),
@@ -87,9 +123,17 @@ def notice(payload: dict[str, Any], state: ProgramState | None, rules: Rules) ->
 
 
 def render_runner(
-    kind: MessageKind, payload: dict[str, Any], state: ProgramState | None, rules: Rules
+    kind: MessageKind,
+    payload: dict[str, Any],
+    state: ProgramState | None,
+    rules: Rules,
+    *,
+    has_coach: bool = True,
 ) -> Prompt | None:
-    """The message for a runner-facing agenda row, or None when there is nothing to say."""
+    """The message for a runner-facing agenda row, or None when there is nothing to say.
+
+    `has_coach`: whether the runner has a coach now (notices that would say "your coach has
+    been told" say otherwise without one)."""
     if kind is MessageKind.SESSION_REMINDER:
         if state is None or state.next is None:
             return None
@@ -101,9 +145,12 @@ def render_runner(
         if state is None:
             return None
         seq = int(payload["seq"])
-        qs = followup_questions(state, rules)
+        qs = followup_questions(state, seq, rules)
+        if not qs:
+            return None
         day = next((o.day for o in state.open if o.seq == seq), None)
-        intro = texts.FOLLOWUP_INTRO.format(day=f"{day:%a %d %b}" if day else "")
+        intro = texts.WATCH_INTRO if is_watch_check(state, seq) else texts.FOLLOWUP_INTRO
+        intro = intro.format(day=f"{day:%a %d %b}" if day else "")
         return question_prompt(Kind.FOLLOWUP, str(seq), qs[0], intro)
     if kind is MessageKind.FOLLOWUP_NUDGE:
         return Prompt(texts.FOLLOWUP_NUDGE)
@@ -117,8 +164,12 @@ def render_runner(
             return None
         return question_prompt(Kind.GATE, phase_id, qs[0], texts.GATE_INTRO.format(phase=name))
     if kind is MessageKind.RUNNER_NOTICE:
-        text = notice(payload, state, rules)
-        return Prompt(text) if text else None
+        text = notice(payload, state, rules, has_coach=has_coach)
+        if not text:
+            return None
+        if payload.get("code") == "awaiting_clearance":
+            return Prompt(text, claim_buttons())
+        return Prompt(text)
     if kind is MessageKind.HABIT:
         habit = next((h for h in rules.habits.habits if h.id == payload.get("habit")), None)
         if habit is None:

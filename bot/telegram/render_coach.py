@@ -1,15 +1,96 @@
-"""Coach-facing rendering of agenda rows (alerts with one-tap actions)."""
+"""Coach-facing rendering: alerts, the ways back from a stop and their confirmation, as
+messages with one-tap buttons. The words come from `texts_coach`, what may be offered from
+`services.coaches`; only the callback data is made here."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.conversation.prompts import Prompt
+from bot import texts_coach as tc
+from bot.conversation.prompts import Button, Prompt
 from bot.program.state import ProgramState
+from bot.services import coaches
 from bot.services.deps import Deps
+from bot.telegram.callbacks import Kind, cb
 
 
 async def render_coach(deps: Deps, item: Any, state: ProgramState | None) -> Prompt | None:
-    from bot.services import coaches
+    view = await coaches.alert_view(deps, item, state)
+    return alert_prompt(view) if view is not None else None
 
-    return await coaches.alert_prompt(deps, item, state)
+
+def alert_prompt(view: coaches.AlertView) -> Prompt:
+    ref = f"{view.runner_id}.{view.version}"
+    if view.offer is coaches.Offer.STOP:
+        return Prompt(view.text, stop_rows(ref, view.choices, acknowledged=view.acknowledged))
+    if view.offer is coaches.Offer.CLEARANCE:
+        k = Kind.CLEARANCE
+        return Prompt(
+            view.text,
+            ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),),
+        )
+    return Prompt(view.text)
+
+
+def resume_label(choice: coaches.ResumeChoice) -> str:
+    rest = tc.rest_days(choice.rest_days)
+    if choice.level is None:
+        return tc.BTN_RESUME_PHASE.format(rest=rest)
+    return tc.BTN_RESUME_AT.format(level=choice.level, rest=rest)
+
+
+def stop_rows(
+    ref: str, choices: tuple[coaches.ResumeChoice, ...], *, acknowledged: bool
+) -> tuple[tuple[Button, ...], ...]:
+    """Each button says what it does to the stop; none lifts it without a confirmation."""
+    first = [Button(tc.BTN_KEEP_STOPPED, cb(Kind.COACH, ref, "hold"))]
+    if not acknowledged:
+        first.insert(0, Button(tc.BTN_ACK, cb(Kind.COACH, ref, "ack")))
+    options = tuple((Button(resume_label(c), cb(Kind.RESUME, ref, c.option)),) for c in choices)
+    return (tuple(first), *options)
+
+
+def choose_prompt(stop: coaches.RunnerStop) -> Prompt:
+    """`/clear <id>` on a stopped runner: the ways back, each one confirmed before it acts."""
+    since = f"{stop.since:%d %b %H:%M}" if stop.since else tc.NONE
+    text = tc.CHOOSE_RESUME.format(
+        name=stop.name, id=stop.runner_id, status=tc.stop_word(stop.status.value), since=since
+    )
+    ref = f"{stop.runner_id}.{stop.version}"
+    return Prompt(text, stop_rows(ref, stop.choices, acknowledged=stop.acknowledged))
+
+
+def confirm_prompt(stop: coaches.RunnerStop, choice: coaches.ResumeChoice) -> Prompt:
+    rest = tc.rest_days(choice.rest_days)
+    if choice.level is None:
+        text = tc.CONFIRM_RESUME_PHASE.format(
+            name=stop.name, id=stop.runner_id, rest=rest, option=choice.option
+        )
+    else:
+        text = tc.CONFIRM_RESUME_AT.format(
+            name=stop.name, id=stop.runner_id, level=choice.level, rest=rest, option=choice.option
+        )
+    ref = f"{stop.runner_id}.{stop.version}"
+    return Prompt(
+        text,
+        (
+            (
+                Button(tc.BTN_CONFIRM, cb(Kind.RESUME_CONFIRM, ref, choice.option)),
+                Button(tc.BTN_CANCEL, cb(Kind.RESUME_CANCEL, ref, choice.option)),
+            ),
+        ),
+    )
+
+
+def resumed_text(
+    stop: coaches.RunnerStop, choice: coaches.ResumeChoice, rules: tuple[str, ...]
+) -> str:
+    rest = tc.rest_days(choice.rest_days)
+    joined = ", ".join(rules)
+    if choice.level is None:
+        return tc.DID_RESUME_PHASE.format(
+            name=stop.name, id=stop.runner_id, rest=rest, rules=joined
+        )
+    return tc.DID_RESUME_AT.format(
+        name=stop.name, id=stop.runner_id, level=choice.level, rest=rest, rules=joined
+    )

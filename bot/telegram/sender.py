@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import Bot
 
+from bot import texts
 from bot.conversation.prompts import Prompt
 from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
@@ -38,7 +39,11 @@ class TelegramSender:
         if getattr(item, "coach_id", None) is not None and kind is MessageKind.COACH_ALERT:
             prompt = await render_coach(self.deps, item, state)
         else:
-            prompt = render_runner(kind, payload, state, self.deps.rules)
+            # Whether "your coach has been told" is true is decided now, not when scheduled.
+            coach = True
+            if payload.get("code") in texts.NOTICES_NO_COACH and item.runner_id is not None:
+                coach = await svc.has_coach(self.deps, int(item.runner_id))
+            prompt = render_runner(kind, payload, state, self.deps.rules, has_coach=coach)
         if prompt is None:
             return None
         if kind in (MessageKind.FOLLOWUP, MessageKind.GATE_CHECK) and item.runner_id is not None:

@@ -8,8 +8,10 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
     MaybeInaccessibleMessage,
     Message,
+    ReplyKeyboardMarkup,
 )
 from telegram.error import BadRequest
 
@@ -24,6 +26,13 @@ def markup(prompt: Prompt) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in prompt.rows]
+    )
+
+
+def report_keyboard() -> ReplyKeyboardMarkup:
+    """The persistent "Report pain" button under the text field; pressing it sends its label."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.BTN_REPORT_PAIN)]], is_persistent=True, resize_keyboard=True
     )
 
 

@@ -32,7 +32,7 @@ def test_gate_answer_cannot_skip_weeks_since_diagnosis(rules: Rules) -> None:
     """A navicular runner must stay non-weight-bearing until 42 days after diagnosis, even when
     the protection phase's own 28 days are over and a gate answer arrives early."""
     wb = frozenset({"weight_bearing"})
-    enrol = Enrolled("navicular", D0, "UTC", time(7), frozenset(range(7)), clearances=wb)
+    enrol = Enrolled("navicular", D0, "UTC", time(7), frozenset(range(7)), claimed=wb)
     r = Runner.enrolled(rules, enrol, local_instant(D0, time(6), "UTC"))
     d = r.send(
         GateAnswered("high-cross-training", {"rest_pain_free": True}),
@@ -44,6 +44,10 @@ def test_gate_answer_cannot_skip_weeks_since_diagnosis(rules: Rules) -> None:
         GateAnswered("high-cross-training", {"rest_pain_free": True}),
         r.local(D0 + timedelta(days=42), time(8)),
     )
+    # Ready and past the 42 days; the runner's own "cleared" at onboarding is only a request.
+    assert r.state.phase_id == "high-protection"
+    assert r.state.gate is not None and r.state.gate.awaiting_clearance
+    r.send(CoachAction(CoachVerb.CLEAR, 1), r.now + timedelta(hours=1))
     assert r.state.phase_id == "high-cross-training"
 
 
@@ -56,7 +60,7 @@ def test_gate_answer_cannot_skip_the_last_levels_hold_days(rules: Rules) -> None
     assert r.state.phase_id == "low-continuous"
 
 
-@pytest.mark.parametrize("how", ["runner", "coach-resume", "red-flag-coach-hold"])
+@pytest.mark.parametrize("how", ["runner", "coach-resume", "red-flag-coach-clear"])
 def test_gate_is_asked_again_after_a_pause_that_spanned_its_day(rules: Rules, how: str) -> None:
     """A runner paused (or flagged) on the day the run/walk gate was due must be asked again
     after resuming; otherwise they stay in the strength phase forever."""
@@ -76,7 +80,7 @@ def test_gate_is_asked_again_after_a_pause_that_spanned_its_day(rules: Rules, ho
     )
     (gate,) = messages(d, MessageKind.GATE_CHECK)
     r = Runner(rules, d.state, now)
-    if how == "red-flag-coach-hold":
+    if how == "red-flag-coach-clear":
         r.report(pain=8)  # severe pain in a strength session
         assert r.state.status is Status.RED_FLAG
     else:
@@ -89,7 +93,7 @@ def test_gate_is_asked_again_after_a_pause_that_spanned_its_day(rules: Rules, ho
     elif how == "coach-resume":
         d = r.send(CoachAction(CoachVerb.RESUME, 1), back)
     else:
-        d = r.send(CoachAction(CoachVerb.HOLD, 1), back)
+        d = r.send(CoachAction(CoachVerb.CLEAR, 1), back)
     assert r.state.status is Status.ACTIVE
     asked = messages(d, MessageKind.GATE_CHECK)
     assert asked, "the gate must be asked again"
@@ -210,7 +214,7 @@ def test_coach_pause_does_not_turn_a_red_flag_into_a_pause_the_runner_can_lift(
     assert r.state.status is Status.RED_FLAG
     d = r.send(CoachAction(CoachVerb.PAUSE, 1), r.now + timedelta(hours=1))
     assert r.state.status is Status.RED_FLAG
-    assert d.rules == ("coach-decision",)
+    assert "coach-kept-stop" in d.rules
     d = r.send(RunnerResumed(), r.now + timedelta(hours=1))
     assert d.stale and r.state.status is Status.RED_FLAG and r.state.next is None
 

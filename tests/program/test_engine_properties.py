@@ -398,7 +398,7 @@ def test_random_event_orders_keep_every_rule(data: st.DataObject) -> None:
                 tz,
                 pref,
                 days,
-                clearances=clearances,
+                claimed=clearances,
                 gate_answers={q: data.draw(st.booleans()) for q in gate_qs},
             ),
             local_instant(start, time(5), tz),

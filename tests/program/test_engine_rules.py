@@ -45,7 +45,7 @@ DOMAIN_SITES = [
 
 
 def test_shipped_rules_load(rules: Rules) -> None:
-    assert set(rules.protocols) == {"low-risk", "high-risk"}
+    assert set(rules.protocols) == {"low-risk", "high-risk", "protected-weight-bearing"}
     assert rules.sites.protocol_by_risk == {Risk.HIGH: "high-risk", Risk.LOW: "low-risk"}
 
 
@@ -77,7 +77,7 @@ def test_not_sure_is_high_risk(rules: Rules) -> None:
     assert rules.protocol_for(site).id == "high-risk"
 
 
-@pytest.mark.parametrize("protocol_id", ["low-risk", "high-risk"])
+@pytest.mark.parametrize("protocol_id", ["low-risk", "high-risk", "protected-weight-bearing"])
 def test_run_walk_ladder_starts_near_60s_jog_with_3_to_7_min_walk(
     rules: Rules, protocol_id: str
 ) -> None:
@@ -89,7 +89,9 @@ def test_run_walk_ladder_starts_near_60s_jog_with_3_to_7_min_walk(
     assert 180 <= first.walk_s <= 420
 
 
-@pytest.mark.parametrize(("protocol_id", "hold"), [("low-risk", 2), ("high-risk", 3)])
+@pytest.mark.parametrize(
+    ("protocol_id", "hold"), [("low-risk", 2), ("high-risk", 3), ("protected-weight-bearing", 3)]
+)
 def test_ladder_is_a_stair_step_with_plateaus(rules: Rules, protocol_id: str, hold: int) -> None:
     """DOMAIN §3.3: run time per session never drops, each level is held; duration before speed."""
     proto = rules.protocols[protocol_id]
@@ -298,7 +300,85 @@ MUTATIONS: list[tuple[str, Callable[[Path], None], str, str | None, tuple[str, .
         "",
         ("mapping",),
     ),
+    # --- issue 9: what keeps the clinical promise is checked too ---
+    (
+        "no-hop-site-on-a-protocol-with-hops",
+        _edit("sites.yaml", lambda d: _site(d, "femoral-neck-compression").pop("protocol")),
+        "protocols/low-risk.yaml",
+        "phases[1].impact.hops",
+        ("femoral-neck-compression", "must never hop"),
+    ),
+    (
+        "site-names-unknown-protocol",
+        _edit("sites.yaml", lambda d: _site(d, "pelvis").update(protocol="pelvis-special")),
+        "sites.yaml",
+        None,
+        ("unknown protocol", "pelvis-special"),
+    ),
+    (
+        "watch-names-unknown-question",
+        _edit("symptoms.yaml", lambda d: d["watch"]["questions"]["strength"].append("pain_ever")),
+        "symptoms.yaml",
+        "watch.questions.strength[8]",
+        ("unknown question", "pain_ever"),
+    ),
+    (
+        "watch-asks-a-gate-question",
+        _edit("symptoms.yaml", lambda d: _set(d, ["report_questions", 0], "rest_pain_free")),
+        "symptoms.yaml",
+        "report_questions[0]",
+        ("not a follow-up question",),
+    ),
+    (
+        "red-flag-resume-without-a-default",
+        _edit(
+            "symptoms.yaml",
+            lambda d: _set(d, ["actions", "red_flag", "resume", 0, "default"], False),
+        ),
+        "symptoms.yaml",
+        "actions.red_flag.resume",
+        ("exactly one resume option",),
+    ),
+    (
+        "resume-rests-too-long",
+        _edit(
+            "symptoms.yaml",
+            lambda d: _set(d, ["actions", "escalate", "resume", 0, "rest_days"], 60),
+        ),
+        "symptoms.yaml",
+        "actions.escalate.resume[0].rest_days",
+        ("less than or equal to 28",),
+    ),
+    (
+        "two-default-imaging-systems",
+        _edit("sites.yaml", lambda d: _set(d, ["imaging_systems", 0, "default"], True)),
+        "sites.yaml",
+        None,
+        ("exactly one imaging system",),
+    ),
+    (
+        "no-means-on-a-followup-question",
+        _edit(
+            "questions.yaml",
+            lambda d: _set(d, ["questions", 2, "no_means"], {"pain_rest": True}),
+        ),
+        "questions.yaml",
+        None,
+        ("no_means belongs to yes/no gate questions",),
+    ),
+    (
+        "build-deload-every-week",
+        _edit("scheduling.yaml", lambda d: _set(d, ["build", "deload_every_weeks"], 1)),
+        "scheduling.yaml",
+        "build.deload_every_weeks",
+        ("greater than or equal to 2",),
+    ),
 ]
+
+
+def _site(data: Any, site_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(s for s in data["sites"] if s["id"] == site_id)
+    return found
 
 
 @pytest.fixture
