@@ -279,3 +279,43 @@ def test_every_fourth_week_of_running_is_a_deload_week(rules: Rules) -> None:
             continue
         assert s.deload is (week % 4 == 0), (s.day, week)
     assert any(a == (Act.HOLD, "build-deload-every-4th-week") for a in rec.all_actions())
+
+
+# --- `boneload simulate` with the clinician withholding running ------------------------------
+
+
+def _needs_running_clearance(rules: Rules, site_id: str) -> bool:
+    from bot.program.engine import needs_clearance
+
+    site = rules.site(site_id)
+    proto = rules.protocol_for(site)
+    run_walk = next(ph for ph in proto.phases if ph.kind is PhaseKind.RUN_WALK)
+    return needs_clearance(run_walk.gate, site, None)
+
+
+def test_simulate_cli_withholding_running_shows_no_run_walk_for_any_site_that_needs_it(
+    rules: Rules, tmp_path: object
+) -> None:
+    """From the command line, as a clinician previews it: the simulated runner answers yes to
+    everything (a clinician cleared me, every gate) and no run/walk day appears."""
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    answers = Path(str(tmp_path)) / "answers.yaml"
+    answers.write_text("withhold_clearance: [running]\n", encoding="utf-8")
+    sites = [s.id for s in rules.sites.sites if _needs_running_clearance(rules, s.id)]
+    assert {"navicular", "femoral-neck-compression", "pelvis", "sacrum", "not-sure"} <= set(sites)
+    for site_id in sites:
+        res = CliRunner().invoke(
+            app,
+            ["simulate", "--site", site_id, "--days", "200", "--answers", str(answers), "--json"],
+        )
+        assert res.exit_code == 0, res.output
+        rows = json.loads(res.output)
+        days = rows if isinstance(rows, list) else rows["days"]
+        assert not [r for r in days if r["session"].get("kind") == "run"], site_id
+        assert any("await_clearance" in json.dumps(r["decisions"]) for r in days), site_id
