@@ -518,6 +518,13 @@ def _reminder_key(state: ProgramState) -> str:
     return f"alert:again:{state.flag_since.isoformat()}"
 
 
+def _call_off_reminder(state: ProgramState, out: _Out) -> None:
+    """A clinician acted on the stop: its repeated alert is not sent. (A stop stored before
+    stops had a start time has no repeated alert to call off.)"""
+    if state.flag_since is not None:
+        out.drop(_reminder_key(state))
+
+
 def _stop_alert(
     out: _Out, state: ProgramState, ctx: _Ctx, key: str, reason: str, rules: list[str], **p: Any
 ) -> None:
@@ -1022,7 +1029,7 @@ def resume_options(state: ProgramState, rules: Rules) -> list[ResumeOption]:
 
 def _acknowledge(state: ProgramState, ev: CoachAction, ctx: _Ctx, out: _Out) -> ProgramState:
     """A clinician has seen the stop: recorded, and the repeated alert is called off."""
-    out.drop(_reminder_key(state))
+    _call_off_reminder(state, out)
     rule = ctx.rules.symptoms.actions.acknowledged.id
     key = f"notice:ack:{state.flag_since}"
     _notice(out, ctx, key, "coach_acknowledged", rules=[rule], by=_by(ev))
@@ -1055,7 +1062,7 @@ def _lift_stop(state: ProgramState, ev: CoachAction, ctx: _Ctx, out: _Out) -> Pr
     if chosen is None:
         raise BadEvent(f"unknown resume option {ev.option!r}")
     was = state.status
-    out.drop(_reminder_key(state))
+    _call_off_reminder(state, out)
     before = _level_id(state, ctx)
     if _phase(state, ctx).runs:
         state = _move_levels(state, ctx, -chosen.levels_down)

@@ -144,9 +144,7 @@ def test_a_symptom_report_at_any_time_is_judged_like_a_check(rules: Rules) -> No
     r = Runner.at(rules, LOW, "low-run-walk", 2)
     d = r.send(SymptomsReported({"pain_now": 0, "pain_rest": False}))
     assert r.state.status is Status.ACTIVE
-    assert [m.payload["code"] for m in messages(d, MessageKind.RUNNER_NOTICE)] == [
-        "symptoms_clear"
-    ]
+    assert [m.payload["code"] for m in messages(d, MessageKind.RUNNER_NOTICE)] == ["symptoms_clear"]
     d = r.send(SymptomsReported({"pain_now": 3}))
     assert (Act.REGRESS, "pain-regress") in acts(d) and r.level_id == "rw-l1"
     d = r.send(SymptomsReported({"limping": True}))
@@ -319,3 +317,20 @@ def test_simulate_cli_withholding_running_shows_no_run_walk_for_any_site_that_ne
         days = rows if isinstance(rows, list) else rows["days"]
         assert not [r for r in days if r["session"].get("kind") == "run"], site_id
         assert any("await_clearance" in json.dumps(r["decisions"]) for r in days), site_id
+
+
+def test_a_red_flag_stored_before_stops_had_a_start_is_still_cleared_by_the_coach(
+    rules: Rules,
+) -> None:
+    r = Runner.at(rules, LOW, "low-run-walk", 2)
+    r.run(pain_night=True)
+    row = state_to_dict(r.state)
+    row["v"] = 1
+    for key in ("claims", "flag_since", "flag_ack", "loading_since", "watched_on"):
+        del row[key]
+    r.state = state_from_dict(row)
+    assert r.state.status is Status.RED_FLAG and r.state.flag_since is None
+    r.send(CoachAction(CoachVerb.ACKNOWLEDGE, 3), r.now + timedelta(hours=1))
+    assert r.state.flag_ack == "coach:3"
+    r.send(CoachAction(CoachVerb.CLEAR, 3), r.now + timedelta(hours=1))
+    assert r.state.status is Status.ACTIVE

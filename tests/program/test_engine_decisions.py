@@ -243,7 +243,9 @@ def _assert_red_flag_decision(r: Runner, d_rules: str, decision: Decision | None
     assert r.state.status is Status.RED_FLAG
     assert (Act.RED_FLAG, "red-flag-stop") in acts(decision)
     _assert_reminder_in_12h(r, decision, "red_flag")
-    alerts = [m for m in messages(decision, MessageKind.COACH_ALERT) if not m.payload.get("reminder")]
+    alerts = [
+        m for m in messages(decision, MessageKind.COACH_ALERT) if not m.payload.get("reminder")
+    ]
     assert len(alerts) == 1
     p = alerts[0].payload
     assert p["reason"] == "red_flag" and p["urgent"] is True

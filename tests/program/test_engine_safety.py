@@ -107,9 +107,7 @@ def _runner_event(rng: random.Random, runner: Runner, flag: float, hurt: float) 
         ahead = proto.phases[min(i + 1, len(proto.phases) - 1)]
         # Every answer yes (the eager runner), or a random mix.
         yes = rng.random() < 0.7
-        return GateAnswered(
-            ahead.id, {q: yes or rng.random() < 0.5 for q in ahead.gate.questions}
-        )
+        return GateAnswered(ahead.id, {q: yes or rng.random() < 0.5 for q in ahead.gate.questions})
     if kind == "pause":
         return RunnerPaused()
     if kind == "resume":
