@@ -39,7 +39,7 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 def fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -443,6 +443,7 @@ def agenda_cmd(
         )
     out.print(table)
     out.print(f"{len(rows)} row(s)")
+    _print_no_coach(_waiting(s))
 
 
 @app.command("try")
@@ -499,10 +500,168 @@ def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
             await engine.dispose()
 
     report = _run_async(go())
+    clinical = _clinical_report(s) if report["ok"] else None
+    if clinical is not None:
+        report.update(clinical)
+        report["ok"] = not clinical["unacknowledged_stops"]
     if as_json:
         print(json.dumps(report))
     else:
         for k, v in report.items():
-            out.print(f"{k:20} {v}", highlight=False)
+            if k not in ("unacknowledged_stops", "waiting_no_coach"):
+                out.print(f"{k:20} {v}", highlight=False)
+        if clinical is not None:
+            _print_clinical(clinical)
     if not report["ok"]:
         raise typer.Exit(1)
+
+
+# --- runners waiting for a clinician (doctor, agenda) and the operator's own acts ---------------
+
+
+def _waiting(settings: Any) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from bot.store import admin
+
+    hours = _load(settings.rules_dir).symptoms.actions.red_flag.remind_coach_after_hours
+    return list(
+        _run_async(
+            admin.waiting_for_clinician(
+                settings.database_url, now=datetime.now(UTC), remind_after_hours=hours
+            )
+        )
+    )
+
+
+def _clinical_report(settings: Any) -> dict[str, Any]:
+    """Stops nobody acknowledged after their alert was re-sent (unhealthy: a red flag must not
+    be lost), and runners who wait for a clinician with no coach to ask (ids only)."""
+    rows = _waiting(settings)
+    return {
+        "unacknowledged_stops": [r.as_dict() for r in rows if r.overdue],
+        "waiting_no_coach": [r.as_dict() for r in rows if not r.has_coach],
+    }
+
+
+def _print_clinical(report: dict[str, Any]) -> None:
+    stops = report["unacknowledged_stops"]
+    if stops:
+        out.print(
+            f"[bold red]{len(stops)} stop(s) unacknowledged:[/] the alert was re-sent and still "
+            "nobody acknowledged (`boneload ack RUNNER --by NAME` once a clinician has seen it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        for r in stops:
+            coach = "" if r["has_coach"] else ", no coach linked"
+            out.print(
+                f"  runner #{r['runner_id']}: {r['waiting_for']} since {r['since']}{coach}",
+                highlight=False,
+                soft_wrap=True,
+            )
+    else:
+        out.print(f"{'unacknowledged stops':20} none", highlight=False, soft_wrap=True)
+    _print_no_coach(report["waiting_no_coach"])
+
+
+def _print_no_coach(rows: list[Any]) -> None:
+    waiting = [r if isinstance(r, dict) else r.as_dict() for r in rows]
+    waiting = [r for r in waiting if not r["has_coach"]]
+    if not waiting:
+        out.print(f"{'waiting, no coach':20} none", highlight=False, soft_wrap=True)
+        return
+    out.print(
+        f"{len(waiting)} runner(s) waiting for a clinician with no coach linked "
+        "(send them a coach's invite, or `boneload clear`):",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for r in waiting:
+        what = "awaiting clearance" if r["waiting_for"] == "clearance" else r["waiting_for"]
+        out.print(f"  runner #{r['runner_id']}: {what}", highlight=False, soft_wrap=True)
+
+
+def _operator(runner: int, verb: Any, by: str, option: str | None) -> Any:
+    from bot.services import coaches
+
+    if not by.strip():
+        raise fail("--by must name who decided (recorded as operator:NAME)")
+    s = _settings()
+
+    async def go() -> Any:
+        engine, deps = _db_deps(s)
+        try:
+            return await coaches.operator_act(deps, runner, verb, by.strip(), option)
+        finally:
+            await engine.dispose()
+
+    try:
+        return _run_async(go())
+    except coaches.OperatorRefused as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("clear")
+def clear_cmd(
+    runner: Annotated[int, typer.Argument(help="Runner id.")],
+    by: Annotated[str, typer.Option("--by", help="Who decided (a clinician's name).")],
+    option: Annotated[
+        str | None, typer.Option(help="Way back from a stop (rules' resume options).")
+    ] = None,
+) -> None:
+    """Lift a red flag or an escalation along a resume option, or grant an awaited clearance."""
+    from bot.program.events import CoachVerb
+
+    res = _operator(runner, CoachVerb.CLEAR, by, option)
+    decision = res.decision
+    who = f"operator:{by.strip()}"
+    rules = ", ".join(decision.rules)
+    if res.before.status.stopped:
+        from bot.texts import level_label
+
+        resumed = next(a for a in decision.actions if a.act.value == "resume")
+        to_level = resumed.detail.get("to_level")
+        where = (
+            f"at {level_label(_load(_settings().rules_dir), decision.state.protocol_id, to_level)}"
+            if to_level
+            else "in this phase"
+        )
+        out.print(
+            f"runner #{runner}: {res.before.status.value} lifted along {resumed.rule}: resumes "
+            f"{where} after {resumed.detail.get('rest_days', 0)} rest day(s); recorded as {who} "
+            f"(rules: {rules})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    out.print(
+        f"runner #{runner}: clearance granted, now in phase {decision.state.phase_id}; "
+        f"recorded as {who} (rules: {rules})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command("ack")
+def ack_cmd(
+    runner: Annotated[int, typer.Argument(help="Runner id.")],
+    by: Annotated[str, typer.Option("--by", help="Who has seen the stop.")],
+) -> None:
+    """Acknowledge a red flag or an escalation: recorded, and the repeated alert is called off."""
+    from bot.program.events import CoachVerb
+
+    res = _operator(runner, CoachVerb.ACKNOWLEDGE, by, None)
+    if res.decision is None:
+        out.print(
+            f"runner #{runner}: already acknowledged by {res.before.flag_ack}; nothing changed",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    out.print(
+        f"runner #{runner}: {res.before.status.value} acknowledged, recorded as "
+        f"operator:{by.strip()} (rules: {', '.join(res.decision.rules)})",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -38,6 +38,7 @@ COACH_ID = 2002
 INTRO = """\
 boneload sandbox: the real bot on a local stand-in of Telegram, nothing leaves this machine.
 You are the runner. Start with /start. Type a button's number to press it.
+  k1, k2 ...                       press a keyboard button under the text field (⌨ [k1] ...)
   /wait 1d, /wait 24h, /wait 30m   move the clock (reminders and follow-ups arrive)
   /as coach, /as runner            switch who is typing (the coach is registered already)
   /quit                            leave
@@ -148,7 +149,7 @@ async def _loop(
             continue
         last = screen.last.get(me)
         buttons = [list(row) for row in last.buttons] if last is not None else []
-        action = parse_input(line, buttons)
+        action = parse_input(line, buttons, standin.reply_keyboard_of(me))
         if isinstance(action, Quit):
             return
         if isinstance(action, Nothing):

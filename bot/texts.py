@@ -41,9 +41,10 @@ ASK_DIAGNOSIS = "When was it diagnosed? Tap one, or send a date like 2026-11-03.
 DIAG_TODAY = "Today"
 DIAG_WEEKS = "{n} weeks ago"
 ASK_IMAGING = (
-    "Do you know the grade on your scan report ({system})? A higher grade means more days "
-    "before running and may need a clinician's clearance; it never speeds you up."
+    "Do you know the grade on your scan report? A higher grade means more days before running "
+    "and may need a clinician's clearance; it never speeds you up."
 )
+IMAGING_SYSTEM = "Grading: {name}."
 IMAGING_UNKNOWN = "Don't know"
 ASK_CLEARANCE = (
     "Has a clinician cleared you for {what}? If you say yes, I'll ask your coach to confirm it; "
@@ -107,6 +108,7 @@ WATCH_INTRO = (
     "A quick safety check after yesterday's session ({day}): a few yes/no questions about "
     "warning signs."
 )
+WATCH_NUDGE = "Reminder: your quick safety check is waiting above. It takes a minute."
 PAIN_INTRO = "🩹 A quick check of how the injury feels now. A few questions:"
 BTN_REPORT_PAIN = "🩹 Report pain"
 SYMPTOM_OFFER = "Sounds like a symptom. Answer a quick check?"
@@ -173,8 +175,8 @@ NOTICES = {
         "{Who} has seen your report. Running stays stopped until a clinician clears you here."
     ),
     "review_requested": (
-        "Thanks. Running stays stopped until your coach (your clinician's word) confirms you "
-        "were cleared; I've asked them."
+        "Thanks. Running stays stopped until your coach (or clinician) confirms you were "
+        "cleared; I've asked them."
     ),
     "claim_sent": (
         "Thanks. I've asked your coach to confirm you were cleared for “{phase}”. Until they "

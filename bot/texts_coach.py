@@ -337,7 +337,10 @@ DONE_BUTTON = "Done: {verb}."
 RELEASED = "Runner #{id} is no longer linked to you."
 MESSAGE_QUEUED = "Your message to runner #{id} is on its way."
 ALREADY_HANDLED = "Already handled: this alert is out of date and nothing was changed."
-ACKNOWLEDGED = "Acknowledged."
+REFRESHED = (
+    "This message was out of date, so nothing was changed. Its buttons now show where things "
+    "stand: press again if you still mean it."
+)
 NOT_YET_NOTED = "Noted: runner #{id} is not cleared yet. They keep their current phase."
 ALERT_TITLES = {"red_flag": "🛑 RED FLAG", "escalated": "⏸ Repeated step-backs"}
 ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours} hours)"
@@ -374,10 +377,6 @@ ALERT_SETTLED = "Since then the program has moved on: /runner {id} shows where i
 RISK_HIGH = " · ⚠️ high risk (clinician clearance at every gate)"
 RISK_LOW = " · low risk"
 BTN_ACK = "Acknowledge"
-BTN_HOLD = "Hold"
-BTN_REGRESS = "Regress one level"
-BTN_CLEAR = "Clear to continue"
-BTN_PAUSE = "Pause"
 BTN_CLEARED = "Cleared"
 BTN_NOT_YET = "Not yet"
 BTN_KEEP_STOPPED = "Keep stopped"
@@ -385,7 +384,7 @@ BTN_RESUME_AT = "Cleared: resume at {level} after {rest}"
 BTN_RESUME_PHASE = "Cleared: resume this phase after {rest}"
 BTN_CONFIRM = "Confirm"
 BTN_CANCEL = "Cancel"
-REST_DAYS = {0: "no rest days", 1: "1 rest day"}
+REST_DAYS = {1: "1 rest day"}
 REST_DAYS_MANY = "{n} rest days"
 STOP_WORDS = {"red_flag": "red flag", "escalated": "paused after repeated step-backs"}
 
@@ -418,7 +417,6 @@ TOAST_KEPT = "Kept stopped."
 TOAST_CONFIRM = "Please confirm."
 TOAST_CLEARED = "Cleared: they have been told."
 TOAST_CANCELLED = "Cancelled: nothing changed."
-NOT_STOPPED = "Runner #{id} is not stopped any more: nothing to clear from this message."
 COMMANDS = [
     ("runners", "Your runners, attention first"),
     ("runner", "One runner: detail and chart"),

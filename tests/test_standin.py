@@ -408,7 +408,11 @@ async def test_reply_keyboard_and_lengths(bot: Bot, standin: BotApiStandIn) -> N
     [stored] = standin.messages_to(USER)
     assert stored.reply_keyboard == [["Yes", "No"], ["Later"]]
     assert stored.buttons == []
-    assert render_message(stored) == "Any pain today?\n⌨ Yes | No\n⌨ Later"
+    assert render_message(stored) == "Any pain today?\n⌨ [k1] Yes  [k2] No\n⌨ [k3] Later"
+    assert standin.reply_keyboard_of(USER) == [["Yes", "No"], ["Later"]]
+    assert parse_input("k3", [], standin.reply_keyboard_of(USER)) == SendText("Later")
+    assert isinstance(parse_input("k4", [], standin.reply_keyboard_of(USER)), InputError)
+    assert parse_input("k1", []) == SendText("k1")  # no keyboard: plain text
     with pytest.raises(tg_error.BadRequest, match=r"(?i)inline keyboard expected"):
         # Deliberately the wrong keyboard type: edits only take inline keyboards.
         await bot.edit_message_text(

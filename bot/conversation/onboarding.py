@@ -115,8 +115,10 @@ def prompt(
         system = _imaging_system(data, rules)
         grades = system.grades if system is not None else []
         opts = [(g.label, g.id) for g in grades] + [(texts.IMAGING_UNKNOWN, IMAGING_UNKNOWN)]
-        name = system.name if system is not None else ""
-        return Prompt(texts.ASK_IMAGING.format(system=name), grid(k, step, opts, 1))
+        text = texts.ASK_IMAGING
+        if system is not None:
+            text += "\n" + texts.IMAGING_SYSTEM.format(name=system.name)
+        return Prompt(text, grid(k, step, opts, 1))
     if step.startswith("clear:"):
         key = step.split(":", 1)[1]
         what = texts.CLEARANCE_LABELS.get(key, key.replace("_", " "))

@@ -220,11 +220,15 @@ class Simulation:
             key = m.payload.get("clearance")
             if key not in self.script.withhold_clearance:
                 self._event(CoachAction(CoachVerb.CLEAR, 0), at + COACH_DELAY)
-        elif kind is MessageKind.RUNNER_NOTICE and m.payload.get("code") in _STOPPED_NOTICES:
+        elif (
+            kind is MessageKind.RUNNER_NOTICE
+            and m.payload.get("code") in _STOPPED_NOTICES
+            and self.p.onboarding_yes
+            and not self._asked_review
+        ):
             # The runner's own "I've been seen and cleared" the next day: asks, lifts nothing.
-            if self.p.onboarding_yes and not self._asked_review:
-                self._asked_review = True
-                self._event(RunnerResumed(clinician_reviewed=True), at + ONE_DAY)
+            self._asked_review = True
+            self._event(RunnerResumed(clinician_reviewed=True), at + ONE_DAY)
 
     def _clear_followup_answers(self, st: ProgramState) -> dict[str, int | bool]:
         """The all-clear answer to every follow-up question the runner's site is asked."""

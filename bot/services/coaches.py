@@ -439,7 +439,8 @@ class AlertView:
 
 @dataclass(frozen=True, slots=True)
 class RunnerStop:
-    """A coach's runner and, when stopped, how they may come back (for /clear and buttons)."""
+    """What a coach's runner waits on now: a stop and its ways back (for /clear and the stop
+    buttons), or a clearance at a gate; buttons made from it carry `version`."""
 
     runner_id: int
     name: str
@@ -448,6 +449,7 @@ class RunnerStop:
     since: datetime | None  # in the coach's time zone
     acknowledged: bool
     choices: tuple[ResumeChoice, ...]
+    awaiting_clearance: bool = False
 
 
 def resume_choices(d: Deps, state: ProgramState) -> tuple[ResumeChoice, ...]:
@@ -491,6 +493,7 @@ async def runner_stop(d: Deps, coach: CoachCtx, runner_id: int) -> RunnerStop:
         since=since if state.status.stopped else None,
         acknowledged=state.flag_ack is not None,
         choices=resume_choices(d, state) if state.status.stopped else (),
+        awaiting_clearance=state.gate is not None and state.gate.awaiting_clearance,
     )
 
 

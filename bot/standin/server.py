@@ -276,6 +276,17 @@ class BotApiStandIn:
         """
         return [copy.deepcopy(m) for m in self._sent.get(chat_id, [])]
 
+    def reply_keyboard_of(self, chat_id: int) -> list[list[str]]:
+        """The reply keyboard the chat shows now: the last one sent (a reply keyboard belongs to
+        the chat, not to a message), or none after ``remove_keyboard``."""
+        for m in reversed(self._sent.get(chat_id, [])):
+            markup = m.reply_markup or {}
+            if markup.get("remove_keyboard"):
+                return []
+            if m.reply_keyboard:
+                return [list(row) for row in m.reply_keyboard]
+        return []
+
     def last_message_to(self, chat_id: int) -> SentMessage | None:
         sent = self._sent.get(chat_id)
         return copy.deepcopy(sent[-1]) if sent else None

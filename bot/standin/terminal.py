@@ -7,6 +7,8 @@ I/O, so the read-eval loop around them stays thin and these stay unit-testable.
 Typed lines mean:
 
 * a number, when the last message has buttons: press that button;
+* ``k1``, ``k2``...: press a reply-keyboard button (the keyboard under the text field, shown as
+  ``⌨ [k1] 🩹 Report pain``): it sends its label as text, as in Telegram;
 * ``/wait 1d``, ``/wait 24h``, ``/wait 30m``, ``/wait 2d6h`` (also ``w`` and ``s``, and
   decimals like ``1.5h``): advance the sandbox clock;
 * ``/quit``: leave;
@@ -95,8 +97,13 @@ def render_message(message: SentMessage) -> str:
             labels.append(f"[{number}] {text}")
         if labels:
             lines.append("  ".join(labels))
+    key = 0
     for labels in message.reply_keyboard:
-        lines.append("⌨ " + " | ".join(labels))
+        numbered = []
+        for label in labels:
+            key += 1
+            numbered.append(f"[k{key}] {label}")
+        lines.append("⌨ " + "  ".join(numbered))
     if message.deleted:
         lines.append("(deleted)")
     elif message.edited:
@@ -129,11 +136,20 @@ def parse_duration(text: str) -> timedelta | str:
     return total
 
 
-def parse_input(line: str, last_buttons: Sequence[Sequence[Button]]) -> Action:
-    """What a line typed in the sandbox means, given the last message's button rows."""
+def parse_input(
+    line: str, last_buttons: Sequence[Sequence[Button]], keyboard: Sequence[Sequence[str]] = ()
+) -> Action:
+    """What a line typed in the sandbox means, given the last message's button rows and the
+    chat's reply keyboard."""
     stripped = line.strip()
     if not stripped:
         return Nothing()
+    labels = [label for row in keyboard for label in row]
+    if re.fullmatch(r"[kK][0-9]{1,2}", stripped) and labels:
+        number = int(stripped[1:])
+        if not 1 <= number <= len(labels):
+            return InputError(f"There is no keyboard button {stripped}: k1–k{len(labels)}.")
+        return SendText(labels[number - 1])
     if stripped.startswith("\\"):
         literal = stripped[1:].strip()
         return SendText(literal) if literal else Nothing()

@@ -193,9 +193,9 @@ class WaitingRunner:
         return asdict(self)
 
 
-async def waiting_for_clinician(url: str, *, now: datetime, remind_after_hours: int) -> list[
-    WaitingRunner
-]:
+async def waiting_for_clinician(
+    url: str, *, now: datetime, remind_after_hours: int
+) -> list[WaitingRunner]:
     """Every stopped runner, and every runner with no coach who waits at a gate for a clearance:
     what `doctor` and `agenda` show the operator."""
     stopped = [Status.RED_FLAG.value, Status.ESCALATED.value]

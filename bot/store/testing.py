@@ -181,7 +181,7 @@ async def enrol_runner(
             timezone=timezone,
             preferred_time=preferred_time,
             available_days=frozenset(range(7)),
-            clearances=frozenset({"weight_bearing", "running"}),
+            claimed=frozenset({"weight_bearing", "running"}),
         )
         decision = decide(None, event, rules, now)
         await apply_decision(

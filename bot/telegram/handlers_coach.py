@@ -9,7 +9,7 @@ import logging
 import re
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import CallbackQuery, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -19,8 +19,10 @@ from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
 from bot.conversation.prompts import Prompt
 from bot.program.calendar import local_date
+from bot.program.decision import Decision
 from bot.program.events import CoachVerb
 from bot.services import coaches as csvc
+from bot.services.deps import Deps
 from bot.telegram import render_coach as rc
 from bot.telegram.callbacks import BadCallback, Callback, Kind, decode
 from bot.telegram.handlers_onboarding import deps_of
@@ -143,7 +145,9 @@ def _verb_command(verb: CoachVerb) -> Any:
     return handler
 
 
-async def _did(d: Any, coach: csvc.CoachCtx, runner_id: int, verb: CoachVerb, decision: Any) -> str:
+async def _did(
+    d: Deps, coach: csvc.CoachCtx, runner_id: int, verb: CoachVerb, decision: Decision | None
+) -> str:
     """What an act did, in words: a stopped runner stays stopped whatever the verb said."""
     rules = ", ".join(decision.rules) if decision else ""
     if decision is None or not decision.state.status.stopped:
@@ -226,7 +230,7 @@ async def _on_press(
         stop = await csvc.runner_stop(d, coach, runner_id)
         choice = _choice(stop, version, None if cbk.kind is Kind.COACH else cbk.value)
         if choice is None:
-            await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+            await _stale(query, d, coach, runner_id)
             return
         await query.answer(tc.TOAST_CONFIRM)
         prompt = rc.confirm_prompt(stop, choice)
@@ -269,7 +273,7 @@ async def _on_press(
         if cbk.value == "n":
             # "Not yet" changes nothing and keeps the buttons: "Cleared" stays one tap away.
             if not await csvc.is_current(d, coach, runner_id, version):
-                await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+                await _stale(query, d, coach, runner_id)
                 return
             await query.answer(tc.NOT_YET_NOTED.format(id=runner_id))
             return
@@ -283,18 +287,15 @@ async def _on_press(
     verb = maybe
     decision = await csvc.act(d, coach, runner_id, verb, expected_version=version)
     if decision is None:
-        await query.answer(tc.ALREADY_HANDLED, show_alert=True)
+        await _stale(query, d, coach, runner_id)
         return
     if decision.state.status.stopped:
         toast = tc.TOAST_ACKNOWLEDGED if verb is CoachVerb.ACKNOWLEDGE else tc.TOAST_KEPT
         await query.answer(toast)
         # The press moved the program on: the alert's buttons, again, at the new version.
         stop = await csvc.runner_stop(d, coach, runner_id)
-        rows = rc.stop_rows(
-            f"{runner_id}.{stop.version}", stop.choices, acknowledged=stop.acknowledged
-        )
         with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(markup(Prompt("", rows)))
+            await query.edit_message_reply_markup(markup(Prompt("", rc.current_rows(stop))))
     else:
         await query.answer(tc.DONE_BUTTON.format(verb=verb.value))
         await _drop_buttons(query)
@@ -313,7 +314,18 @@ def _choice(stop: csvc.RunnerStop, version: int, option: str | None) -> csvc.Res
     )
 
 
-async def _drop_buttons(query: Any) -> None:
+async def _stale(query: CallbackQuery, d: Deps, coach: csvc.CoachCtx, runner_id: int) -> None:
+    """A press on an out-of-date alert changes nothing. When the runner still waits for the
+    coach (stopped, or at a gate awaiting clearance), the buttons are brought up to date so the
+    coach can press again; otherwise they go."""
+    stop = await csvc.runner_stop(d, coach, runner_id)
+    rows = rc.current_rows(stop)
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(markup(Prompt("", rows)) if rows else None)
+    await query.answer(tc.REFRESHED if rows else tc.ALREADY_HANDLED, show_alert=True)
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
     with contextlib.suppress(BadRequest):  # e.g. too old to edit: the change is made anyway
         await query.edit_message_reply_markup(None)
 

@@ -1,8 +1,11 @@
 """The runner's sessions and check-ins: reminder buttons, post-session questions, the 24-hour
-follow-up, phase gates, habit questions, settings, pause/resume, export and delete.
+follow-up (or the watch check before running), phase gates, the symptom check at any time
+(/pain, the "Report pain" keyboard button), habit questions, settings, pause/resume, export and
+delete.
 
 Every press is re-checked against the stored state: a button from a question that has moved on
-answers "this question has closed" and changes nothing.
+answers "this question has closed" and changes nothing. Every answer is judged as it comes: a
+red flag submits the flow at once, with the questions still unanswered left unasked.
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ async def _on_session(
     )
 
 
-# --- question flows: post-session, follow-up, gate ----------------------------------------------
+# --- question flows: post-session, follow-up, gate, symptom check -------------------------------
 
 
 def _questions_for(

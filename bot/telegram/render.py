@@ -153,7 +153,8 @@ def render_runner(
         intro = intro.format(day=f"{day:%a %d %b}" if day else "")
         return question_prompt(Kind.FOLLOWUP, str(seq), qs[0], intro)
     if kind is MessageKind.FOLLOWUP_NUDGE:
-        return Prompt(texts.FOLLOWUP_NUDGE)
+        watch = state is not None and is_watch_check(state, int(payload.get("seq", -1)))
+        return Prompt(texts.WATCH_NUDGE if watch else texts.FOLLOWUP_NUDGE)
     if kind is MessageKind.GATE_CHECK:
         if state is None:
             return None

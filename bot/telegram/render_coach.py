@@ -24,11 +24,7 @@ def alert_prompt(view: coaches.AlertView) -> Prompt:
     if view.offer is coaches.Offer.STOP:
         return Prompt(view.text, stop_rows(ref, view.choices, acknowledged=view.acknowledged))
     if view.offer is coaches.Offer.CLEARANCE:
-        k = Kind.CLEARANCE
-        return Prompt(
-            view.text,
-            ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),),
-        )
+        return Prompt(view.text, clearance_rows(ref))
     return Prompt(view.text)
 
 
@@ -48,6 +44,21 @@ def stop_rows(
         first.insert(0, Button(tc.BTN_ACK, cb(Kind.COACH, ref, "ack")))
     options = tuple((Button(resume_label(c), cb(Kind.RESUME, ref, c.option)),) for c in choices)
     return (tuple(first), *options)
+
+
+def current_rows(stop: coaches.RunnerStop) -> tuple[tuple[Button, ...], ...]:
+    """The buttons for what the runner waits on now, at the current version (none if nothing)."""
+    ref = f"{stop.runner_id}.{stop.version}"
+    if stop.status.stopped:
+        return stop_rows(ref, stop.choices, acknowledged=stop.acknowledged)
+    if stop.awaiting_clearance:
+        return clearance_rows(ref)
+    return ()
+
+
+def clearance_rows(ref: str) -> tuple[tuple[Button, ...], ...]:
+    k = Kind.CLEARANCE
+    return ((Button(tc.BTN_CLEARED, cb(k, ref, "y")), Button(tc.BTN_NOT_YET, cb(k, ref, "n"))),)
 
 
 def choose_prompt(stop: coaches.RunnerStop) -> Prompt:

@@ -1,13 +1,14 @@
-"""Alerts a coach can act on, over HTTP: red flag → alert → Hold; a second press, a racing
-press or another coach's press changes nothing; clearance at a gate (Cleared / Not yet); a
-runner who blocked the bot; escalation after repeated step-backs → Regress one level."""
+"""Alerts a coach can act on, over HTTP: red flag → alert → Acknowledge, Keep stopped; a second
+press, a racing press or another coach's press changes nothing; clearance at a gate (Cleared /
+Not yet); a runner who blocked the bot; escalation after repeated step-backs → Cleared, one level
+down after the rules' rest days, confirmed first. (More of issue 9 in test_safety_coach.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
-from bot import texts
 from bot import texts_coach as tc
 from bot.program.decision import MessageKind
 from bot.program.events import CoachVerb
@@ -15,6 +16,7 @@ from bot.program.loader import Rules
 from bot.program.state import Status
 from bot.services import coaches as csvc
 from bot.standin.records import AnsweredCallback
+from bot.telegram.render_coach import render_coach
 from bot.texts import level_label
 from tests.e2e.harness import COACH, OTHER_COACH, Harness, running_bot
 from tests.e2e.test_coach_support import (
@@ -37,7 +39,17 @@ from tests.e2e.test_coach_support import (
 )
 
 ANNA, NIA = 1201, 1202
-ALERT_BUTTONS = ["Acknowledge", "Hold", "Regress one level", "Clear to continue", "Pause"]
+
+
+def alert_buttons(rules: Rules, protocol_id: str, level: str, options: list[Any]) -> list[str]:
+    """Acknowledge, Keep stopped, and one "Cleared: …" per way back the rules allow (a runner on
+    the ladder's first level lands on it whatever the levels down)."""
+    label = level_label(rules, protocol_id, level)
+    return [
+        tc.BTN_ACK,
+        tc.BTN_KEEP_STOPPED,
+        *(tc.BTN_RESUME_AT.format(level=label, rest=tc.rest_days(o.rest_days)) for o in options),
+    ]
 
 
 def answered(h: Harness, user: int) -> list[AnsweredCallback]:
@@ -63,8 +75,10 @@ async def test_red_flag_alert_hold_and_presses_that_change_nothing(
         assert flagged.status is Status.RED_FLAG
         level_before = flagged.level
 
-        # Within one dispatcher tick: the alert row is due now and the tick sends it.
-        (row,) = await agenda_rows(h, runner_id=anna, kind=MessageKind.COACH_ALERT.value)
+        # Within one dispatcher tick: the alert row is due now and the tick sends it (and its
+        # reminder waits 12 hours, called off by any act of the coach on the stop).
+        rows = await agenda_rows(h, runner_id=anna, kind=MessageKind.COACH_ALERT.value)
+        (row,) = [r for r in rows if not r.key.startswith("alert:again:")]
         assert row.due_at <= h.clock.at
         await settle(h)
         alerts = [m for m in h.messages(COACH)[before_alert:] if m.buttons]
@@ -83,76 +97,96 @@ async def test_red_flag_alert_hold_and_presses_that_change_nothing(
             "red-flag-stop",
             "red-night-pain",
             "Last sessions:",
+            tc.STOP_NOTE,
         ):
             assert part in text, (part, text)
-        assert alert.button_texts == ALERT_BUTTONS
+        options = list(shipped_rules.symptoms.actions.red_flag.resume)
+        assert alert.button_texts == alert_buttons(
+            shipped_rules, flagged.protocol_id, "rw-l0", options
+        )
         for _, data in (b for row in alert.buttons for b in row):
-            assert data is not None and data.startswith(f"v1|k|{anna}.{flagged_version}|")
+            assert data is not None and data.split("|")[2] == f"{anna}.{flagged_version}"
             assert len(data.encode()) <= 64
 
-        # Acknowledge: said, nothing changes, the buttons stay.
+        # Acknowledge: recorded through the engine, still stopped; the alert keeps its buttons
+        # (at the new version) but Acknowledge.
         await h.press("Acknowledge", user=COACH, message=alert)
-        assert answered(h, COACH)[-1].text == tc.ACKNOWLEDGED
-        assert (await program(h, anna))[1] == flagged_version
+        assert answered(h, COACH)[-1].text == tc.TOAST_ACKNOWLEDGED
+        acked, acked_version = await program(h, anna)
+        assert acked.status is Status.RED_FLAG and acked.flag_ack == f"coach:{sam.id}"
+        assert acked_version == flagged_version + 1
+        alert = h.message(alert.message_id, COACH)
+        assert (
+            alert.button_texts
+            == alert_buttons(shipped_rules, flagged.protocol_id, "rw-l0", options)[1:]
+        )
 
-        # Hold: active again at the same level, a coach decision, the runner told in a sentence.
+        # Keep stopped: a coach decision that keeps the red flag, the runner told in a sentence.
         runner_msgs = len(h.messages(ANNA))
-        await h.press("Hold", user=COACH, message=alert)
-        assert answered(h, COACH)[-1].text == tc.DONE_BUTTON.format(verb="hold")
+        await h.press(tc.BTN_KEEP_STOPPED, user=COACH, message=alert)
+        assert answered(h, COACH)[-1].text == tc.TOAST_KEPT
         held, held_version = await program(h, anna)
-        assert held.status is Status.ACTIVE
+        assert held.status is Status.RED_FLAG
         assert (held.phase_id, held.level) == (flagged.phase_id, level_before)
-        assert held_version == flagged_version + 1
+        assert held_version == acked_version + 1
         newest = (await decisions(h, anna))[0]
         assert newest.actor == f"coach:{sam.id}"
         assert newest.event == "CoachAction"
-        assert any(a["act"] == "hold" and a["rule"] == "coach-decision" for a in newest.actions), (
-            newest.actions
-        )
-        assert not any(m.message_id == alert.message_id and m.buttons for m in h.messages(COACH))
-        assert "Done: hold for runner #" in (h.last(COACH).text or "")
+        assert any(a["act"] == "record" and a["rule"] == "coach-kept-stop" for a in newest.actions)
+        assert "is still stopped (red flag): use /clear" in (h.last(COACH).text or "")
         await settle(h)
-        told = [t for t in sent(h, ANNA)[runner_msgs:] if t.startswith("Your coach")]
-        assert told == [texts.NOTICES["coach_hold"].format(level=level, rule="coach-decision")]
-        assert "\n" not in told[0] and told[0].count(". ") == 0
+        told = [t for t in sent(h, ANNA)[runner_msgs:] if "Your coach" in t]
+        assert len(told) == 1 and "kept" in told[0], told
 
-        # Had the alert gone out only now (say after retries), it would come without buttons.
-        late = await csvc.alert_prompt(h.deps, row, None)
+        # Had the alert gone out only now with the stop lifted (say after retries), it would
+        # come without buttons.
+        lifted = await csvc.alert_view(h.deps, row, None)
+        assert lifted is not None and lifted.offer is csvc.Offer.STOP  # still stopped
+        await csvc.act(h.deps, sam, anna, CoachVerb.CLEAR, option="rf-same")
+        late = await render_coach(h.deps, row, None)
         assert late is not None and not late.rows
         assert late.text.endswith(tc.ALERT_SETTLED.format(id=anna))
+        cleared, cleared_version = await program(h, anna)
+        assert cleared.status is Status.ACTIVE
 
-        # The same press again, or any other button of that alert: nothing changes, and it says so.
+        # The old alert's buttons, and those of alerts sent before this change: nothing
+        # changes, and it says so.
         n_decisions = len(await decisions(h, anna))
-        for verb in ("hold", "regress", "clear", "pause"):
-            await h.press_data(f"v1|k|{anna}.{flagged_version}|{verb}", alert.message_id, COACH)
+        for data in (
+            *(f"v1|k|{anna}.{flagged_version}|{v}" for v in ("hold", "regress", "clear", "pause")),
+            f"v1|kr|{anna}.{held_version}|rf-down-1",
+            f"v1|ky|{anna}.{held_version}|rf-down-1",
+        ):
+            await h.press_data(data, alert.message_id, COACH)
             last = answered(h, COACH)[-1]
-            assert (last.text, last.show_alert) == (tc.ALREADY_HANDLED, True)
+            assert (last.text, last.show_alert) == (tc.ALREADY_HANDLED, True), data
         # Another coach pressing the same data (from a message in their own chat).
         await h.say("/runners", user=OTHER_COACH)
         kim_msg = h.last(OTHER_COACH)
         for verb in ("hold", "regress", "clear", "pause", "ack"):
             await h.press_data(
-                f"v1|k|{anna}.{held_version}|{verb}", kim_msg.message_id, OTHER_COACH
+                f"v1|k|{anna}.{cleared_version}|{verb}", kim_msg.message_id, OTHER_COACH
             )
             last = answered(h, OTHER_COACH)[-1]
             assert (last.text, last.show_alert) == (tc.NO_SUCH_RUNNER, True)
-        assert (await program(h, anna))[1] == held_version
+        assert (await program(h, anna))[1] == cleared_version
         assert len(await decisions(h, anna)) == n_decisions
         assert not [m for m in h.messages(OTHER_COACH) if "Anna" in (m.text or "")]
-
-        # Two presses racing on one fresh alert version: exactly one takes effect.
-        results = await asyncio.gather(
-            *(
-                csvc.act(h.deps, sam, anna, CoachVerb.REGRESS, expected_version=held_version)
-                for _ in range(2)
-            )
-        )
-        assert sum(r is not None for r in results) == 1, results
-        assert (await program(h, anna))[1] == held_version + 1
 
         # The runner blocks the bot: the next send to them fails and the coach is told.
         await settle(h)
         h.standin.block_user(ANNA)
+
+        # Two presses racing on one fresh version: exactly one takes effect.
+        results = await asyncio.gather(
+            *(
+                csvc.act(h.deps, sam, anna, CoachVerb.REGRESS, expected_version=cleared_version)
+                for _ in range(2)
+            )
+        )
+        assert sum(r is not None for r in results) == 1, results
+        assert (await program(h, anna))[1] == cleared_version + 1
+
         unreachable = tc.UNREACHABLE.format(name="Anna", id=anna)
         await advance_until(h, lambda: unreachable in sent(h, COACH), limit=timedelta(days=4))
         assert sent(h, COACH).count(unreachable) == 1
@@ -165,13 +199,26 @@ async def test_clearance_alert_not_yet_then_cleared(shipped_rules: Rules, db_url
         )
         nia = await runner_id(h, NIA)
         state, _ = await program(h, nia)
+        # Her "yes, a clinician cleared me" at onboarding is a request: the coach is asked.
+        assert state.phase_id == "high-protection"
+        assert state.gate is not None and state.gate.awaiting_clearance
+        await settle(h)
+        claim = h.last_with_buttons(COACH)
+        assert "reports that a clinician has cleared them" in (claim.text or ""), claim.text
+        await h.press("Cleared", user=COACH, message=claim)
+        for _ in range(3):  # on to strength, the coach's word at each step
+            if (await program(h, nia))[0].phase_id == "high-strength":
+                break
+            await h.say(f"/advance {nia}", user=COACH)
+        state, _ = await program(h, nia)
         assert state.phase_id == "high-strength"
         assert "running" not in state.clearances
+        await settle(h)
 
         def gate_open() -> bool:
             return any("Ready for the next phase" in t for t in sent(h, NIA))
 
-        await advance_until(h, gate_open, limit=timedelta(days=30))
+        await advance_until(h, gate_open, limit=timedelta(days=60))
         await answer_questions(h, NIA, "g", default="y")
         await settle(h)
         waiting, version = await program(h, nia)
@@ -201,8 +248,9 @@ async def test_clearance_alert_not_yet_then_cleared(shipped_rules: Rules, db_url
         await settle(h)
         assert any("Run/walk bone-loading sessions" in t and "New phase" in t for t in sent(h, NIA))
 
-        (row,) = await agenda_rows(h, runner_id=nia, kind=MessageKind.COACH_ALERT.value)
-        late = await csvc.alert_prompt(h.deps, row, None)
+        row = (await agenda_rows(h, runner_id=nia, kind=MessageKind.COACH_ALERT.value))[-1]
+        assert row.payload["next_phase"] == "high-run-walk" and row.payload["claimed"] is False
+        late = await render_coach(h.deps, row, None)
         assert late is not None and not late.rows
 
         # Pressed again (either button): already handled, nothing changes.
@@ -214,7 +262,9 @@ async def test_clearance_alert_not_yet_then_cleared(shipped_rules: Rules, db_url
         assert await program(h, nia) == after
 
 
-async def test_escalation_alert_and_regress_one_level(shipped_rules: Rules, db_url: str) -> None:
+async def test_escalation_alert_cleared_one_level_down_after_confirm(
+    shipped_rules: Rules, db_url: str
+) -> None:
     async with running_bot(shipped_rules, db_url, START) as h:
         await onboard(h, ANNA, name="Anna", code=await invite(h))
         anna = await runner_id(h, ANNA)
@@ -223,22 +273,39 @@ async def test_escalation_alert_and_regress_one_level(shipped_rules: Rules, db_u
         climbed, _ = await program(h, anna)
         # Pain above 2/10 in two sessions within 14 days: two regressions, then escalation.
         await report_sessions(h, anna, 12, [4], tick=True)
-        escalated, _ = await program(h, anna)
+        escalated, version = await program(h, anna)
         assert escalated.status is Status.ESCALATED
         await settle(h)
         alert = h.last_with_buttons(COACH)
-        assert alert.button_texts == ALERT_BUTTONS
+        level_ids = [
+            lv.id
+            for lv in shipped_rules.protocols[escalated.protocol_id]
+            .phase(escalated.phase_id)
+            .levels
+        ]
+        here, down = escalated.level, max(0, escalated.level - 1)
+        options = {o.id: o for o in shipped_rules.symptoms.actions.escalate.resume}
+        expected = [tc.BTN_ACK, tc.BTN_KEEP_STOPPED]
+        for o in options.values():
+            lands = level_ids[max(0, here - o.levels_down)]
+            label = level_label(shipped_rules, escalated.protocol_id, lands)
+            expected.append(tc.BTN_RESUME_AT.format(level=label, rest=tc.rest_days(o.rest_days)))
+        assert alert.button_texts == expected
         text = alert.text or ""
         assert text.startswith(f"⏸ Repeated step-backs: Anna (#{anna})"), text
         assert "repeat-regress-escalate" in text and "pain-regress" in text
-        await h.press("Regress one level", user=COACH, message=alert)
+
+        # "Cleared: resume one level down after 2 rest days": confirmed first, then done.
+        await h.press(expected[2], user=COACH, message=alert)
+        assert await program(h, anna) == (escalated, version)
+        await h.press(tc.BTN_CONFIRM, user=COACH, message=h.last_with_buttons(COACH))
         after, _ = await program(h, anna)
         assert after.status is Status.ACTIVE
-        assert after.level == max(0, escalated.level - 1)
+        assert after.level == down
         newest = (await decisions(h, anna))[0]
         assert newest.actor.startswith("coach:") and any(
-            a["act"] == "regress" and a["rule"] == "coach-decision" for a in newest.actions
+            a["act"] == "resume" and a["rule"] == "esc-down-1" for a in newest.actions
         )
         await settle(h)
-        assert any(t.startswith("Your coach moved you back to") for t in sent(h, ANNA))
+        assert any("Your coach" in t and "run again" in t for t in sent(h, ANNA))
         assert climbed.level >= escalated.level

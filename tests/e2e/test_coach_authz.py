@@ -44,6 +44,10 @@ COACH_COMMANDS = ["/invite", "/runners", *RUNNER_COMMANDS]
 ALERT_VALUES = [("k", v) for v in ("ack", "hold", "regress", "clear", "pause")] + [
     ("kc", "y"),
     ("kc", "n"),
+    # A stop's ways back: "Cleared: resume at …", its Confirm and its Cancel.
+    ("kr", "rf-down-1"),
+    ("ky", "rf-down-1"),
+    ("kn", "rf-down-1"),
 ]
 
 
@@ -199,6 +203,10 @@ def _garbage(anna: int, version: int) -> list[str]:
         f"v1|k| {anna}.{version}|hold",
         f"v1|kc|{anna}.{version}|maybe",
         f"v1|kc|{anna}.{version}|yes",
+        f"v1|kr|{anna}.{version}|rf-bogus",
+        f"v1|ky|{anna}.{version}|rf-down-1",  # Anna is not stopped: nothing to confirm
+        f"v1|ky|{anna}.{version}|",
+        f"v1|kn|{anna}.{version - 1}|rf-down-1",
         f"v1|k|{anna}.{version}|hold" + "x" * 64,
         f"v2|k|{anna}.{version}|hold",
         "v1|k",

@@ -124,13 +124,15 @@ async def test_roster_detail_chart_reply_and_release(shipped_rules: Rules, db_ur
         st, _ = await program(h, eve)
         assert st.open
         await rsvc.apply_event(h.deps, eve, FollowupAnswered(st.open[0].seq, red), actor="runner")
-        (alert,) = await agenda_rows(h, runner_id=eve, kind="coach_alert")
-        assert alert.status == AgendaStatus.PENDING.value
+        # The red flag's alert, and its 12-hour reminder should nobody acknowledge it.
+        alerts = await agenda_rows(h, runner_id=eve, kind="coach_alert")
+        assert len(alerts) == 2
+        assert {a.status for a in alerts} == {AgendaStatus.PENDING.value}
         await h.say(f"/release {eve}", user=COACH)
         assert h.last(COACH).text == tc.RELEASED.format(id=eve)
         assert await coach_of(h, eve) is None
-        (alert,) = await agenda_rows(h, runner_id=eve, kind="coach_alert")
-        assert alert.status != AgendaStatus.PENDING.value
+        alerts = await agenda_rows(h, runner_id=eve, kind="coach_alert")
+        assert AgendaStatus.PENDING.value not in {a.status for a in alerts}
         sam_before = len(h.messages(COACH))
         await settle(h)
         assert not [m for m in h.messages(COACH)[sam_before:] if "Eve" in (m.text or "")]
@@ -146,3 +148,6 @@ async def test_roster_detail_chart_reply_and_release(shipped_rules: Rules, db_ur
         assert h.last(EVE).text == texts.LINKED.format(coach="Coach Kim")
         await h.say("/runners", user=OTHER_COACH)
         assert f"Eve (#{eve})" in (h.last(OTHER_COACH).text or "")
+        # Her stop waits for a clinician: the new coach receives it (CoachLinked).
+        await settle(h)
+        assert any(t.startswith(f"🛑 RED FLAG: Eve (#{eve})") for t in sent(h, OTHER_COACH))
