@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import onboarding, questions
+from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
 from bot.program.events import (
     FollowupAnswered,
@@ -110,7 +111,7 @@ async def _on_session(
     assert query is not None and runner.state is not None
     st = runner.state
     today = svc.local_today(d, st)
-    seq = int(cbk.ref) if cbk.ref.isdigit() else -1
+    seq = -1 if (n := parse_int(cbk.ref)) is None else n
     if (
         st.status is not Status.ACTIVE
         or st.next is None
@@ -219,7 +220,7 @@ async def _question_step(
     if query:
         await query.answer()
     answers = dict(result.data["answers"])  # type: ignore[call-overload]
-    seq = int(ref) if ref.isdigit() else None
+    seq = parse_int(ref)
     answered = [q for q in qs if q.id in answers and q.id not in data.get("answers", {})]
     new_answers = {q.id: answers[q.id] for q in answered}
     if not result.done:
