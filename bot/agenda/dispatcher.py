@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -87,6 +88,7 @@ QUIET_KINDS = frozenset(
 EXPIRES_AFTER: dict[MessageKind, timedelta] = {MessageKind.HABIT: timedelta(days=1)}
 
 _WAKE_RETRIES = 3
+_BEAT_EVERY_S = 1.0
 _FINALISE_RETRIES = 3
 
 
@@ -172,6 +174,7 @@ class Dispatcher:
         self._keep_going: Callable[[], bool] = lambda: True
         self._spawn: Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_beat = -_BEAT_EVERY_S
 
     # --- control ---------------------------------------------------------------------------
 
@@ -247,7 +250,12 @@ class Dispatcher:
         return total
 
     async def _beat(self) -> None:
-        """Record that this instance's ticker ran (health checks read it)."""
+        """Record that this instance's ticker ran (health checks read it); at most once a
+        second of real time, however often handlers kick a tick."""
+        mono = time.monotonic()
+        if mono - self._last_beat < _BEAT_EVERY_S:
+            return
+        self._last_beat = mono
         try:
             async with self._sm.begin() as session:
                 await ops.beat(session, self.owner, self._clock())
