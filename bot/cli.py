@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from bot.conversation.numbers import parse_int
 from bot.program.loader import Rules, RulesError, load_rules, write_json_schemas
 from bot.program.simulate import Script, SimProfile, simulate, simulate_population
 
@@ -32,7 +33,8 @@ app.add_typer(rules_app, name="rules")
 
 # Wide enough for the simulate table when piped to a file or a pager.
 out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+# An error is one line, whatever the width: not wrapped when not on a terminal (logs, CI).
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 10_000)
 
 _QUIET_ACTS = ("plan", "record")
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -82,8 +84,8 @@ def _parse_days(spec: str) -> frozenset[int]:
     for part in spec.lower().replace(" ", "").split(","):
         if part in WEEKDAYS:
             days.add(WEEKDAYS.index(part))
-        elif part.isdigit() and 0 <= int(part) <= 6:
-            days.add(int(part))
+        elif (day := parse_int(part, lo=0, hi=6)) is not None:
+            days.add(day)
         elif part:
             raise fail(f"--available: {part!r} is not a weekday (mon..sun or 0..6)")
     if not days:
@@ -241,6 +243,27 @@ def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool) -> 
     out.print(f"red flags: {res.red_flags}, escalations: {res.escalations}", highlight=False)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"boneload {version('boneload')}")
+        except PackageNotFoundError:  # run from a checkout without installing
+            print("boneload (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", is_eager=True, callback=_version, help="Print the version."),
+    ] = False,
+) -> None:
+    """boneload: back to running after a bone stress injury, with the coach in the loop."""
+
+
 def main() -> None:
     app()
 
@@ -252,33 +275,104 @@ def _settings() -> Any:
     from bot.settings import ConfigError, load_settings
 
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    _check_sqlite_folder(settings)
+    return settings
+
+
+def _check_sqlite_folder(settings: Any) -> None:
+    """Fail at once when a SQLite file's folder is missing: the driver would only say "unable
+    to open database file", from a worker thread that outlives the event loop."""
+    from sqlalchemy import make_url
+
+    from bot.store.db import is_sqlite
+
+    if not is_sqlite(settings.database_url):
+        return
+    path = make_url(settings.database_url).database or ""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise fail(
+            f"cannot open the SQLite database {path}: the folder {folder} does not exist; "
+            "create it or fix DATABASE_URL"
+        )
+
+
+class _LazyRules:
+    """The rules, loaded on first use: `coach list`, `export`... need none, so they work
+    outside the checkout (no rules directory)."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._rules: Rules | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._rules is None:
+            self._rules = _load(self._directory)
+        return getattr(self._rules, name)
 
 
 def _db_deps(settings: Any, rules: Rules | None = None) -> Any:
     from datetime import UTC, datetime
+    from typing import cast
 
     from bot.services.deps import Deps
     from bot.store.db import make_engine, make_sessionmaker
 
     engine = make_engine(settings.database_url)
     deps = Deps(
-        rules=rules or _load(settings.rules_dir),
+        rules=rules or cast(Rules, _LazyRules(settings.rules_dir)),
         sessionmaker=make_sessionmaker(engine),
         clock=lambda: datetime.now(UTC),
     )
     return engine, deps
 
 
-def _run_async(coro: Any) -> Any:
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def database_problem(exc: BaseException, url_for_display: str = "") -> str | None:
+    """One line for an exception that means the database cannot be used; None otherwise."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, ExceptionGroup):
+        exc = exc.exceptions[0]
+    where = f" ({url_for_display})" if url_for_display else ""
+    text = _first_line(exc).lower()
+    if isinstance(exc, SQLAlchemyError) and (
+        "no such table" in text or ("relation" in text and "does not exist" in text)
+    ):
+        return f"the database{where} is not migrated: run `boneload migrate` first"
+    if isinstance(exc, SQLAlchemyError | OSError | TimeoutError) or type(exc).__module__.startswith(
+        "asyncpg"
+    ):
+        if "unable to open database file" in text:
+            return (
+                f"cannot open the SQLite database{where}: its folder does not exist or is not "
+                "writable; check DATABASE_URL"
+            )
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _first_line(exc)
+        return f"database unreachable{where}: {reason}; check DATABASE_URL"
+    return None
+
+
+def _run_async(coro: Any, settings: Any = None) -> Any:
     import asyncio
 
     try:
         return asyncio.run(coro)
-    except OSError as exc:
-        raise fail(f"database unreachable: {exc.strerror or exc}") from None
+    except Exception as exc:
+        shown = settings.database_url_for_display() if settings is not None else ""
+        problem = database_problem(exc, shown)
+        if problem is None:
+            raise
+        raise fail(problem) from None
 
 
 @app.command("migrate")
@@ -303,7 +397,7 @@ def migrate_cmd(
                 await migrate(s.database_url, revision)
         return await current_revision(s.database_url)
 
-    out.print(f"database at revision {_run_async(go())}", highlight=False)
+    out.print(f"database at revision {_run_async(go(), s)}", highlight=False)
 
 
 coach_app = typer.Typer(help="Register and list coaches.", no_args_is_help=True)
@@ -337,7 +431,7 @@ def coach_add(
         finally:
             await engine.dispose()
 
-    coach_id = _run_async(go())
+    coach_id = _run_async(go(), s)
     out.print(f"coach #{coach_id} {name} (Telegram user {telegram_user_id}) registered")
 
 
@@ -355,7 +449,7 @@ def coach_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         finally:
             await engine.dispose()
 
-    rows = _run_async(go())
+    rows = _run_async(go(), s)
     if as_json:
         print(json.dumps(rows))
         return
@@ -381,7 +475,7 @@ def coach_remove(telegram_user_id: Annotated[int, typer.Argument()]) -> None:
         finally:
             await engine.dispose()
 
-    if not _run_async(go()):
+    if not _run_async(go(), s):
         raise fail(f"no coach with Telegram user id {telegram_user_id}")
     out.print("coach deactivated")
 
@@ -407,7 +501,7 @@ def export_cmd(
         finally:
             await engine.dispose()
 
-    files = _run_async(go())
+    files = _run_async(go(), s)
     if files is None:
         raise fail(f"no runner #{runner}")
     sys.stdout.write((files[0] if fmt == "json" else files[1]).decode())
@@ -422,7 +516,7 @@ def agenda_cmd(
     from bot.store import admin
 
     s = _settings()
-    rows = [r.as_dict() for r in _run_async(admin.list_agenda(s.database_url, limit=limit))]
+    rows = [r.as_dict() for r in _run_async(admin.list_agenda(s.database_url, limit=limit), s)]
     if as_json:
         print(json.dumps(rows))
         return
@@ -472,46 +566,84 @@ def run_cmd() -> None:
     except Exception as exc:
         raise fail(str(exc)) from None
     rules = _load(s.rules_dir)
-    run(s, rules, token)
+    from telegram.error import TelegramError
+
+    try:
+        run(s, rules, token)
+    except TelegramError as exc:
+        raise fail(f"Telegram refused to start the bot: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:
+        problem = database_problem(exc, s.database_url_for_display())
+        if problem is None:
+            raise
+        raise fail(problem) from None
 
 
 @app.command("doctor")
 def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Health: database reachable and migrated, pending and failed agenda rows, last send.
+    """Health: database reachable and migrated, the agenda ticker running, agenda lag, pending
+    and failed rows, last send. Exit 0 when healthy (the container HEALTHCHECK), 1 otherwise.
 
-    Exit 0 when healthy (the container HEALTHCHECK), 1 otherwise.
+    Never creates anything: a missing SQLite file is reported, not made.
     """
-    from bot.runtime import health
-    from bot.store.db import current_revision
+    from sqlalchemy import make_url
+
+    from bot.runtime import HealthLimits, health
+    from bot.store.db import current_revision, is_sqlite
 
     s = _settings()
+    missing: dict[str, Any] | None = None
+    if is_sqlite(s.database_url):
+        path = make_url(s.database_url).database or ""
+        if path not in ("", ":memory:") and not Path(path).is_file():
+            missing = {
+                "ok": False,
+                "database": f"error: no database file at {path}",
+                "problems": ["no database yet: run `boneload migrate` (or `boneload run`)"],
+            }
 
     async def go() -> dict[str, Any]:
         from bot.store.db import make_engine, make_sessionmaker
 
+        if missing is not None:
+            return missing
+        try:
+            revision = await current_revision(s.database_url)
+        except Exception as exc:
+            problem = database_problem(exc, s.database_url_for_display())
+            if problem is None:
+                raise
+            return {"ok": False, "database": "error: unreachable", "problems": [problem]}
+        if revision is None:
+            return {
+                "ok": False,
+                "database": "error: not migrated",
+                "problems": ["the database is empty: run `boneload migrate`"],
+            }
         engine = make_engine(s.database_url)
         try:
-            report = await health(make_sessionmaker(engine))
-            if report["ok"]:
-                report["revision"] = await current_revision(s.database_url)
-                report["ok"] = report["revision"] is not None
-            return report
+            report = await health(make_sessionmaker(engine), HealthLimits.of(s))
         finally:
             await engine.dispose()
+        report["revision"] = revision
+        return report
 
-    report = _run_async(go())
-    clinical = _clinical_report(s) if report["ok"] else None
+    report = _run_async(go(), s)
+    # Reachable and migrated: the clinical side is checked even when the ticker is not healthy.
+    clinical = _clinical_report(s) if report.get("revision") else None
     if clinical is not None:
         report.update(clinical)
-        report["ok"] = not clinical["unacknowledged_stops"]
+        report["ok"] = report["ok"] and not clinical["unacknowledged_stops"]
     if as_json:
         print(json.dumps(report))
     else:
         for k, v in report.items():
-            if k not in ("unacknowledged_stops", "waiting_no_coach"):
+            if k not in ("problems", "unacknowledged_stops", "waiting_no_coach"):
                 out.print(f"{k:20} {v}", highlight=False)
         if clinical is not None:
             _print_clinical(clinical)
+        for problem in report.get("problems", []):
+            err.print(f"[bold red]problem:[/] {problem}", highlight=False)
     if not report["ok"]:
         raise typer.Exit(1)
 

@@ -15,7 +15,10 @@ What this module enforces on top of that rule:
 - Library loggers that would write request URLs or update contents are held back whatever
   LOG_LEVEL says: httpx/httpcore and apscheduler (one line per ticker run) at WARNING, and
   `telegram` at INFO, because its DEBUG lines dump whole updates and API call parameters, i.e.
-  the runners' messages.
+  the runners' messages; `sqlalchemy`, `aiosqlite` and `asyncpg` at WARNING, because their
+  DEBUG/INFO lines carry statement parameters and rows (names, answers, coach messages, invite
+  codes). Engines are also made with `hide_parameters=True` (bot.store.db), so not even an
+  error message quotes a parameter.
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ _LIBRARY_FLOORS: Mapping[str, int] = {
     "httpcore": logging.WARNING,
     "apscheduler": logging.WARNING,
     "telegram": logging.INFO,
+    # Parameter and row logging would write names, answers, coach messages and invite codes.
+    "sqlalchemy": logging.WARNING,
+    "aiosqlite": logging.WARNING,
+    "asyncpg": logging.WARNING,
+    "alembic": logging.INFO,
 }
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -89,6 +97,24 @@ class RedactingFilter(logging.Filter):
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
 
+    def _scrub(self, value: Any, depth: int = 0) -> Any:
+        """`value` with every secret replaced: strings, and strings inside containers; any other
+        object whose text shows a secret becomes that (redacted) text."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if value is None or isinstance(value, bool | int | float) or depth > 5:
+            return value
+        if isinstance(value, Mapping):
+            return {self._scrub(k, depth + 1): self._scrub(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._scrub(v, depth + 1) for v in value]
+        try:
+            text = str(value)
+        except Exception:
+            return f"<unprintable {type(value).__name__}>"
+        redacted = self._redact(text)
+        return value if redacted == text else redacted
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
@@ -99,8 +125,7 @@ class RedactingFilter(logging.Filter):
         record.args = None
 
         for key, value in extra_fields(record).items():
-            if isinstance(value, str):
-                setattr(record, key, self._redact(value))
+            setattr(record, key, self._scrub(value))
 
         if record.exc_info and not record.exc_text:
             # Formatters reuse a cached exc_text, so scrubbing it here covers every handler.

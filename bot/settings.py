@@ -20,6 +20,7 @@ import re
 import socket
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -27,7 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-__all__ = ["ConfigError", "Settings", "load_settings"]
+__all__ = ["ConfigError", "Settings", "bot_id_of", "load_settings"]
 
 # The async drivers the store is built and tested against; anything else would fail much later,
 # deep inside SQLAlchemy, with a far less helpful message.
@@ -39,6 +40,9 @@ _TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 # Telegram's own rule for `secret_token` in setWebhook.
 _WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+_RESERVED_PATHS = ("/healthz", "/metrics")
 
 _TOKEN_HELP = "copy it exactly as @BotFather gave it, e.g. 123456789:AAE... (no quotes or spaces)"
 
@@ -53,6 +57,12 @@ class ConfigError(Exception):
     @property
     def problems(self) -> list[str]:
         return self.message.splitlines()
+
+
+def bot_id_of(token: str) -> int:
+    """The numeric bot id a token starts with (update ids are counted per bot); 0 if none."""
+    head = token.split(":", 1)[0]
+    return int(head) if head.isascii() and head.isdigit() else 0
 
 
 def _default_instance_name() -> str:
@@ -89,6 +99,17 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=5.0, ge=1, le=30)
     default_timezone: str = "UTC"
     instance_name: str = Field(default_factory=_default_instance_name, min_length=1)
+    # Health: unhealthy when the last agenda tick (any instance) is older than this, or the oldest
+    # due-but-unsent agenda row has waited longer than this.
+    health_max_tick_age_seconds: float = Field(default=120.0, gt=0)
+    health_max_agenda_lag_seconds: float = Field(default=900.0, gt=0)
+    # Given as `X-Healthz-Token` header or `?token=`, /healthz shows its details; else ok/fail.
+    healthz_token: SecretStr | None = None
+    # Polling mode: a port serving /metrics and /healthz (webhook mode serves them on its port).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_listen: str = "127.0.0.1"
+    # Telegram update ids are remembered this long to recognise a redelivered update.
+    processed_updates_keep_days: float = Field(default=7.0, ge=1)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -146,9 +167,21 @@ class Settings(BaseSettings):
     @field_validator("webhook_url")
     @classmethod
     def _check_webhook_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"https?://[^/\s]+", value):
+        # The URL is exactly what Telegram calls; the listener serves its path (nothing is
+        # appended). Telegram only calls https; plain http is accepted for a local test only.
+        if value is None:
+            return None
+        url = urlsplit(value)
+        local = url.scheme == "http" and url.hostname in _LOCAL_HOSTS
+        if (url.scheme != "https" and not local) or not url.hostname:
             raise ValueError(
-                "must be the public https URL Telegram posts updates to, "
+                "must be the public https URL Telegram posts updates to, exactly as Telegram "
+                "should call it, e.g. https://bot.example.org/telegram (http only for "
+                "127.0.0.1 or localhost)"
+            )
+        if (url.path or "/") in _RESERVED_PATHS or url.query or url.fragment:
+            raise ValueError(
+                "must have a path of its own (not /healthz or /metrics) and no query, "
                 "e.g. https://bot.example.org/telegram"
             )
         return value
@@ -201,6 +234,18 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def webhook_path(self) -> str:
+        """The path the webhook listener serves: WEBHOOK_URL's own path."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def bot_id(self) -> int:
+        """The bot's numeric id, the token's prefix (0 without a token)."""
+        return bot_id_of(
+            self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else ""
+        )
+
+    @property
     def webhook_enabled(self) -> bool:
         """Webhook mode when WEBHOOK_URL is set, long polling otherwise."""
         return self.webhook_url is not None
@@ -220,7 +265,11 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret in clear, for `configure_logging(secrets=...)` to scrub."""
-        values = [s.get_secret_value() for s in (self.telegram_bot_token, self.webhook_secret) if s]
+        values = [
+            s.get_secret_value()
+            for s in (self.telegram_bot_token, self.webhook_secret, self.healthz_token)
+            if s
+        ]
         password = make_url(self.database_url).password
         if password:
             values.append(str(password))

@@ -78,16 +78,29 @@ def test_compose_bot(compose: dict[str, Any]) -> None:
     assert bot["env_file"] == "../.env"
     assert bot["restart"] == "unless-stopped"
     url = bot["environment"]["DATABASE_URL"]
-    assert url == "postgresql+asyncpg://boneload:boneload@db:5432/boneload"
     db_env = compose["services"]["db"]["environment"]
-    assert f"{db_env['POSTGRES_USER']}:{db_env['POSTGRES_PASSWORD']}@" in url
+    # No password in the file: both take it from .env, and compose refuses to start without it.
+    required = re.fullmatch(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", db_env["POSTGRES_PASSWORD"])
+    assert required, db_env["POSTGRES_PASSWORD"]
+    assert url == f"postgresql+asyncpg://boneload:{db_env['POSTGRES_PASSWORD']}@db:5432/boneload"
+    assert db_env["POSTGRES_USER"] == "boneload"
     assert url.endswith("/" + db_env["POSTGRES_DB"])
+
+
+def test_compose_writes_no_password() -> None:
+    text = (DEPLOY / "compose.yaml").read_text()
+    for line in text.splitlines():
+        if "PASSWORD" in line and not line.lstrip().startswith("#"):
+            assert "${POSTGRES_PASSWORD:?" in line, line
+    assert ":boneload@" not in text
 
 
 def test_compose_database_url_passes_settings_validation(
     compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", compose["services"]["bot"]["environment"]["DATABASE_URL"])
+    url = compose["services"]["bot"]["environment"]["DATABASE_URL"]
+    url = re.sub(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", "Url-safe_pw-1", url)
+    monkeypatch.setenv("DATABASE_URL", url)
     load_settings(None)
 
 
@@ -97,7 +110,16 @@ def test_dockerfile() -> None:
     for keyword, args in instructions:
         by_keyword.setdefault(keyword, []).append(args)
 
-    assert by_keyword["FROM"][0].startswith("python:3.11-slim")
+    # Multi-stage: a build stage and the runtime stage, both from the one pinned base image.
+    froms = by_keyword["FROM"]
+    assert len(froms) == 2 and froms[0].endswith(" AS build"), froms
+    assert all(f.startswith("${PYTHON_IMAGE}") for f in froms)
+    (image_arg,) = by_keyword["ARG"]
+    assert image_arg.startswith("PYTHON_IMAGE=python:3.11-slim")
+    digest = image_arg.partition("@")[2]
+    assert digest == "" or re.fullmatch(r"sha256:[0-9a-f]{64}", digest), image_arg
+    # The runtime stage takes the built environment only, never a compiler or the lock's pip run.
+    assert any(c.startswith("--from=build /opt/boneload") for c in by_keyword["COPY"])
     (cmd,) = by_keyword["CMD"]
     assert json.loads(cmd) == ["boneload", "run"]
     users = by_keyword["USER"]
@@ -109,12 +131,32 @@ def test_dockerfile() -> None:
     (healthcheck,) = by_keyword["HEALTHCHECK"]
     assert re.search(r"CMD \[\"boneload\", \"doctor\"\]", healthcheck)
     assert any("RULES_DIR=/app/rules" in env for env in by_keyword["ENV"])
-    assert any("pip install" in run for run in by_keyword["RUN"])
+    # Dependencies from the hash-checked lock file, then boneload without re-resolving.
+    runs = by_keyword["RUN"]
+    assert any("--require-hashes" in r and "-r requirements.lock" in r for r in runs), runs
+    assert any("pip install --no-deps ." in r for r in runs), runs
+
+
+def test_lock_file_pins_every_dependency_with_hashes() -> None:
+    import tomllib
+
+    lock = (ROOT / "requirements.lock").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", lock, flags=re.MULTILINE))
+    names = {k.lower().replace("_", "-") for k in pins}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        assert name and name.group(0).lower().replace("_", "-") in names, requirement
+    # Every pinned package carries at least one hash (pip install --require-hashes).
+    blocks = re.split(r"^(?=[A-Za-z0-9_.-]+==)", lock, flags=re.MULTILINE)
+    for block in blocks[1:]:
+        assert "--hash=sha256:" in block, block.splitlines()[0]
+    assert "tornado" not in names  # the unused [webhooks] extra is gone
 
 
 def test_dockerfile_copies_existing_paths() -> None:
     for keyword, args in dockerfile_instructions():
-        if keyword == "COPY":
+        if keyword == "COPY" and not args.startswith("--from="):  # from a stage, not the context
             *sources, _dest = args.split()
             for source in sources:
                 assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
@@ -148,7 +190,10 @@ def test_env_example_documents_every_setting() -> None:
     documented = env_example_entries()
     missing = [name.upper() for name in Settings.model_fields if name.upper() not in documented]
     assert not missing, f".env.example does not document: {missing}"
-    unknown = sorted(set(documented) - {name.upper() for name in Settings.model_fields})
+    compose_only = {"POSTGRES_PASSWORD"}  # read by deploy/compose.yaml, not by boneload
+    unknown = sorted(
+        set(documented) - {name.upper() for name in Settings.model_fields} - compose_only
+    )
     assert not unknown, f".env.example documents unknown settings: {unknown}"
 
 

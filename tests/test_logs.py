@@ -164,3 +164,31 @@ def test_rejects_unknown_level_and_format() -> None:
         configure_logging("LOUD", "json")
     with pytest.raises(ValueError, match="format"):
         configure_logging("INFO", "xml")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_literal_secrets_in_extra_fields_are_redacted(fmt: str) -> None:
+    # A stand-in's short token and the webhook secret match no pattern: only the literal list
+    # finds them, and they must be found in every kind of extra field, not only plain strings.
+    secrets = ["123:fake-token", "webhook-secret-xyz"]
+    stream = configured(fmt, secrets=secrets)
+
+    class Holder:
+        def __str__(self) -> str:
+            return "url=https://x/bot123:fake-token/getMe"
+
+    logging.getLogger("bot.test").info(
+        "event",
+        extra={
+            "url": "https://x/bot123:fake-token/getMe",
+            "detail": {"secret": "webhook-secret-xyz", "nested": ["123:fake-token"]},
+            "pair": ("webhook-secret-xyz", 1),
+            "obj": Holder(),
+            "count": 3,
+        },
+    )
+    output = stream.getvalue()
+    for secret in secrets:
+        assert secret not in output, output
+    assert output.count("<token>") >= 5
+    assert "3" in output

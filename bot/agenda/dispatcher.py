@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -37,6 +38,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, Job
 
+from bot import metrics
 from bot.agenda.errors import DEFAULT_BACKOFF, Backoff, Classified, Next, classify, describe
 from bot.agenda.ratelimit import RateLimiter
 from bot.agenda.sender import AgendaItem, Sender
@@ -49,6 +51,7 @@ from bot.program.loader import Rules
 from bot.program.recheck import Verdict, recheck
 from bot.program.state import ProgramState
 from bot.store import agenda as store
+from bot.store import ops
 from bot.store.models import AgendaStatus, Coach, Program, Runner
 from bot.store.repo import ConcurrentUpdate, apply_decision, load_program, mark_unreachable
 
@@ -78,7 +81,14 @@ QUIET_KINDS = frozenset(
     {MessageKind.CHECKIN_NUDGE, MessageKind.FOLLOWUP, MessageKind.FOLLOWUP_NUDGE}
 )
 
+# Kinds that go stale when sent late (after downtime): dropped as "expired" once they are this
+# far past due. A habit prompt is about "this week"/"today"; a day late it would mislead.
+# Reminders and check-in nudges are dropped by `recheck` once their session day has passed;
+# follow-ups, coach alerts, notices, gate checks and digests still matter late and stay.
+EXPIRES_AFTER: dict[MessageKind, timedelta] = {MessageKind.HABIT: timedelta(days=1)}
+
 _WAKE_RETRIES = 3
+_BEAT_EVERY_S = 1.0
 _FINALISE_RETRIES = 3
 
 
@@ -164,6 +174,7 @@ class Dispatcher:
         self._keep_going: Callable[[], bool] = lambda: True
         self._spawn: Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_beat = -_BEAT_EVERY_S
 
     # --- control ---------------------------------------------------------------------------
 
@@ -228,6 +239,7 @@ class Dispatcher:
                     break
         finally:
             self._running = False
+            await self._beat()
         if total.busy:
             log.info(
                 "agenda tick",
@@ -236,6 +248,19 @@ class Dispatcher:
                 },
             )
         return total
+
+    async def _beat(self) -> None:
+        """Record that this instance's ticker ran (health checks read it); at most once a
+        second of real time, however often handlers kick a tick."""
+        mono = time.monotonic()
+        if mono - self._last_beat < _BEAT_EVERY_S:
+            return
+        self._last_beat = mono
+        try:
+            async with self._sm.begin() as session:
+                await ops.beat(session, self.owner, self._clock())
+        except Exception as exc:  # the health check will notice the missing beats
+            log.warning("heartbeat not recorded", extra={"error": type(exc).__name__})
 
     async def _drain(self) -> TickStats:
         stats = TickStats()
@@ -328,6 +353,12 @@ class Dispatcher:
             verdict, reason = recheck(ctx.state, kind, row.payload, now, self._rules)
         else:
             verdict, reason = Verdict.SEND, "agenda-only kind"
+        if (
+            verdict is Verdict.SEND
+            and kind in EXPIRES_AFTER
+            and now > row.due_at + EXPIRES_AFTER[kind]
+        ):
+            verdict, reason = Verdict.DROP, "expired: too late to be meaningful"
         if verdict is Verdict.WAKE:
             await self._wake(row, stats)
             return
@@ -463,6 +494,7 @@ class Dispatcher:
                     max_attempts=self._max_attempts,
                     backoff=self._backoff,
                 )
+                metrics.SEND_FAILURES.labels(type(exc).__name__).inc()
                 if outcome.pause_sending > timedelta(0):
                     self._limiter.pause(outcome.pause_sending.total_seconds())
                 await self._after_error(row, item, outcome, stats)
@@ -505,6 +537,7 @@ class Dispatcher:
             return
         if outcome == "sent":
             stats.sent += 1
+            metrics.SENDS.labels(row.kind).inc()
             log.debug("agenda message sent", extra={"agenda_id": row.id, "kind": row.kind})
         else:
             stats.dropped += 1
@@ -529,7 +562,10 @@ class Dispatcher:
                     count_attempt=outcome.count_attempt,
                 )
                 stats.retried += ok
-                log.info("agenda send will be retried", extra=extra)
+                if not outcome.count_attempt:  # flood control (429): one line, no traceback
+                    log.warning("agenda send refused by flood control, will retry", extra=extra)
+                else:
+                    log.info("agenda send will be retried", extra=extra)
             else:
                 ok = await store.finalise_failed(
                     session, row.id, row.lease_token, now=now, error=outcome.error

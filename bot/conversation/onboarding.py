@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot import texts
+from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt, Result, grid
 from bot.conversation.questions import parse_yes_no
 from bot.program.engine import gate_questions, needs_clearance
@@ -196,9 +197,9 @@ def accept(step: str, value: str, data: dict[str, Any], rules: Rules, now: datet
                 return Result(error=texts.DAYS_NONE)
             new["days_done"] = True
             return Result(data=new)
-        if not (v.isascii() and v.isdigit()) or not 0 <= int(v) <= 6:
+        if (day := parse_int(v, lo=0, hi=6)) is None:
             return Result(error=texts.USE_BUTTONS)
-        chosen ^= {int(v)}
+        chosen ^= {day}
         new["days"] = sorted(chosen)
         return Result(data=new)
     if step == "time":
@@ -220,8 +221,8 @@ def parse_date(text: str, today: date) -> date | None:
     """A date typed or a button's 'days ago'; never in the future, never before 1990."""
     s = text.strip()
     d: date | None = None
-    if s.isascii() and s.isdigit() and len(s) <= 4:
-        d = today - timedelta(days=int(s))
+    if (ago := parse_int(s, max_digits=4)) is not None:
+        d = today - timedelta(days=ago)
     else:
         for pat, order in (
             (r"(\d{4})-(\d{1,2})-(\d{1,2})", "ymd"),

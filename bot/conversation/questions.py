@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from bot import texts
+from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Prompt, Result, grid
 from bot.program.rules import Question
 from bot.program.symptoms import InvalidAnswer, check_answer
@@ -46,10 +45,10 @@ def parse_value(q: Question, raw: str) -> int | bool:
             raise InvalidAnswer(texts.USE_BUTTONS)
         return yes
     s = s.removesuffix("/10").strip()
-    if not re.fullmatch(r"-?[0-9]{1,3}", s):  # ASCII digits only: int("②") would raise
+    if (number := parse_int(s, signed=True)) is None:
         raise InvalidAnswer(texts.BAD_NUMBER.format(lo=q.min, hi=q.max))
     try:
-        value = check_answer(q, int(s))
+        value = check_answer(q, number)
     except InvalidAnswer:
         raise InvalidAnswer(texts.BAD_NUMBER.format(lo=q.min, hi=q.max)) from None
     return value

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import texts
 from bot import texts_coach as tc
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
+from bot.conversation.numbers import parse_int
 from bot.program.calendar import local_date, local_instant, zone
 from bot.program.decision import Decision, MessageKind
 from bot.program.engine import BadEvent, decide, resume_options
@@ -134,9 +135,9 @@ async def resolve(d: Deps, coach: CoachCtx, ref: str) -> int:
     ref = ref.strip()
     async with d.sessionmaker() as s:
         runners = await repo.list_runners_of_coach(s, coach.id)
-    if ref.isdigit():
+    if (number := parse_int(ref)) is not None:
         for r in runners:
-            if r.id == int(ref):
+            if r.id == number:
                 return r.id
         raise NotYourRunner(ref)
     matches = [r for r in runners if (r.display_name or "").lower().startswith(ref.lower())]

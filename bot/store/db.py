@@ -69,6 +69,8 @@ def make_engine(
     dropping a parent table with foreign keys enforced would cascade-delete its children.
     """
     u = make_url(url)
+    # Parameters are health data (answers, names, messages): never in logs or error texts.
+    kwargs.setdefault("hide_parameters", True)
     if poolclass is not None:
         kwargs["poolclass"] = poolclass
     if u.get_backend_name() == "sqlite":

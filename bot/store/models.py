@@ -41,6 +41,7 @@ __all__ = [
     "Coach",
     "DecisionRecord",
     "Dialog",
+    "Heartbeat",
     "Invite",
     "ProcessedUpdate",
     "Program",
@@ -254,9 +255,22 @@ class Dialog(Base):
 
 
 class ProcessedUpdate(Base):
-    """Telegram update ids already handled: a redelivered update is recognised and ignored."""
+    """Telegram update ids already handled: a redelivered update is recognised and ignored.
+    Keyed by the bot's id too: update ids are counted per bot."""
 
     __tablename__ = "processed_updates"
 
+    bot_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default=text("0")
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Heartbeat(Base):
+    """When each instance's agenda ticker last ran (health checks)."""
+
+    __tablename__ = "heartbeats"
+
+    instance: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)

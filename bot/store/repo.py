@@ -542,14 +542,17 @@ async def clear_dialog(session: AsyncSession, telegram_user_id: int) -> None:
     await session.execute(delete(Dialog).where(Dialog.telegram_user_id == telegram_user_id))
 
 
-async def claim_update(session: AsyncSession, update_id: int, *, now: datetime) -> bool:
+async def claim_update(
+    session: AsyncSession, update_id: int, *, now: datetime, bot_id: int = 0
+) -> bool:
     """True the first time an update id is seen; False for a redelivered duplicate. Call it in
-    the same transaction as the update's effects, so a crash forgets both or neither."""
+    the same transaction as the update's effects, so a crash forgets both or neither.
+    `bot_id`: update ids are counted per bot (the token's numeric prefix)."""
     insert = agenda.dialect_insert(session)
     stmt = (
         insert(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=now)
-        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        .values(bot_id=bot_id, update_id=update_id, processed_at=now)
+        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id])
     )
     result = await session.execute(stmt)
     return int(result.rowcount) == 1  # type: ignore[attr-defined]

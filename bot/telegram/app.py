@@ -8,14 +8,15 @@ move it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -28,16 +29,25 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import texts, texts_coach
-from bot.agenda.dispatcher import Dispatcher, run_dispatcher
+from bot import metrics, texts, texts_coach
+from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
+from bot.agenda.errors import retry_after_seconds
 from bot.services import coaches as csvc
 from bot.services import runners as svc
 from bot.services.deps import Deps
+from bot.settings import bot_id_of
+from bot.store import ops, repo
 from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
 from bot.telegram.callbacks import Kind
 from bot.telegram.sender import TelegramSender
 
 log = logging.getLogger(__name__)
+
+# After every other handler group (test harness markers included: they see an update as handled
+# before its id is recorded, as they did when the id was recorded first).
+DONE_GROUP = 1000
+PRUNE_EVERY = timedelta(hours=1)
+KEEP_UPDATES = timedelta(days=7)
 
 RUNNER_COMMANDS: dict[str, Any] = {
     "today": handlers_runner.cmd_today,
@@ -57,11 +67,22 @@ RUNNER_COMMANDS: dict[str, Any] = {
 
 
 async def _first_sight(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every handler: drop duplicate updates; notice a runner who came back."""
+    """Runs before every handler: drop duplicate updates; notice a runner who came back.
+
+    A duplicate is an update this bot already *finished* (`_done`, after every handler, records
+    it). Nothing is recorded before the handlers have done their work: a process killed
+    mid-handler has recorded nothing, so Telegram's redelivery is handled as new and the
+    runner's answer is not lost (docs/delivery.md).
+    """
     deps: Deps = context.application.bot_data["deps"]
-    if not await svc.claim_update(deps, update.update_id):
+    bot_id: int = context.application.bot_data["bot_id"]
+    async with deps.sessionmaker() as s:
+        seen = await ops.update_seen(s, bot_id, update.update_id)
+    if seen:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
+        metrics.UPDATES.labels("duplicate").inc()
         raise ApplicationHandlerStop
+    context.application.bot_data["started"][update.update_id] = time.monotonic()
     user = update.effective_user
     if user is None:
         return
@@ -71,9 +92,34 @@ async def _first_sight(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         deps.kick()
 
 
+async def _done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs after every handler: record the update as handled (unless it failed)."""
+    data = context.application.bot_data
+    started = data["started"].pop(update.update_id, None)
+    if started is not None:
+        metrics.UPDATE_SECONDS.observe(time.monotonic() - started)
+    if update.update_id in data["failed"]:
+        data["failed"].discard(update.update_id)
+        metrics.UPDATES.labels("failed").inc()
+        return  # not recorded: a redelivery gets another chance
+    deps: Deps = data["deps"]
+    async with deps.sessionmaker.begin() as s:
+        await repo.claim_update(s, update.update_id, now=deps.clock(), bot_id=data["bot_id"])
+    metrics.UPDATES.labels("handled").inc()
+
+
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     err = context.error
     uid = update.update_id if isinstance(update, Update) else None
+    if uid is not None:
+        context.application.bot_data["failed"].add(uid)
+    if isinstance(err, RetryAfter):
+        # Flood control: one line, no traceback (the runner's next message is answered).
+        log.warning(
+            "update answer refused by flood control",
+            extra={"update_id": uid, "retry_after_s": retry_after_seconds(err)},
+        )
+        return
     # Never the message text or the traceback's locals: ids and the error class only.
     log.error(
         "update failed",
@@ -90,6 +136,18 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not send the error notice", extra={"update_id": uid})
 
 
+async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Forget processed update ids (and old heartbeats) past the window; hourly."""
+    deps: Deps = context.application.bot_data["deps"]
+    keep = context.application.bot_data.get("keep_updates", KEEP_UPDATES)
+    try:
+        async with deps.sessionmaker.begin() as s:
+            n = await ops.prune(s, now=deps.clock(), keep=keep)
+        log.info("processed updates pruned", extra={"rows": n})
+    except Exception as exc:  # tried again next hour
+        log.warning("pruning processed updates failed", extra={"error": type(exc).__name__})
+
+
 def build_application(
     *,
     token: str,
@@ -101,21 +159,21 @@ def build_application(
     owner: str = "boneload",
     request: BaseRequest | None = None,
     start_ticker: bool = True,
+    keep_updates: timedelta = KEEP_UPDATES,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .rate_limiter(
-            AIORateLimiter(overall_max_rate=send_rate, overall_time_period=1, max_retries=0)
-        )
-    )
+    # No PTB rate limiter: the agenda's own (bot.agenda.ratelimit) is the one budget for the
+    # messages the bot starts; replies to updates go out at once (docs/delivery.md).
+    builder = ApplicationBuilder().token(token).base_url(base_url)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
     if request is not None:
         builder = builder.request(request)
     app = builder.build()
     app.bot_data["deps"] = deps
+    app.bot_data["bot_id"] = bot_id_of(token)
+    app.bot_data["started"] = {}
+    app.bot_data["failed"] = set()
+    app.bot_data["keep_updates"] = keep_updates
 
     sender = TelegramSender(app.bot, deps)
     dispatcher = Dispatcher(
@@ -147,6 +205,7 @@ def build_application(
     app.add_handler(MessageHandler(report_button, handlers_runner.cmd_pain))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers_runner.on_text))
     app.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND, handlers_runner.on_other))
+    app.add_handler(TypeHandler(Update, _done), group=DONE_GROUP)
     app.add_error_handler(_on_error)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -156,14 +215,21 @@ def build_application(
         await application.bot.set_my_commands(runner_menu)
         coach_menu = runner_menu + [BotCommand(c, d) for c, d in texts_coach.COMMANDS]
         for coach in await csvc.list_coaches(deps):
-            if coach["active"]:
-                scope = BotCommandScopeChat(coach["telegram_user_id"])
-                try:
+            scope = BotCommandScopeChat(coach["telegram_user_id"])
+            try:
+                if coach["active"]:
                     await application.bot.set_my_commands(coach_menu, scope=scope)
-                except TelegramError:  # a coach who never opened the bot has no chat yet
-                    log.info("coach menu not set", extra={"coach_id": coach["id"]})
+                else:
+                    # A removed coach keeps no coach menu from an earlier start.
+                    await application.bot.delete_my_commands(scope=scope)
+            except TelegramError:  # a coach who never opened the bot has no chat yet
+                log.info("coach menu not updated", extra={"coach_id": coach["id"]})
         if start_ticker:
             run_dispatcher(application, dispatcher, dispatch_interval)
+            assert application.job_queue is not None
+            application.job_queue.run_repeating(
+                _prune, interval=PRUNE_EVERY, first=0, name="prune", job_kwargs=JOB_KWARGS
+            )
 
     async def post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         # Finish in-flight sends and give claimed rows back before the process goes.

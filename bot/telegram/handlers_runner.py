@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import checks, onboarding, questions
+from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
 from bot.program.events import (
     ClearanceClaimed,
@@ -121,7 +122,7 @@ async def _on_session(
     assert query is not None and runner.state is not None
     st = runner.state
     today = svc.local_today(d, st)
-    seq = int(cbk.ref) if cbk.ref.isdigit() else -1
+    seq = -1 if (n := parse_int(cbk.ref)) is None else n
     if (
         st.status is not Status.ACTIVE
         or st.next is None
@@ -173,7 +174,8 @@ def _questions_for(
         return post_questions(st, d.rules) if ok else None
     if kind == "followup":
         # The run's 24-hour follow-up, or the watch check after a session before running.
-        return (followup_questions(st, int(ref), d.rules) or None) if ref.isdigit() else None
+        seq = parse_int(ref)
+        return (followup_questions(st, seq, d.rules) or None) if seq is not None else None
     if kind == "pain":
         return report_question_list(st, d.rules) if f"pain:{ref}" in flows else None
     if kind == "gate":
@@ -236,7 +238,7 @@ async def _question_step(
     if query:
         await query.answer()
     answers = dict(result.data["answers"])  # type: ignore[call-overload]
-    seq = int(ref) if ref.isdigit() and kind != "pain" else None
+    seq = parse_int(ref) if kind != "pain" else None
     answered = [q for q in qs if q.id in answers and q.id not in data.get("answers", {})]
     new_answers = {q.id: answers[q.id] for q in answered}
     stage = _STAGE[kind]
