@@ -651,12 +651,25 @@ def doctor_cmd(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
 # --- runners waiting for a clinician (doctor, agenda) and the operator's own acts ---------------
 
 
+def _remind_after_hours(settings: Any) -> int:
+    """The rules' delay before an unacknowledged stop counts as lost. `doctor` must run where
+    no rules directory is (a container's health check): then the rules' own default holds."""
+    from bot.program.loader import RulesError, load_rules
+    from bot.program.rules import RedFlagRule
+
+    try:
+        return load_rules(settings.rules_dir).symptoms.actions.red_flag.remind_coach_after_hours
+    except RulesError:
+        default = RedFlagRule.model_fields["remind_coach_after_hours"].default
+        return int(default)
+
+
 def _waiting(settings: Any) -> list[Any]:
     from datetime import UTC, datetime
 
     from bot.store import admin
 
-    hours = _load(settings.rules_dir).symptoms.actions.red_flag.remind_coach_after_hours
+    hours = _remind_after_hours(settings)
     return list(
         _run_async(
             admin.waiting_for_clinician(
