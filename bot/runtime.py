@@ -1,10 +1,12 @@
 """`boneload run`: migrations, then the bot in long-polling or webhook mode, until SIGTERM.
 
-Webhook mode uses our own small aiohttp server rather than PTB's, so the same port also serves
-`/healthz` (database reachable, pending and failed agenda rows, last dispatch) and so the secret
-token check is ours and tested: a request without the right
-`X-Telegram-Bot-Api-Secret-Token` gets 403 and is never processed. Several instances may run
-behind a reverse proxy on one PostgreSQL: the agenda's leases keep them from doubling messages.
+Webhook mode uses our own small aiohttp server rather than PTB's (so PTB's tornado extra is not
+installed), serving exactly the path of WEBHOOK_URL, the URL given to setWebhook unchanged. The
+same port serves `/healthz` (ok/fail; details with HEALTHZ_TOKEN) and `/metrics` (Prometheus);
+in polling mode METRICS_PORT serves those two. The secret token check is ours and tested: a
+request without the right `X-Telegram-Bot-Api-Secret-Token` gets 403 and is never processed; a
+body that is not a JSON object gets 400. Several instances may run behind a reverse proxy on one
+PostgreSQL: the agenda's leases keep them from doubling messages.
 """
 
 from __future__ import annotations

@@ -100,6 +100,12 @@ async def test_run_in_webhook_mode_registers_the_url_and_serves_it(
             ) as resp,
         ):
             assert resp.status == 404  # the doubled path of old is not served
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/metrics") as resp,
+        ):
+            assert resp.status == 200  # the webhook port also serves the Prometheus metrics
+            assert 'boneload_updates_handled_total{outcome="handled"}' in await resp.text()
     finally:
         stop.set()
         await asyncio.wait_for(task, timeout=15)
