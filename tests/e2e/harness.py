@@ -64,7 +64,14 @@ class Harness:
         return next(m for m in self.standin.messages_to(chat) if m.message_id == message_id)
 
     def last(self, chat: int = RUNNER) -> Any:
-        msgs = self.messages(chat)
+        """The newest message that answers the runner (or coach), not a habit prompt.
+
+        Habit prompts ("Fuel within about 30 minutes...") are sent by the agenda's ticker the
+        moment a session is reported, concurrently with the handler's own reply: which of the two
+        arrives last is a race, so the reply is the newest message that is not one of them.
+        Tests about habits read `messages()`."""
+        habits = tuple(h.text for h in self.deps.rules.habits.habits)
+        msgs = [m for m in self.messages(chat) if not (m.text or "").startswith(habits)]
         assert msgs, f"nothing sent to {chat}"
         return msgs[-1]
 
