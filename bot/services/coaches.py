@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot import texts_coach as tc
@@ -322,32 +323,29 @@ async def act(
         await _owned(d, coach, runner_id)
         decision = await rsvc.apply_event(d, runner_id, event, actor=actor)
     else:
-        now = d.clock()
+
+        def still_current(_state: ProgramState, version: int) -> None:
+            if version != expected_version:
+                raise _AlreadyHandled
+
         try:
             async with d.sessionmaker.begin() as s:
                 r = await repo.get_runner(s, runner_id)
                 if r is None or r.coach_id != coach.id:
                     raise NotYourRunner(runner_id)
-                loaded = await repo.load_program(s, runner_id)
-                if loaded is None or loaded[1] != expected_version:
-                    return None
-                try:
-                    decision = decide(loaded[0], event, d.rules, now)
-                except BadEvent:
-                    return None
-                await repo.apply_decision(
-                    s,
-                    runner_id,
-                    decision,
-                    event=type(event).__name__,
-                    actor=actor,
-                    expected_version=expected_version,
-                    at=now,
+                _, decision = await rsvc.decide_and_store(
+                    s, d, runner_id, event, actor=actor, now=d.clock(), check=still_current
                 )
-        except (repo.ConcurrentUpdate, IntegrityError):
-            return None  # someone else changed the program first
+        # Someone else changed the program first (a second press, two instances), or the
+        # button's option is one the rules do not know (forged): nothing changes.
+        except (_AlreadyHandled, BadEvent, LookupError, repo.ConcurrentUpdate, IntegrityError):
+            return None
     d.kick()
     return decision
+
+
+class _AlreadyHandled(Exception):
+    """The alert's program version has moved on."""
 
 
 async def is_current(d: Deps, coach: CoachCtx, runner_id: int, version: int) -> bool:
@@ -634,31 +632,35 @@ async def operator_act(
     operator: recorded with actor `operator:<by>`. The check and the change are one transaction
     at one program version, so a stop lifted meanwhile is never turned into a gate clearance."""
     event = CoachAction(verb, 0, option=option, by=by)
-    for _attempt in range(rsvc.MAX_RETRIES):
-        now = d.clock()
-        try:
-            async with d.sessionmaker.begin() as s:
-                loaded = await repo.load_program(s, runner_id)
-                if loaded is None:
-                    raise OperatorRefused(f"no runner #{runner_id}")
-                state, version = loaded
-                if not _operator_check(d, runner_id, state, verb, option):
-                    return OperatorResult(state, None)
-                decision = decide(state, event, d.rules, now)
-                await repo.apply_decision(
-                    s,
-                    runner_id,
-                    decision,
-                    event=type(event).__name__,
-                    actor=f"operator:{by}",
-                    expected_version=version,
-                    at=now,
-                )
-            d.kick()
-            return OperatorResult(state, decision)
-        except (repo.ConcurrentUpdate, IntegrityError):
-            log.info("concurrent update, retrying", extra={"runner_id": runner_id})
-    raise OperatorRefused(f"runner #{runner_id} kept changing; try again")
+
+    def needed(state: ProgramState, _version: int) -> None:
+        if not _operator_check(d, runner_id, state, verb, option):
+            raise _NothingToDo(state)
+
+    async def turn(s: AsyncSession, now: datetime) -> OperatorResult:
+        before, decision = await rsvc.decide_and_store(
+            s, d, runner_id, event, actor=f"operator:{by}", now=now, check=needed
+        )
+        return OperatorResult(before, decision)
+
+    try:
+        result = await rsvc.in_one_transaction(d, runner_id, turn)
+    except _NothingToDo as done:
+        return OperatorResult(done.state, None)
+    except LookupError:
+        raise OperatorRefused(f"no runner #{runner_id}") from None
+    except repo.ConcurrentUpdate:
+        raise OperatorRefused(f"runner #{runner_id} kept changing; try again") from None
+    d.kick()
+    return result
+
+
+class _NothingToDo(Exception):
+    """The operator's act is already done (e.g. acknowledged): nothing is written."""
+
+    def __init__(self, state: ProgramState) -> None:
+        super().__init__()
+        self.state = state
 
 
 def _operator_check(

@@ -1,9 +1,11 @@
 """Runner workflows: find, enrol, apply an event, remember a conversation, export and delete.
 
-Each function is one transaction. `apply_event` is the heart: load state and version, call the
-pure engine with the injected clock, store the decision (state, audit, agenda rows) — retrying
-when another update changed the program in between (optimistic concurrency), so two presses at
-once never corrupt state: the second sees the moved state and is answered as stale.
+Each function is one transaction. The heart is `decide_and_store` (load state and version, call
+the pure engine with the injected clock, store the decision: state, audit, agenda rows) inside
+`in_one_transaction`, which starts again when another update changed the program in between
+(optimistic concurrency), so two presses at once never corrupt state: the second sees the moved
+state and is answered as stale. Runner events, coach and operator acts and a coach's linking all
+go through these two.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +38,7 @@ from bot.store.models import Answer, Coach, Invite, Program, Runner, SessionReco
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 5
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,38 +231,28 @@ async def check_invite(d: Deps, code: str) -> str | None:
 async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
     """Link an enrolled runner to the invite's coach; what waits for a clinician (a stop's
     alert, an awaited clearance) goes to that coach in the same transaction (CoachLinked)."""
-    for _attempt in range(MAX_RETRIES):
-        now = d.clock()
-        try:
-            async with d.sessionmaker.begin() as s:
-                res = await repo.redeem_invite(s, code, runner_id, now=now)
-                if not res.ok or res.coach_id is None:
-                    return None
-                await _coach_linked(s, d, runner_id, res.coach_id, now)
-                coach = await repo.get_coach(s, res.coach_id)
-            d.kick()
-            return coach.name if coach else None
-        except (repo.ConcurrentUpdate, IntegrityError):
-            log.info("concurrent update, retrying", extra={"runner_id": runner_id})
-    raise repo.ConcurrentUpdate(runner_id, None, None)
+
+    async def link(s: AsyncSession, now: datetime) -> str | None:
+        res = await repo.redeem_invite(s, code, runner_id, now=now)
+        if not res.ok or res.coach_id is None:
+            return None
+        await _coach_linked(s, d, runner_id, res.coach_id, now)
+        coach = await repo.get_coach(s, res.coach_id)
+        return coach.name if coach else ""
+
+    name = await in_one_transaction(d, runner_id, link)
+    if name is not None:
+        d.kick()
+    return name or None
 
 
 async def _coach_linked(
     s: AsyncSession, d: Deps, runner_id: int, coach_id: int, now: datetime
 ) -> None:
-    loaded = await repo.load_program(s, runner_id)
-    if loaded is None:
+    if await repo.load_program(s, runner_id) is None:
         return
-    state, version = loaded
-    decision = decide(state, CoachLinked(coach_id), d.rules, now)
-    await repo.apply_decision(
-        s,
-        runner_id,
-        decision,
-        event="CoachLinked",
-        actor=f"coach:{coach_id}",
-        expected_version=version,
-        at=now,
+    await decide_and_store(
+        s, d, runner_id, CoachLinked(coach_id), actor=f"coach:{coach_id}", now=now
     )
 
 
@@ -320,38 +314,70 @@ async def apply_event(
     flow) is closed in the same transaction, even when the decision turns out stale: what the
     runner said is kept either way, and the question is over.
     """
+
+    async def turn(s: AsyncSession, now: datetime) -> Decision:
+        _, decision = await decide_and_store(s, d, runner_id, event, actor=actor, now=now)
+        if report is not None and not decision.stale:
+            seq, outcome, pain, rpe = report
+            await repo.record_report(
+                s, runner_id, seq, outcome=outcome.value, pain_during=pain, rpe=rpe, at=now
+            )
+        if answers is not None and answers[2]:
+            stage, aseq, values = answers
+            await repo.record_answers(s, runner_id, stage, values, at=now, seq=aseq)
+        if close_flow is not None:
+            await _clear_flow(s, d, *close_flow)
+        return decision
+
+    return await in_one_transaction(d, runner_id, turn)
+
+
+async def in_one_transaction(
+    d: Deps, runner_id: int, work: Callable[[AsyncSession, datetime], Awaitable[T]]
+) -> T:
+    """Run `work(session, now)` in one write transaction; when another update changed the
+    program meanwhile, start again from the beginning on fresh state. The services' one retry
+    loop."""
     for _attempt in range(MAX_RETRIES):
         now = d.clock()
         try:
             async with d.sessionmaker.begin() as s:
-                loaded = await repo.load_program(s, runner_id)
-                if loaded is None:
-                    raise LookupError(f"runner {runner_id} has no program")
-                state, version = loaded
-                decision = decide(state, event, d.rules, now)
-                await repo.apply_decision(
-                    s,
-                    runner_id,
-                    decision,
-                    event=type(event).__name__,
-                    actor=actor,
-                    expected_version=version,
-                    at=now,
-                )
-                if report is not None and not decision.stale:
-                    seq, outcome, pain, rpe = report
-                    await repo.record_report(
-                        s, runner_id, seq, outcome=outcome.value, pain_during=pain, rpe=rpe, at=now
-                    )
-                if answers is not None and answers[2]:
-                    stage, aseq, values = answers
-                    await repo.record_answers(s, runner_id, stage, values, at=now, seq=aseq)
-                if close_flow is not None:
-                    await _clear_flow(s, d, *close_flow)
-                return decision
+                return await work(s, now)
         except (repo.ConcurrentUpdate, IntegrityError):
             log.info("concurrent update, retrying", extra={"runner_id": runner_id})
     raise repo.ConcurrentUpdate(runner_id, None, None)
+
+
+async def decide_and_store(
+    s: AsyncSession,
+    d: Deps,
+    runner_id: int,
+    event: Event,
+    *,
+    actor: str,
+    now: datetime,
+    check: Callable[[ProgramState, int], None] | None = None,
+) -> tuple[ProgramState, Decision]:
+    """Load the program, let `check(state, version)` refuse (by raising), decide, and store the
+    decision at the version read: a concurrent change raises `repo.ConcurrentUpdate`. Returns
+    the state before and the decision."""
+    loaded = await repo.load_program(s, runner_id)
+    if loaded is None:
+        raise LookupError(f"runner {runner_id} has no program")
+    state, version = loaded
+    if check is not None:
+        check(state, version)
+    decision = decide(state, event, d.rules, now)
+    await repo.apply_decision(
+        s,
+        runner_id,
+        decision,
+        event=type(event).__name__,
+        actor=actor,
+        expected_version=version,
+        at=now,
+    )
+    return state, decision
 
 
 async def record_answers(
