@@ -23,9 +23,17 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
 
 
+LOCK = ROOT / "requirements.lock"
+
+
 def _ensure_env() -> None:
-    """(Re)install when pyproject.toml changed since the last install, so a pull is enough."""
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """(Re)install when pyproject.toml or the lock changed since the last install, so a pull is
+    enough. The runtime dependencies come from requirements.lock, hash-checked (the versions the
+    Docker image runs); then boneload itself and its test tools from pyproject.toml's ranges."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    if LOCK.exists():
+        digest.update(LOCK.read_bytes())
+    want = digest.hexdigest()
     if STAMP.exists() and STAMP.read_text() == want:
         return
     if not (BIN / "python").exists():
@@ -33,6 +41,8 @@ def _ensure_env() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("• installing boneload and its test tools (first run takes a minute)", flush=True)
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    if LOCK.exists():
+        subprocess.run([*pip, "--require-hashes", "--no-deps", "-r", str(LOCK)], check=True)
     subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
     STAMP.write_text(want)
 
