@@ -212,7 +212,14 @@ def _notice(out: _Out, ctx: _Ctx, key: str, code: str, **params: Any) -> None:
 
 
 def _coach_alert(
-    out: _Out, state: ProgramState, ctx: _Ctx, key: str, reason: str, rules: list[str], **p: Any
+    out: _Out,
+    state: ProgramState,
+    ctx: _Ctx,
+    key: str,
+    reason: str,
+    rules: list[str],
+    due: datetime | None = None,
+    **p: Any,
 ) -> None:
     payload = {
         "reason": reason,
@@ -222,7 +229,7 @@ def _coach_alert(
         "level": _level_id(state, ctx),
         **p,
     }
-    out.send(Message(MessageKind.COACH_ALERT, key, ctx.now, payload))
+    out.send(Message(MessageKind.COACH_ALERT, key, due or ctx.now, payload))
 
 
 def _level_id(state: ProgramState, ctx: _Ctx) -> str | None:
@@ -533,17 +540,8 @@ def _stop_alert(
     _coach_alert(out, state, ctx, key, reason, rules, urgent=True, **p)
     hours = ctx.rules.symptoms.actions.red_flag.remind_coach_after_hours
     again = ctx.now + timedelta(hours=hours)
-    payload = {
-        "reason": reason,
-        "rules": rules,
-        "site": ctx.site.id,
-        "phase": state.phase_id,
-        "level": _level_id(state, ctx),
-        "urgent": True,
-        "reminder": True,
-        **p,
-    }
-    out.send(Message(MessageKind.COACH_ALERT, _reminder_key(state), again, payload))
+    key = _reminder_key(state)
+    _coach_alert(out, state, ctx, key, reason, rules, again, urgent=True, reminder=True, **p)
 
 
 def _red_flag(
