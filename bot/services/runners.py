@@ -104,12 +104,6 @@ async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
     )
 
 
-async def claim_update(d: Deps, update_id: int) -> bool:
-    """True the first time this Telegram update is seen; False for a redelivery."""
-    async with d.sessionmaker.begin() as s:
-        return await repo.claim_update(s, update_id, now=d.clock())
-
-
 async def came_back(d: Deps, runner_id: int) -> bool:
     """A runner marked unreachable (blocked the bot) wrote again: reminders resume."""
     from bot.program.events import TimePassed
