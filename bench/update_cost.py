@@ -234,7 +234,6 @@ async def full_side(
     app = build_application(
         token=TOKEN, deps=deps, send_rate=1e6, request=request, start_ticker=False
     )
-    deps.kick = lambda: None
     statements = 0
 
     def count(*_: Any) -> None:

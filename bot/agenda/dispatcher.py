@@ -25,6 +25,7 @@ when any instance re-claims them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -34,7 +35,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, Job
 
@@ -44,16 +45,17 @@ from bot.agenda.ratelimit import RateLimiter
 from bot.agenda.sender import AgendaItem, Sender
 from bot.program.calendar import out_of_quiet_hours
 from bot.program.codec import state_from_dict
-from bot.program.decision import MessageKind
-from bot.program.engine import decide
+from bot.program.decision import Decision, MessageKind
 from bot.program.events import SessionMissed
 from bot.program.loader import Rules
 from bot.program.recheck import Verdict, recheck
 from bot.program.state import ProgramState
+from bot.services.deps import Deps
+from bot.services.turn import decide_and_store, in_one_transaction
 from bot.store import agenda as store
 from bot.store import ops
-from bot.store.models import AgendaStatus, Coach, Program, Runner
-from bot.store.repo import ConcurrentUpdate, apply_decision, load_program, mark_unreachable
+from bot.store.models import AgendaStatus
+from bot.store.repo import ConcurrentUpdate, coach_of, mark_unreachable
 
 __all__ = ["BLOCKED_CANCELS", "JOB_KWARGS", "Dispatcher", "TickStats", "run_dispatcher"]
 
@@ -389,31 +391,8 @@ class Dispatcher:
         batch, i.e. at most a few seconds before the send; the engine's own wake-ups reload."""
         runner_ids = {r.runner_id for r in rows if r.runner_id is not None}
         coach_ids = {r.coach_id for r in rows if r.coach_id is not None}
-        runners: dict[int, Any] = {}
-        coaches: dict[int, Any] = {}
         async with self._sm() as session:
-            if runner_ids:
-                result = await session.execute(
-                    select(
-                        Runner.id,
-                        Runner.chat_id,
-                        Runner.language,
-                        Runner.timezone,
-                        Runner.display_name,
-                        Runner.unreachable,
-                        Program.state,
-                    )
-                    .outerjoin(Program, Program.runner_id == Runner.id)
-                    .where(Runner.id.in_(runner_ids))
-                )
-                runners = {r.id: r for r in result}
-            if coach_ids:
-                result = await session.execute(
-                    select(Coach.id, Coach.telegram_user_id, Coach.active, Coach.timezone).where(
-                        Coach.id.in_(coach_ids)
-                    )
-                )
-                coaches = {c.id: c for c in result}
+            runners, coaches = await store.recipients(session, runner_ids, coach_ids)
         states = {
             rid: state_from_dict(r.state) if r.state is not None else None
             for rid, r in runners.items()
@@ -584,7 +563,7 @@ class Dispatcher:
         if not await mark_unreachable(session, runner_id, now=now):
             return  # already known; the coach was told then
         await store.cancel_kinds(session, runner_id, BLOCKED_CANCELS, now=now)
-        coach_id = await session.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
+        coach_id = await coach_of(session, runner_id)
         item = store.NewItem(
             scope=store.runner_scope(runner_id),
             runner_id=runner_id,
@@ -601,64 +580,80 @@ class Dispatcher:
         if coach_id is not None:
             self._again = True  # the coach's alert is due now: go round once more
 
+    @functools.cached_property
+    def _deps(self) -> Deps:
+        return Deps(rules=self._rules, sessionmaker=self._sm, clock=self._clock)
+
     async def _wake(self, row: store.ClaimedRow, stats: TickStats) -> None:
-        """SESSION_CLOSE: the session day ended unreported. Let the engine slide the session."""
+        """SESSION_CLOSE: the session day ended unreported. Let the engine slide the session,
+        through the services' one decide-and-store path (it retries on a concurrent change)."""
         assert row.runner_id is not None
+        runner_id = row.runner_id
         seq = row.payload.get("seq")
-        for _ in range(_WAKE_RETRIES):
-            now = self._clock()
+
+        async def slide(session: AsyncSession, now: datetime) -> Decision:
+            if not isinstance(seq, int):
+                raise LookupError("no session number")
             try:
-                async with self._sm.begin() as session:
-                    loaded = await load_program(session, row.runner_id)
-                    if loaded is None or not isinstance(seq, int):
-                        ok = await store.finalise_dropped(
-                            session, row.id, row.lease_token, now=now, reason="no program"
-                        )
-                        stats.dropped += ok
-                        return
-                    state, version = loaded
-                    try:
-                        decision = decide(state, SessionMissed(seq), self._rules, now)
-                    except Exception as exc:
-                        # The same state would fail the same way on every retry: record it.
-                        log.exception("engine failed on a wake-up", extra={"agenda_id": row.id})
-                        ok = await store.finalise_failed(
-                            session, row.id, row.lease_token, now=now, error=describe(exc)
-                        )
-                        stats.failed += ok
-                        return
-                    await apply_decision(
-                        session,
-                        row.runner_id,
-                        decision,
-                        event="SessionMissed",
-                        actor="engine",
-                        expected_version=version,
-                        at=now,
-                    )
-                    ok = await store.finalise_dropped(
-                        session, row.id, row.lease_token, now=now, reason="engine woken"
-                    )
-                    if not ok:
-                        raise _LeaseLost
-            except ConcurrentUpdate:
-                continue  # a handler changed the program meanwhile: decide again on it
-            except _LeaseLost:
-                stats.lease_lost += 1
-                return
-            stats.woke += 1
-            if decision.messages:
-                self._again = True  # e.g. a reminder for today: pick it up in this tick
+                _, decision = await decide_and_store(
+                    session, self._deps, runner_id, SessionMissed(seq), actor="engine", now=now
+                )
+            except (ConcurrentUpdate, LookupError, SQLAlchemyError):
+                raise
+            except Exception as exc:
+                raise _EngineFailed(exc) from exc
+            if not await store.finalise_dropped(
+                session, row.id, row.lease_token, now=now, reason="engine woken"
+            ):
+                raise _LeaseLost
+            return decision
+
+        try:
+            decision = await in_one_transaction(self._deps, runner_id, slide)
+        except _LeaseLost:
+            stats.lease_lost += 1
             return
-        async with self._sm.begin() as session:
-            await store.finalise_retry(
-                session,
-                row.id,
-                row.lease_token,
-                next_attempt_at=self._clock(),
-                error="ConcurrentUpdate: program kept changing",
+        except LookupError:  # the runner has no program (deleted meanwhile)
+            async with self._sm.begin() as session:
+                ok = await store.finalise_dropped(
+                    session, row.id, row.lease_token, now=self._clock(), reason="no program"
+                )
+            stats.dropped += ok
+            return
+        except _EngineFailed as failed:
+            # The same state would fail the same way on every retry: record it.
+            log.error(
+                "engine failed on a wake-up",
+                extra={"agenda_id": row.id},
+                exc_info=failed.__cause__,
             )
-        stats.retried += 1
+            async with self._sm.begin() as session:
+                ok = await store.finalise_failed(
+                    session, row.id, row.lease_token, now=self._clock(), error=describe(failed)
+                )
+            stats.failed += ok
+            return
+        except ConcurrentUpdate:
+            async with self._sm.begin() as session:
+                await store.finalise_retry(
+                    session,
+                    row.id,
+                    row.lease_token,
+                    next_attempt_at=self._clock(),
+                    error="ConcurrentUpdate: program kept changing",
+                )
+            stats.retried += 1
+            return
+        stats.woke += 1
+        if decision.messages:
+            self._again = True  # e.g. a reminder for today: pick it up in this tick
+
+
+class _EngineFailed(Exception):
+    """The engine raised on a wake-up: recorded as failed, not retried."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(describe(cause))
 
 
 class _LeaseLost(Exception):

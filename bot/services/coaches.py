@@ -29,6 +29,7 @@ from bot.program.events import CoachAction, CoachVerb
 from bot.program.state import ProgramState, Status
 from bot.services import runners as rsvc
 from bot.services.deps import Deps
+from bot.services.turn import decide_and_store, in_one_transaction, reading, wake_agenda, writing
 from bot.store import agenda, repo
 from bot.store.agenda import NewItem
 from bot.store.models import Agenda, AgendaStatus, Coach, Runner
@@ -56,7 +57,7 @@ class CoachCtx:
 
 
 async def add_coach(d: Deps, telegram_user_id: int, name: str, timezone: str = "UTC") -> int:
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         existing = await repo.get_coach_by_telegram(s, telegram_user_id)
         if existing is not None:
             existing.name = name
@@ -73,7 +74,7 @@ async def add_coach(d: Deps, telegram_user_id: int, name: str, timezone: str = "
 
 
 async def list_coaches(d: Deps) -> list[dict[str, Any]]:
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         out = []
         for c in await repo.list_coaches(s):
             n = len(await repo.list_runners_of_coach(s, c.id))
@@ -91,7 +92,7 @@ async def list_coaches(d: Deps) -> list[dict[str, Any]]:
 
 async def remove_coach(d: Deps, telegram_user_id: int) -> bool:
     """Deactivate (keep the audit trail) and unlink their runners, who keep their program."""
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         c = await repo.get_coach_by_telegram(s, telegram_user_id)
         if c is None:
             return False
@@ -102,7 +103,7 @@ async def remove_coach(d: Deps, telegram_user_id: int) -> bool:
 
 
 async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         c = await repo.get_coach_by_telegram(s, telegram_user_id)
         if c is None or not c.active:
             return None
@@ -113,7 +114,7 @@ async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tup
     """A single-use code and its deep link. `bot_username` is the bot's own (from getMe) when the
     caller has it: `d.bot_username` is only filled by PTB's post_init, which a manually started
     application never runs."""
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         inv = await repo.create_invite(s, coach.id, now=d.clock(), ttl=INVITE_TTL)
         code = inv.code
     link = f"https://t.me/{bot_username or d.bot_username}?start={code}"
@@ -124,7 +125,7 @@ async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tup
 
 
 async def _owned(d: Deps, coach: CoachCtx, runner_id: int) -> Runner:
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         r = await repo.get_runner(s, runner_id)
         if r is None or r.coach_id != coach.id:
             raise NotYourRunner(runner_id)
@@ -134,7 +135,7 @@ async def _owned(d: Deps, coach: CoachCtx, runner_id: int) -> Runner:
 async def resolve(d: Deps, coach: CoachCtx, ref: str) -> int:
     """A runner of this coach by id or (unique, case-insensitive) name prefix."""
     ref = ref.strip()
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         runners = await repo.list_runners_of_coach(s, coach.id)
     if (number := parse_int(ref)) is not None:
         for r in runners:
@@ -148,13 +149,13 @@ async def resolve(d: Deps, coach: CoachCtx, ref: str) -> int:
 
 
 async def roster(d: Deps, coach: CoachCtx) -> list[RosterEntry]:
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         runners = await repo.list_runners_of_coach(s, coach.id)
     return [await _entry(d, r) for r in runners]
 
 
 async def _entry(d: Deps, r: Runner) -> RosterEntry:
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         loaded = await repo.load_program(s, r.id)
         # The 24-hour checks that actually went out (none after a red flag, for example).
         asked = {
@@ -230,7 +231,7 @@ async def detail(
 ) -> tuple[RosterEntry, list[DecisionLine], list[SessionPoint], list[PhaseMark]]:
     r = await _owned(d, coach, runner_id)
     entry = await _entry(d, r)
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         recs = await repo.list_decisions(s, runner_id, limit=200)
     trail: list[DecisionLine] = []
     marks: list[PhaseMark] = []
@@ -251,7 +252,7 @@ async def detail(
         SessionPoint(x.day, x.kind, x.outcome or "", x.pain_during, x.pain_24h, x.run_s_total)
         for x in await rsvc.sessions(d, runner_id, limit=400)
     ]
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         loaded = await repo.load_program(s, runner_id)
         state = loaded[0] if loaded else None
         if state is not None and state.status.stopped and state.flag_since is not None:
@@ -329,18 +330,18 @@ async def act(
                 raise _AlreadyHandled
 
         try:
-            async with d.sessionmaker.begin() as s:
+            async with writing(d, savepoint=True) as s:
                 r = await repo.get_runner(s, runner_id)
                 if r is None or r.coach_id != coach.id:
                     raise NotYourRunner(runner_id)
-                _, decision = await rsvc.decide_and_store(
+                _, decision = await decide_and_store(
                     s, d, runner_id, event, actor=actor, now=d.clock(), check=still_current
                 )
         # Someone else changed the program first (a second press, two instances), or the
         # button's option is one the rules do not know (forged): nothing changes.
         except (_AlreadyHandled, BadEvent, LookupError, repo.ConcurrentUpdate, IntegrityError):
             return None
-    d.kick()
+    wake_agenda(d)
     return decision
 
 
@@ -351,7 +352,7 @@ class _AlreadyHandled(Exception):
 async def is_current(d: Deps, coach: CoachCtx, runner_id: int, version: int) -> bool:
     """Whether an alert made at program `version` is still current (NotYourRunner first)."""
     await _owned(d, coach, runner_id)
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         loaded = await repo.load_program(s, runner_id)
     return loaded is not None and loaded[1] == version
 
@@ -364,7 +365,7 @@ async def _unlink(s: Any, runner_id: int, now: datetime) -> None:
 
 
 async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         r = await repo.get_runner(s, runner_id)
         if r is None or r.coach_id != coach.id:
             raise NotYourRunner(runner_id)
@@ -372,7 +373,7 @@ async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
 
 
 async def unlink_runner(d: Deps, runner_id: int) -> bool:
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         r = await repo.get_runner(s, runner_id)
         if r is None or r.coach_id is None:
             return False
@@ -384,7 +385,7 @@ async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) ->
     """Through the agenda, so it is delivered even if Telegram is briefly unreachable."""
     await _owned(d, coach, runner_id)
     now = d.clock()
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         await agenda.schedule(
             s,
             [
@@ -400,7 +401,7 @@ async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) ->
             ],
             now=now,
         )
-    d.kick()
+    wake_agenda(d)
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -475,7 +476,7 @@ def _name(r: Runner) -> str:
 
 async def runner_stop(d: Deps, coach: CoachCtx, runner_id: int) -> RunnerStop:
     """The runner's stop as it is now (NotYourRunner first); `choices` empty when not stopped."""
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         r = await repo.get_runner(s, runner_id)
         if r is None or r.coach_id != coach.id:
             raise NotYourRunner(runner_id)
@@ -500,7 +501,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     """The words of a coach alert and what it may act on, read when it is sent (current state)."""
     payload: dict[str, Any] = dict(item.payload or {})
     runner_id = item.runner_id
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         r = await repo.get_runner(s, runner_id) if runner_id is not None else None
         loaded = await repo.load_program(s, runner_id) if runner_id is not None else None
         # State and version read together: the buttons act on exactly the program shown.
@@ -638,20 +639,20 @@ async def operator_act(
             raise _NothingToDo(state)
 
     async def turn(s: AsyncSession, now: datetime) -> OperatorResult:
-        before, decision = await rsvc.decide_and_store(
+        before, decision = await decide_and_store(
             s, d, runner_id, event, actor=f"operator:{by}", now=now, check=needed
         )
         return OperatorResult(before, decision)
 
     try:
-        result = await rsvc.in_one_transaction(d, runner_id, turn)
+        result = await in_one_transaction(d, runner_id, turn)
     except _NothingToDo as done:
         return OperatorResult(done.state, None)
     except LookupError:
         raise OperatorRefused(f"no runner #{runner_id}") from None
     except repo.ConcurrentUpdate:
         raise OperatorRefused(f"runner #{runner_id} kept changing; try again") from None
-    d.kick()
+    wake_agenda(d)
     return result
 
 
@@ -728,7 +729,7 @@ async def _ensure_digest(
 
 async def ensure_all_digests(d: Deps) -> None:
     """At start: every active coach has next week's digest on the agenda (idempotent by key)."""
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         for c in await repo.list_coaches(s, active_only=True):
             await _ensure_digest(s, d, c.id, c.timezone)
 
@@ -737,7 +738,7 @@ async def digest_texts(d: Deps, coach_id: int) -> list[str]:
     """The digest's messages, and the next digest scheduled (a chain that survives restarts)."""
     from bot.coach.digest import digest_messages
 
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         c = await s.get(Coach, coach_id)
         if c is None or not c.active:
             return []
@@ -754,7 +755,7 @@ async def screening_alert(d: Deps, runner_id: int) -> None:
     """The runner agreed to share a screen that suggests a review: tell their coach."""
     now = d.clock()
     rule = d.rules.habits.screening.id
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         coach_id = await s.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
         if coach_id is None:
             return
@@ -773,4 +774,4 @@ async def screening_alert(d: Deps, runner_id: int) -> None:
             ],
             now=now,
         )
-    d.kick()
+    wake_agenda(d)

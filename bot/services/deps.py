@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.program.loader import Rules
+from bot.store.db import reading
 
-
-def _no_kick() -> None:
-    return None
+if TYPE_CHECKING:
+    from bot.services.turn import Turn
 
 
 @dataclass
@@ -20,6 +21,21 @@ class Deps:
     rules: Rules
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
-    # Run a dispatcher tick now, so a just-committed alert or notice goes out without waiting.
-    kick: Callable[[], None] = field(default=_no_kick)
     bot_username: str = ""
+    # Sessions for transactions that only read (no write lock on SQLite); derived from
+    # `sessionmaker` unless given.
+    reader: async_sessionmaker[AsyncSession] | None = None
+    # The update being handled, when there is one (`bot.services.turn`).
+    turn: Turn | None = None
+
+    def __post_init__(self) -> None:
+        if self.reader is None:
+            bind = self.sessionmaker.kw.get("bind")
+            if isinstance(bind, AsyncEngine):
+                self.reader = async_sessionmaker(reading(bind), expire_on_commit=False)
+            else:
+                self.reader = self.sessionmaker
+
+    def read_session(self) -> AsyncSession:
+        assert self.reader is not None
+        return self.reader()

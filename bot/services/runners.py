@@ -1,11 +1,10 @@
 """Runner workflows: find, enrol, apply an event, remember a conversation, export and delete.
 
-Each function is one transaction. The heart is `decide_and_store` (load state and version, call
-the pure engine with the injected clock, store the decision: state, audit, agenda rows) inside
-`in_one_transaction`, which starts again when another update changed the program in between
-(optimistic concurrency), so two presses at once never corrupt state: the second sees the moved
-state and is answered as stale. Runner events, coach and operator acts and a coach's linking all
-go through these two.
+Inside an update every function works in that update's turn (`bot.services.turn`): reads come
+from the turn's snapshot or session, writes join its one transaction. Events go through the one
+decide-and-store path (`turn.decide_and_store` inside `turn.in_one_transaction`), which starts
+again when another update changed the program in between (optimistic concurrency), so two
+presses at once never corrupt state: the second sees the moved state and is answered as stale.
 """
 
 from __future__ import annotations
@@ -14,13 +13,11 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -32,13 +29,18 @@ from bot.program.engine import decide
 from bot.program.events import CoachLinked, Event
 from bot.program.state import Outcome, ProgramState
 from bot.services.deps import Deps
-from bot.store import repo
-from bot.store.models import Answer, Coach, Invite, Program, Runner, SessionRecord
+from bot.services.turn import (
+    decide_and_store,
+    in_one_transaction,
+    reading,
+    wake_agenda,
+    writing,
+)
+from bot.store import repo, turns
+from bot.store.models import Answer, Coach, Invite, SessionRecord
+from bot.store.turns import DialogRow
 
 log = logging.getLogger(__name__)
-
-MAX_RETRIES = 5
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,35 +74,27 @@ def local_today(d: Deps, state: ProgramState) -> date:
 
 
 async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
-    """The runner and their program in one query (every update asks this at least once)."""
-    async with d.sessionmaker() as s:
-        r = (
-            await s.execute(
-                select(
-                    Runner.id,
-                    Runner.telegram_user_id,
-                    Runner.chat_id,
-                    Runner.coach_id,
-                    Runner.unreachable,
-                    Runner.display_name,
-                    Program.state,
-                    Program.version,
-                )
-                .outerjoin(Program, Program.runner_id == Runner.id)
-                .where(Runner.telegram_user_id == telegram_user_id)
-            )
-        ).one_or_none()
-    if r is None:
+    """The runner and their program: from the turn's first read when it can answer, else one
+    query."""
+    row = d.turn.runner_row(telegram_user_id) if d.turn is not None else False
+    if row is False:
+        async with reading(d) as s:
+            row = await turns.runner_by_telegram(s, telegram_user_id)
+    if not isinstance(row, turns.RunnerRow):
         return None
+    state = None
+    if row.state is not None:
+        cached = d.turn.runner_state() if d.turn is not None and d.turn.rows.runner is row else None
+        state = cached or state_from_dict(row.state)
     return RunnerCtx(
-        id=r.id,
-        telegram_user_id=r.telegram_user_id,
-        chat_id=r.chat_id,
-        coach_id=r.coach_id,
-        unreachable=r.unreachable,
-        display_name=r.display_name,
-        state=state_from_dict(r.state) if r.state is not None else None,
-        version=r.version,
+        id=row.id,
+        telegram_user_id=row.telegram_user_id,
+        chat_id=row.chat_id,
+        coach_id=row.coach_id,
+        unreachable=row.unreachable,
+        display_name=row.display_name,
+        state=state,
+        version=row.version,
     )
 
 
@@ -108,7 +102,7 @@ async def came_back(d: Deps, runner_id: int) -> bool:
     """A runner marked unreachable (blocked the bot) wrote again: reminders resume."""
     from bot.program.events import TimePassed
 
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         was = await repo.mark_reachable(s, runner_id)
     if was:
         await apply_event(d, runner_id, TimePassed(), actor="engine")
@@ -118,20 +112,50 @@ async def came_back(d: Deps, runner_id: int) -> bool:
 # --- dialogs: several open flows per user, the latest one active -----------------------------
 
 
-async def load_dialog(d: Deps, telegram_user_id: int) -> DialogView:
-    async with d.sessionmaker() as s:
+async def _dialog_row(s: AsyncSession | None, d: Deps, telegram_user_id: int) -> DialogRow | None:
+    """Where the user's dialog stands: the turn knows it for its own user, else the database."""
+    known = d.turn.dialog(telegram_user_id) if d.turn is not None else False
+    if known is not False:
+        return known if isinstance(known, DialogRow) else None
+    if s is None:
+        async with reading(d) as session:
+            row = await repo.load_dialog(session, telegram_user_id)
+    else:
         row = await repo.load_dialog(s, telegram_user_id)
-        if row is None:
-            return DialogView({}, None)
-        data = dict(row.data)
-        return DialogView(dict(data.get("flows", {})), row.step or None)
+    return DialogRow(row.step, dict(row.data), row.runner_id) if row is not None else None
+
+
+async def load_dialog(d: Deps, telegram_user_id: int) -> DialogView:
+    row = await _dialog_row(None, d, telegram_user_id)
+    if row is None:
+        return DialogView({}, None)
+    return DialogView(dict(row.data.get("flows", {})), row.step or None)
 
 
 async def save_flow(
     d: Deps, telegram_user_id: int, runner_id: int | None, flow: str, data: dict[str, Any]
 ) -> None:
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         await _save_flow(s, d, telegram_user_id, runner_id, flow, data)
+
+
+async def _store_dialog(
+    s: AsyncSession, d: Deps, telegram_user_id: int, row: DialogRow | None
+) -> None:
+    if row is None:
+        await repo.clear_dialog(s, telegram_user_id)
+    else:
+        await repo.save_dialog(
+            s,
+            telegram_user_id,
+            flow="multi",
+            step=row.step,
+            data=row.data,
+            now=d.clock(),
+            runner_id=row.runner_id,
+        )
+    if d.turn is not None and d.turn.user_id == telegram_user_id:
+        d.turn.dialog_saved(row)
 
 
 async def _save_flow(
@@ -142,27 +166,23 @@ async def _save_flow(
     flow: str,
     data: dict[str, Any],
 ) -> None:
-    row = await repo.load_dialog(s, telegram_user_id)
+    row = await _dialog_row(s, d, telegram_user_id)
     flows = dict(row.data.get("flows", {})) if row is not None else {}
     flows[flow] = data
-    await repo.save_dialog(
-        s,
-        telegram_user_id,
-        flow="multi",
-        step=flow,
-        data={"flows": flows},
-        now=d.clock(),
-        runner_id=runner_id if runner_id is not None else (row.runner_id if row else None),
-    )
+    owner = runner_id if runner_id is not None else (row.runner_id if row else None)
+    await _store_dialog(s, d, telegram_user_id, DialogRow(flow, {"flows": flows}, owner))
 
 
 async def clear_flow(d: Deps, telegram_user_id: int, flow: str) -> None:
-    async with d.sessionmaker.begin() as s:
+    row = await _dialog_row(None, d, telegram_user_id)
+    if row is None or flow not in row.data.get("flows", {}):
+        return  # nothing to write
+    async with writing(d) as s:
         await _clear_flow(s, d, telegram_user_id, flow)
 
 
 async def _clear_flow(s: AsyncSession, d: Deps, telegram_user_id: int, flow: str) -> None:
-    row = await repo.load_dialog(s, telegram_user_id)
+    row = await _dialog_row(s, d, telegram_user_id)
     if row is None:
         return
     flows = dict(row.data.get("flows", {}))
@@ -170,18 +190,10 @@ async def _clear_flow(s: AsyncSession, d: Deps, telegram_user_id: int, flow: str
         return
     flows.pop(flow)
     if not flows:
-        await repo.clear_dialog(s, telegram_user_id)
+        await _store_dialog(s, d, telegram_user_id, None)
         return
     active = row.step if row.step in flows else next(iter(flows))
-    await repo.save_dialog(
-        s,
-        telegram_user_id,
-        flow="multi",
-        step=active,
-        data={"flows": flows},
-        now=d.clock(),
-        runner_id=row.runner_id,
-    )
+    await _store_dialog(s, d, telegram_user_id, DialogRow(active, {"flows": flows}, row.runner_id))
 
 
 async def save_step(
@@ -195,7 +207,7 @@ async def save_step(
     data: dict[str, Any],
 ) -> None:
     """A question answered mid-flow: the answer and where the flow stands, in one transaction."""
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         if answers:
             await repo.record_answers(s, runner_id, stage, answers, at=d.clock(), seq=seq)
         await _save_flow(s, d, telegram_user_id, runner_id, flow, data)
@@ -206,7 +218,7 @@ async def save_step(
 
 async def check_invite(d: Deps, code: str) -> str | None:
     """The coach's name when the code is valid now (unused, unexpired, active coach)."""
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         row = (
             await s.execute(
                 select(Invite, Coach)
@@ -236,7 +248,7 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
 
     name = await in_one_transaction(d, runner_id, link)
     if name is not None:
-        d.kick()
+        wake_agenda(d)
     return name or None
 
 
@@ -257,7 +269,7 @@ async def enrol(
     event = enrolled_event(data, d.rules)
     now = d.clock()
     decision = decide(None, event, d.rules, now)
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         runner = await repo.create_runner(
             s,
             telegram_user_id=telegram_user_id,
@@ -285,7 +297,7 @@ async def enrol(
             await _coach_linked(s, d, runner.id, linked_to, now)
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
-        await repo.clear_dialog(s, telegram_user_id)
+        await _store_dialog(s, d, telegram_user_id, None)
     return EnrolResult(runner.id, decision, coach_name, invite_lost=bool(code) and not coach_name)
 
 
@@ -326,72 +338,24 @@ async def apply_event(
     return await in_one_transaction(d, runner_id, turn)
 
 
-async def in_one_transaction(
-    d: Deps, runner_id: int, work: Callable[[AsyncSession, datetime], Awaitable[T]]
-) -> T:
-    """Run `work(session, now)` in one write transaction; when another update changed the
-    program meanwhile, start again from the beginning on fresh state. The services' one retry
-    loop."""
-    for _attempt in range(MAX_RETRIES):
-        now = d.clock()
-        try:
-            async with d.sessionmaker.begin() as s:
-                return await work(s, now)
-        except (repo.ConcurrentUpdate, IntegrityError):
-            log.info("concurrent update, retrying", extra={"runner_id": runner_id})
-    raise repo.ConcurrentUpdate(runner_id, None, None)
-
-
-async def decide_and_store(
-    s: AsyncSession,
-    d: Deps,
-    runner_id: int,
-    event: Event,
-    *,
-    actor: str,
-    now: datetime,
-    check: Callable[[ProgramState, int], None] | None = None,
-) -> tuple[ProgramState, Decision]:
-    """Load the program, let `check(state, version)` refuse (by raising), decide, and store the
-    decision at the version read: a concurrent change raises `repo.ConcurrentUpdate`. Returns
-    the state before and the decision."""
-    loaded = await repo.load_program(s, runner_id)
-    if loaded is None:
-        raise LookupError(f"runner {runner_id} has no program")
-    state, version = loaded
-    if check is not None:
-        check(state, version)
-    decision = decide(state, event, d.rules, now)
-    await repo.apply_decision(
-        s,
-        runner_id,
-        decision,
-        event=type(event).__name__,
-        actor=actor,
-        expected_version=version,
-        at=now,
-    )
-    return state, decision
-
-
 async def record_answers(
     d: Deps, runner_id: int, stage: str, seq: int | None, answers: dict[str, Any]
 ) -> None:
     if not answers:
         return
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         await repo.record_answers(s, runner_id, stage, answers, at=d.clock(), seq=seq)
 
 
 async def set_runner_timezone(d: Deps, runner_id: int, tz: str) -> None:
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         await repo.update_runner(s, runner_id, timezone=tz)
 
 
 async def delete_runner(d: Deps, runner_id: int, telegram_user_id: int) -> None:
-    async with d.sessionmaker.begin() as s:
+    async with writing(d) as s:
         await repo.delete_runner(s, runner_id)
-        await repo.clear_dialog(s, telegram_user_id)
+        await _store_dialog(s, d, telegram_user_id, None)
     log.info("runner deleted their data", extra={"runner_id": runner_id})
 
 
@@ -412,7 +376,7 @@ class SessionLine:
 
 async def sessions(d: Deps, runner_id: int, *, limit: int = 200) -> list[SessionLine]:
     """Reported and missed sessions, oldest first, with the 24-hour pain where answered."""
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         rows = list(
             (
                 await s.execute(
@@ -479,7 +443,7 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         last = f"{r.day:%d %b}: {r.outcome}, pain during {during}"
         if r.pain_24h is not None:
             last += f", pain at 24 h {r.pain_24h}"
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         decisions = await repo.list_decisions(s, runner.id, limit=30)
     lines = []
     for rec in decisions:
@@ -516,7 +480,7 @@ async def history_text(d: Deps, runner: RunnerCtx) -> str:
 
 async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
     """The runner's full record as JSON, and their sessions as CSV."""
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         data = await repo.export_runner(s, runner_id)
     js = json.dumps(data, indent=1, default=str, ensure_ascii=False).encode()
     buf = io.StringIO()
@@ -531,11 +495,11 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
 
 async def has_coach(d: Deps, runner_id: int) -> bool:
     """Is a coach linked with this runner now (their alerts reach someone)?"""
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         runner = await repo.get_runner(s, runner_id)
     return runner is not None and runner.coach_id is not None
 
 
 async def exists(d: Deps, runner_id: int) -> bool:
-    async with d.sessionmaker() as s:
+    async with reading(d) as s:
         return await repo.get_runner(s, runner_id) is not None

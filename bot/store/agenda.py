@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import CLAIMABLE, Agenda, AgendaStatus
+from bot.store.models import CLAIMABLE, Agenda, AgendaStatus, Coach, Program, Runner
 
 __all__ = [
     "ClaimedRow",
@@ -401,3 +401,36 @@ async def release(
 
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)
+
+
+async def recipients(
+    session: AsyncSession, runner_ids: Iterable[int], coach_ids: Iterable[int]
+) -> tuple[dict[int, Any], dict[int, Any]]:
+    """Who a claimed batch goes to: runners (chat, language, zone, name, reachability, program
+    state) and coaches (chat, active, zone), by id; two queries at most."""
+    runners: dict[int, Any] = {}
+    coaches: dict[int, Any] = {}
+    runner_ids, coach_ids = set(runner_ids), set(coach_ids)
+    if runner_ids:
+        result = await session.execute(
+            select(
+                Runner.id,
+                Runner.chat_id,
+                Runner.language,
+                Runner.timezone,
+                Runner.display_name,
+                Runner.unreachable,
+                Program.state,
+            )
+            .outerjoin(Program, Program.runner_id == Runner.id)
+            .where(Runner.id.in_(runner_ids))
+        )
+        runners = {r.id: r for r in result}
+    if coach_ids:
+        result = await session.execute(
+            select(Coach.id, Coach.telegram_user_id, Coach.active, Coach.timezone).where(
+                Coach.id.in_(coach_ids)
+            )
+        )
+        coaches = {c.id: c for c in result}
+    return runners, coaches

@@ -41,12 +41,14 @@ __all__ = [
     "make_engine",
     "make_sessionmaker",
     "migrate",
+    "reading",
 ]
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_ONLY = "boneload_read_only"  # an execution option: this transaction never writes
 # An arbitrary constant shared by every boneload instance: pg_advisory_xact_lock(key).
 _MIGRATION_LOCK_KEY = 0x626F6E656C6F6164  # "boneload"
 
@@ -106,7 +108,16 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (see `reading`) takes no lock: in WAL mode it reads a snapshot while the
+        # writer writes. Everything else may write, so it queues for the write lock up front.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def reading(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine (and pool) for transactions that only read: on SQLite they begin
+    deferred and so never wait for, or hold, the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

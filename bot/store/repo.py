@@ -47,6 +47,7 @@ __all__ = [
     "apply_decision",
     "claim_update",
     "clear_dialog",
+    "coach_of",
     "count_rows",
     "create_invite",
     "create_runner",
@@ -140,6 +141,12 @@ async def update_runner(session: AsyncSession, runner_id: int, **changes: Any) -
         raise TypeError(f"update_runner cannot change {sorted(unknown)}")
     if changes:
         await session.execute(update(Runner).where(Runner.id == runner_id).values(**changes))
+
+
+async def coach_of(session: AsyncSession, runner_id: int) -> int | None:
+    """The id of the runner's coach (None: no coach linked, or no such runner)."""
+    coach_id = await session.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
+    return int(coach_id) if coach_id is not None else None
 
 
 async def set_runner_coach(session: AsyncSession, runner_id: int, coach_id: int | None) -> None:
@@ -352,7 +359,7 @@ async def apply_decision(
     if decision.messages:
         coach_id: int | None = None
         if any(m.kind is MessageKind.COACH_ALERT for m in decision.messages):
-            coach_id = await session.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
+            coach_id = await coach_of(session, runner_id)
         items = []
         for m in decision.messages:
             alert = m.kind is MessageKind.COACH_ALERT

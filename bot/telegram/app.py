@@ -27,7 +27,7 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import metrics, texts, texts_coach
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
@@ -35,10 +35,13 @@ from bot.agenda.errors import retry_after_seconds
 from bot.services import coaches as csvc
 from bot.services import runners as svc
 from bot.services.deps import Deps
+from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
-from bot.store import ops, repo
+from bot.store import ops
 from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
 from bot.telegram.callbacks import Kind
+from bot.telegram.context import CONTEXT_TYPES, TurnContext
+from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender
 
 log = logging.getLogger(__name__)
@@ -66,53 +69,63 @@ RUNNER_COMMANDS: dict[str, Any] = {
 }
 
 
-async def _first_sight(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before every handler: drop duplicate updates; notice a runner who came back.
+async def _first_sight(update: Update, context: TurnContext) -> None:
+    """Runs before every handler: open the update's turn with its one read; drop a duplicate
+    update; notice a runner who came back.
 
-    A duplicate is an update this bot already *finished* (`_done`, after every handler, records
-    it). Nothing is recorded before the handlers have done their work: a process killed
-    mid-handler has recorded nothing, so Telegram's redelivery is handled as new and the
-    runner's answer is not lost (docs/delivery.md).
+    A duplicate is an update this bot already *committed*: the turn claims its id in the same
+    transaction as its effects. A process killed before that commit has stored neither, so
+    Telegram's redelivery is handled as new and the runner's answer is not lost
+    (docs/delivery.md).
     """
-    deps: Deps = context.application.bot_data["deps"]
-    bot_id: int = context.application.bot_data["bot_id"]
-    async with deps.sessionmaker() as s:
-        seen = await ops.update_seen(s, bot_id, update.update_id)
-    if seen:
+    data = context.application.bot_data
+    user = update.effective_user
+    dispatcher: Dispatcher = data["dispatcher"]
+    turn = Turn(
+        data["deps"],
+        bot_id=data["bot_id"],
+        update_id=update.update_id,
+        user_id=user.id if user is not None else None,
+        wake_agenda=dispatcher.kick,
+    )
+    context.turn = turn
+    CURRENT.set(turn)
+    rows = await turn.load()
+    if rows.seen:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         metrics.UPDATES.labels("duplicate").inc()
         raise ApplicationHandlerStop
-    context.application.bot_data["started"][update.update_id] = time.monotonic()
-    user = update.effective_user
-    if user is None:
-        return
-    runner = await svc.find_runner(deps, user.id)
-    if runner is not None and runner.unreachable and await svc.came_back(deps, runner.id):
+    data["started"][update.update_id] = time.monotonic()
+    runner = rows.runner
+    if runner is not None and runner.unreachable and await svc.came_back(turn.deps, runner.id):
         await context.bot.send_message(runner.chat_id, texts.UNREACHABLE_BACK)
-        deps.kick()
 
 
-async def _done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs after every handler: record the update as handled (unless it failed)."""
+async def _done(update: Update, context: TurnContext) -> None:
+    """Runs after every handler: commit the turn (its writes and the update's claim) unless the
+    update failed."""
     data = context.application.bot_data
     started = data["started"].pop(update.update_id, None)
     if started is not None:
         metrics.UPDATE_SECONDS.observe(time.monotonic() - started)
+    turn = context.turn
     if update.update_id in data["failed"]:
         data["failed"].discard(update.update_id)
         metrics.UPDATES.labels("failed").inc()
-        return  # not recorded: a redelivery gets another chance
-    deps: Deps = data["deps"]
-    async with deps.sessionmaker.begin() as s:
-        await repo.claim_update(s, update.update_id, now=deps.clock(), bot_id=data["bot_id"])
+        return  # not claimed: a redelivery gets another chance
+    if turn is not None:
+        await turn.commit()
     metrics.UPDATES.labels("handled").inc()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: TurnContext) -> None:
     err = context.error
     uid = update.update_id if isinstance(update, Update) else None
     if uid is not None:
         context.application.bot_data["failed"].add(uid)
+    if context.turn is not None:
+        # Undo what the failed update wrote, before the apology can commit it.
+        await context.turn.rollback()
     if isinstance(err, RetryAfter):
         # Flood control: one line, no traceback (the runner's next message is answered).
         log.warning(
@@ -163,11 +176,11 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     # No PTB rate limiter: the agenda's own (bot.agenda.ratelimit) is the one budget for the
     # messages the bot starts; replies to updates go out at once (docs/delivery.md).
-    builder = ApplicationBuilder().token(token).base_url(base_url)
+    builder = ApplicationBuilder().token(token).base_url(base_url).context_types(CONTEXT_TYPES)
     if base_file_url:
         builder = builder.base_file_url(base_file_url)
-    if request is not None:
-        builder = builder.request(request)
+    # Every Bot API call of a handler first commits its update's turn (`CommitFirst`).
+    builder = builder.request(CommitFirst(request or HTTPXRequest(connection_pool_size=256)))
     app = builder.build()
     app.bot_data["deps"] = deps
     app.bot_data["bot_id"] = bot_id_of(token)
@@ -185,7 +198,6 @@ def build_application(
         rate_per_second=send_rate,
     )
     app.bot_data["dispatcher"] = dispatcher
-    deps.kick = dispatcher.kick
 
     app.add_handler(TypeHandler(Update, _first_sight), group=-1)
     app.add_handler(CommandHandler("start", handlers_onboarding.on_start))

@@ -25,7 +25,7 @@ from bot.services import coaches as csvc
 from bot.services.deps import Deps
 from bot.telegram import render_coach as rc
 from bot.telegram.callbacks import BadCallback, Callback, Kind, decode
-from bot.telegram.handlers_onboarding import deps_of
+from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
 log = logging.getLogger(__name__)

@@ -15,17 +15,12 @@ from bot.conversation import onboarding
 from bot.program import screening
 from bot.program.plan import project
 from bot.services import runners as svc
-from bot.services.deps import Deps
+from bot.services.turn import wake_agenda
 from bot.telegram.callbacks import Callback
+from bot.telegram.context import deps_of
 from bot.telegram.ui import edit_or_send, report_keyboard
 
 FLOW = "onboarding"
-
-
-def deps_of(context: ContextTypes.DEFAULT_TYPE) -> Deps:
-    d = context.application.bot_data["deps"]
-    assert isinstance(d, Deps)
-    return d
 
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -100,7 +95,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
 
         await svc.save_flow(d, user.id, result.runner_id, SCREEN_FLOW, {"answers": {}})
         await edit_or_send(None, chat.id, context.bot, offer())
-    d.kick()
+    wake_agenda(d)
 
 
 async def on_answer(

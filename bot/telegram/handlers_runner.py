@@ -34,9 +34,10 @@ from bot.program.plan import project
 from bot.program.rules import Question
 from bot.program.state import Outcome, Status
 from bot.services import runners as svc
+from bot.services.turn import wake_agenda
 from bot.telegram import handlers_onboarding
 from bot.telegram.callbacks import BadCallback, Callback, Kind, cb, decode
-from bot.telegram.handlers_onboarding import deps_of
+from bot.telegram.context import deps_of
 from bot.telegram.render import (
     followup_questions,
     gate_question_list,
@@ -302,7 +303,7 @@ async def _question_step(
     await context.bot.send_message(
         runner.chat_id, texts.STALE if decision.stale else texts.SESSION_THANKS
     )
-    d.kick()
+    wake_agenda(d)
 
 
 async def _on_habit(
@@ -356,7 +357,7 @@ async def _on_confirm(
             d, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner"
         )
         await query.edit_message_text(texts.STALE if decision.stale else texts.REVIEW_NOTED)
-        d.kick()
+        wake_agenda(d)
         return
     if cbk.ref == "claim":
         decision = await svc.apply_event(d, runner.id, ClearanceClaimed(), actor="runner")
@@ -366,7 +367,7 @@ async def _on_confirm(
             await query.answer(texts.SESSION_THANKS)
         if query.message is not None:
             await query.edit_message_reply_markup(None)
-        d.kick()
+        wake_agenda(d)
         return
     if cbk.ref == "pain" and yes:
         await query.answer()
@@ -456,7 +457,7 @@ async def _settings_input(
     await context.bot.send_message(
         runner.chat_id, texts.SETTINGS_SAVED.format(next=f"Next: {nxt}.")
     )
-    d.kick()
+    wake_agenda(d)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -604,7 +605,7 @@ async def cmd_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     decision = await svc.apply_event(d, runner.id, RunnerResumed(), actor="runner")
     await update.message.reply_text(_resumed_text(d, decision.state))
-    d.kick()
+    wake_agenda(d)
 
 
 def _resumed_text(d: Any, st: Any) -> str:

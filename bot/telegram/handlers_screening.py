@@ -15,7 +15,7 @@ from bot.program import screening
 from bot.services import coaches as csvc
 from bot.services import runners as svc
 from bot.telegram.callbacks import BadCallback, Kind, decode
-from bot.telegram.handlers_onboarding import deps_of
+from bot.telegram.context import deps_of
 from bot.telegram.ui import edit_or_send
 
 FLOW = "screen"
