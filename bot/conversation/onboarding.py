@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from bot import texts
+from bot.conversation.callbacks import Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt, Result, grid
 from bot.conversation.questions import parse_yes_no
@@ -21,7 +22,6 @@ from bot.program.engine import gate_questions, needs_clearance
 from bot.program.events import Enrolled
 from bot.program.loader import Rules
 from bot.program.rules import ImagingGrade, ImagingSystem, Site
-from bot.telegram.callbacks import Kind, cb
 
 COMMON_ZONES = [
     "Europe/London",

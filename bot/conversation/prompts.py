@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.telegram.callbacks import Kind, cb
+from bot.conversation.callbacks import Kind, cb
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.conversation.callbacks import Kind
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Prompt, Result, grid
 from bot.program.rules import Question
 from bot.program.symptoms import InvalidAnswer, check_answer
-from bot.telegram.callbacks import Kind
 
 YES_WORDS = {"yes", "y", "yeah", "yep", "ja", "si", "sí", "oui"}
 NO_WORDS = {"no", "n", "nope", "nein", "non"}

@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.program.loader import Rules
 from bot.store.db import reading
-
-if TYPE_CHECKING:
-    from bot.services.turn import Turn
 
 
 @dataclass
@@ -25,8 +22,9 @@ class Deps:
     # Sessions for transactions that only read (no write lock on SQLite); derived from
     # `sessionmaker` unless given.
     reader: async_sessionmaker[AsyncSession] | None = None
-    # The update being handled, when there is one (`bot.services.turn`).
-    turn: Turn | None = None
+    # The update being handled, when there is one: a `bot.services.turn.Turn`, read through
+    # `turn.turn_of` (typed there; this module stays below the turn).
+    turn: Any = None
 
     def __post_init__(self) -> None:
         if self.reader is None:

@@ -33,6 +33,7 @@ from bot.services.turn import (
     decide_and_store,
     in_one_transaction,
     reading,
+    turn_of,
     wake_agenda,
     writing,
 )
@@ -76,7 +77,7 @@ def local_today(d: Deps, state: ProgramState) -> date:
 async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
     """The runner and their program: from the turn's first read when it can answer, else one
     query."""
-    row = d.turn.runner_row(telegram_user_id) if d.turn is not None else False
+    row = turn.runner_row(telegram_user_id) if (turn := turn_of(d)) is not None else False
     if row is False:
         async with reading(d) as s:
             row = await turns.runner_by_telegram(s, telegram_user_id)
@@ -84,7 +85,7 @@ async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
         return None
     state = None
     if row.state is not None:
-        cached = d.turn.runner_state() if d.turn is not None and d.turn.rows.runner is row else None
+        cached = turn.runner_state() if turn is not None and turn.rows.runner is row else None
         state = cached or state_from_dict(row.state)
     return RunnerCtx(
         id=row.id,
@@ -114,7 +115,7 @@ async def came_back(d: Deps, runner_id: int) -> bool:
 
 async def _dialog_row(s: AsyncSession | None, d: Deps, telegram_user_id: int) -> DialogRow | None:
     """Where the user's dialog stands: the turn knows it for its own user, else the database."""
-    known = d.turn.dialog(telegram_user_id) if d.turn is not None else False
+    known = turn.dialog(telegram_user_id) if (turn := turn_of(d)) is not None else False
     if known is not False:
         return known if isinstance(known, DialogRow) else None
     if s is None:
@@ -154,8 +155,9 @@ async def _store_dialog(
             now=d.clock(),
             runner_id=row.runner_id,
         )
-    if d.turn is not None and d.turn.user_id == telegram_user_id:
-        d.turn.dialog_saved(row)
+    turn = turn_of(d)
+    if turn is not None and turn.user_id == telegram_user_id:
+        turn.dialog_saved(row)
 
 
 async def _save_flow(
@@ -429,20 +431,24 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
     proto = d.rules.protocols[st.protocol_id]
     phase = proto.phase(st.phase_id)
     level_id = phase.levels[st.level].id if phase.levels else None
-    level = f"Level: {texts.level_label(d.rules, st.protocol_id, level_id)}\n" if level_id else ""
+    level = (
+        texts.STATUS_LEVEL.format(level=texts.level_label(d.rules, st.protocol_id, level_id))
+        if level_id
+        else ""
+    )
     if phase.levels:
         lv = phase.levels[st.level]
-        progress = f"Symptom-free sessions at this level: {st.clear_at_level} of {lv.hold_sessions}"
+        progress = texts.STATUS_PROGRESS_LEVEL.format(done=st.clear_at_level, hold=lv.hold_sessions)
     else:
-        progress = f"In this phase since {st.phase_since:%d %b}"
+        progress = texts.STATUS_PROGRESS_PHASE.format(since=st.phase_since)
     recent = await sessions(d, runner.id, limit=1)
-    last = "none yet"
+    last = texts.STATUS_NONE_YET
     if recent:
         r = recent[-1]
         during = r.pain_during if r.pain_during is not None else "–"
-        last = f"{r.day:%d %b}: {r.outcome}, pain during {during}"
+        last = texts.STATUS_LAST.format(day=r.day, outcome=r.outcome, during=during)
         if r.pain_24h is not None:
-            last += f", pain at 24 h {r.pain_24h}"
+            last += texts.STATUS_LAST_24H.format(pain=r.pain_24h)
     async with reading(d) as s:
         decisions = await repo.list_decisions(s, runner.id, limit=30)
     lines = []
@@ -450,7 +456,8 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            lines.append(f"• {rec.at:%d %b}: {a['act'].replace('_', ' ')} (rule {a['rule']})")
+            act = a["act"].replace("_", " ")
+            lines.append(texts.STATUS_DECISION.format(at=rec.at, act=act, rule=a["rule"]))
         if len(lines) >= 5:
             break
     return texts.STATUS.format(
@@ -459,7 +466,7 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         status=texts.STATUS_WORDS.get(st.status.value, st.status.value),
         progress=progress,
         last=last,
-        decisions="\n".join(lines[:5]) or "• none yet",
+        decisions="\n".join(lines[:5]) or texts.STATUS_NO_DECISIONS,
     )
 
 
@@ -471,10 +478,13 @@ async def history_text(d: Deps, runner: RunnerCtx) -> str:
     for r in reversed(rows):
         pains = ""
         if r.pain_during is not None:
-            pains = f" · pain {r.pain_during}"
+            pains = texts.HISTORY_PAIN.format(during=r.pain_during)
             if r.pain_24h is not None:
-                pains += f"/{r.pain_24h} at 24 h"
-        lines.append(f"{r.day:%a %d %b} · {r.kind.replace('_', '-')} · {r.outcome}{pains}")
+                pains += texts.HISTORY_PAIN_24H.format(pain=r.pain_24h)
+        kind = r.kind.replace("_", "-")
+        lines.append(
+            texts.HISTORY_LINE.format(day=r.day, kind=kind, outcome=r.outcome, pains=pains)
+        )
     return "\n".join(lines)
 
 

@@ -27,7 +27,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,11 +37,9 @@ from bot.program.decision import Decision
 from bot.program.engine import decide
 from bot.program.events import Event
 from bot.program.state import ProgramState
+from bot.services.deps import Deps
 from bot.store import repo
 from bot.store.turns import DialogRow, RunnerRow, TurnRows, load_turn
-
-if TYPE_CHECKING:
-    from bot.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +83,8 @@ class Turn:
     # --- the first read ---------------------------------------------------------------------
 
     async def load(self) -> TurnRows:
-        async with self.deps.read_session() as session:
+        """The first read, in the read transaction the turn's later reads reuse."""
+        async with self.reading() as session:
             self.rows = await load_turn(
                 session, bot_id=self.bot_id, update_id=self.update_id, user_id=self.user_id
             )
@@ -198,6 +197,11 @@ class Turn:
             await session.close()
 
 
+def turn_of(deps: Deps) -> Turn | None:
+    """The turn the dependencies are bound to (None outside an update)."""
+    return cast("Turn | None", deps.turn)
+
+
 async def commit_before_sending() -> None:
     """Called before every Bot API request: the update this task is handling commits first,
     so nothing is said that a crash could take back."""
@@ -208,16 +212,18 @@ async def commit_before_sending() -> None:
 
 def reading(deps: Deps) -> Any:
     """A session to read with: the turn's, or a read-only one of its own."""
-    if deps.turn is not None:
-        return deps.turn.reading()
+    turn = turn_of(deps)
+    if turn is not None:
+        return turn.reading()
     return deps.read_session()
 
 
 def writing(deps: Deps, *, savepoint: bool = False) -> Any:
     """A session to write with: the turn's one transaction, or a transaction of its own that
     commits at the end of the block."""
-    if deps.turn is not None:
-        return deps.turn.writing(savepoint=savepoint)
+    turn = turn_of(deps)
+    if turn is not None:
+        return turn.writing(savepoint=savepoint)
     return deps.sessionmaker.begin()
 
 
@@ -225,8 +231,9 @@ def wake_agenda(deps: Deps) -> None:
     """What was just written schedules messages for now (an alert, a notice): inside a turn,
     the agenda runs a tick once the turn commits, so they go out without waiting for the next
     one. Outside a turn (the CLI) the running bot's next tick sends them."""
-    if deps.turn is not None:
-        deps.turn.wakes_agenda = True
+    turn = turn_of(deps)
+    if turn is not None:
+        turn.wakes_agenda = True
 
 
 # --- load, decide, store, retry ----------------------------------------------------------------
@@ -244,8 +251,9 @@ async def in_one_transaction(
             async with writing(deps, savepoint=True) as session:
                 return await work(session, now)
         except (repo.ConcurrentUpdate, IntegrityError):
-            if deps.turn is not None:
-                deps.turn.program_moved()
+            turn = turn_of(deps)
+            if turn is not None:
+                turn.program_moved()
             log.info("concurrent update, retrying", extra={"runner_id": runner_id})
     raise repo.ConcurrentUpdate(runner_id, None, None)
 
@@ -263,7 +271,8 @@ async def decide_and_store(
     """Load the program (the turn's snapshot when it still holds), let `check(state, version)`
     refuse (by raising), decide, and store the decision at the version read: a concurrent
     change raises `repo.ConcurrentUpdate`. Returns the state before and the decision."""
-    loaded = deps.turn.program(runner_id) if deps.turn is not None else None
+    turn = turn_of(deps)
+    loaded = turn.program(runner_id) if turn is not None else None
     if loaded is None:
         loaded = await repo.load_program(session, runner_id)
     if loaded is None:
@@ -272,8 +281,8 @@ async def decide_and_store(
     if check is not None:
         check(state, version)
     decision = decide(state, event, deps.rules, now)
-    if deps.turn is not None:
-        deps.turn.program_moved()
+    if turn is not None:
+        turn.program_moved()
     await repo.apply_decision(
         session,
         runner_id,

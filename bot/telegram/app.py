@@ -32,6 +32,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import metrics, texts, texts_coach
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
+from bot.conversation.callbacks import Kind
 from bot.services import coaches as csvc
 from bot.services import runners as svc
 from bot.services.deps import Deps
@@ -39,7 +40,6 @@ from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
 from bot.store import ops
 from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
-from bot.telegram.callbacks import Kind
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender

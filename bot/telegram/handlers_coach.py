@@ -17,6 +17,7 @@ from bot import texts_coach as tc
 from bot.coach.chart import runner_chart
 from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
+from bot.conversation.callbacks import BadCallback, Callback, Kind, decode
 from bot.conversation.prompts import Prompt
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
@@ -24,7 +25,6 @@ from bot.program.events import CoachVerb
 from bot.services import coaches as csvc
 from bot.services.deps import Deps
 from bot.telegram import render_coach as rc
-from bot.telegram.callbacks import BadCallback, Callback, Kind, decode
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 

@@ -12,11 +12,11 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import onboarding
+from bot.conversation.callbacks import Callback
 from bot.program import screening
 from bot.program.plan import project
 from bot.services import runners as svc
 from bot.services.turn import wake_agenda
-from bot.telegram.callbacks import Callback
 from bot.telegram.context import deps_of
 from bot.telegram.ui import edit_or_send, report_keyboard
 

@@ -18,10 +18,12 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.conversation import checks, onboarding, questions
+from bot.conversation.callbacks import BadCallback, Callback, Kind, cb, decode
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
 from bot.program.events import (
     ClearanceClaimed,
+    Event,
     FollowupAnswered,
     GateAnswered,
     RunnerPaused,
@@ -36,7 +38,6 @@ from bot.program.state import Outcome, Status
 from bot.services import runners as svc
 from bot.services.turn import wake_agenda
 from bot.telegram import handlers_onboarding
-from bot.telegram.callbacks import BadCallback, Callback, Kind, cb, decode
 from bot.telegram.context import deps_of
 from bot.telegram.render import (
     followup_questions,
@@ -256,54 +257,38 @@ async def _question_step(
     if query and query.message:
         await query.edit_message_reply_markup(None)
     # The last answer, the decision it leads to and the end of the flow: one transaction.
-    said: tuple[str, int | None, dict[str, Any]] = (stage, seq, new_answers)
-    close = (user.id, flow)
-    if kind == "pain":
-        decision = await svc.apply_event(
-            d,
-            runner.id,
-            SymptomsReported(answers),
-            actor="runner",
-            answers=said,
-            close_flow=close,
-        )
-    elif kind == "post":
-        assert seq is not None
-        outcome = Outcome(str(data.get("outcome", "done")))
-        pain = int(answers.get("pain_during", 0))
-        rpe = int(answers["rpe"]) if "rpe" in answers else None
-        decision = await svc.apply_event(
-            d,
-            runner.id,
-            SessionReported(seq, outcome, pain, rpe),
-            actor="runner",
-            report=(seq, outcome, pain, rpe),
-            answers=said,
-            close_flow=close,
-        )
-    elif kind == "followup":
-        assert seq is not None
-        decision = await svc.apply_event(
-            d,
-            runner.id,
-            FollowupAnswered(seq, answers),
-            actor="runner",
-            answers=said,
-            close_flow=close,
-        )
-    else:
-        decision = await svc.apply_event(
-            d,
-            runner.id,
-            GateAnswered(ref, {k: bool(v) for k, v in answers.items()}),
-            actor="runner",
-            answers=said,
-            close_flow=close,
-        )
+    event, report = _submitted(kind, ref, seq, data, answers)
+    decision = await svc.apply_event(
+        d,
+        runner.id,
+        event,
+        actor="runner",
+        report=report,
+        answers=(stage, seq, new_answers),
+        close_flow=(user.id, flow),
+    )
     await context.bot.send_message(
         runner.chat_id, texts.STALE if decision.stale else texts.SESSION_THANKS
     )
     wake_agenda(d)
+
+
+def _submitted(
+    kind: str, ref: str, seq: int | None, data: dict[str, Any], answers: dict[str, int | bool]
+) -> tuple[Event, tuple[int, Outcome, int | None, int | None] | None]:
+    """The event a finished (or red-flagged) flow submits, and the session report with it."""
+    if kind == "pain":
+        return SymptomsReported(answers), None
+    if kind == "post":
+        assert seq is not None
+        outcome = Outcome(str(data.get("outcome", "done")))
+        pain = int(answers.get("pain_during", 0))
+        rpe = int(answers["rpe"]) if "rpe" in answers else None
+        return SessionReported(seq, outcome, pain, rpe), (seq, outcome, pain, rpe)
+    if kind == "followup":
+        assert seq is not None
+        return FollowupAnswered(seq, answers), None
+    return GateAnswered(ref, {k: bool(v) for k, v in answers.items()}), None
 
 
 async def _on_habit(
@@ -455,7 +440,7 @@ async def _settings_input(
         st.next.day if st.next else None, st.next.prescription if st.next else None, today
     )
     await context.bot.send_message(
-        runner.chat_id, texts.SETTINGS_SAVED.format(next=f"Next: {nxt}.")
+        runner.chat_id, texts.SETTINGS_SAVED.format(next=texts.NEXT.format(next=nxt))
     )
     wake_agenda(d)
 
@@ -613,7 +598,7 @@ def _resumed_text(d: Any, st: Any) -> str:
     nxt = texts.next_session(
         st.next.day if st.next else None, st.next.prescription if st.next else None, today
     )
-    return texts.RESUMED.format(next=f"Next: {nxt}.")
+    return texts.RESUMED.format(next=texts.NEXT.format(next=nxt))
 
 
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,12 +9,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.conversation.callbacks import BadCallback, Kind, decode
 from bot.conversation.prompts import Prompt, grid
 from bot.conversation.questions import question_prompt
 from bot.program import screening
 from bot.services import coaches as csvc
 from bot.services import runners as svc
-from bot.telegram.callbacks import BadCallback, Kind, decode
 from bot.telegram.context import deps_of
 from bot.telegram.ui import edit_or_send
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import texts
+from bot.conversation.callbacks import Kind, cb
 from bot.conversation.prompts import Button, Prompt, grid
 from bot.conversation.questions import question_prompt
 from bot.program import engine
@@ -18,7 +19,6 @@ from bot.program.engine import gate_questions
 from bot.program.loader import Rules
 from bot.program.rules import Question, QuestionStage
 from bot.program.state import ProgramState
-from bot.telegram.callbacks import Kind, cb
 
 
 def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:

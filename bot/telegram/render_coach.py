@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot import texts_coach as tc
+from bot.conversation.callbacks import Kind, cb
 from bot.conversation.prompts import Button, Prompt
 from bot.program.state import ProgramState
 from bot.services import coaches
 from bot.services.deps import Deps
-from bot.telegram.callbacks import Kind, cb
 
 
 async def render_coach(deps: Deps, item: Any, state: ProgramState | None) -> Prompt | None:

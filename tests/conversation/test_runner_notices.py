@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from bot import texts
+from bot.conversation.callbacks import Kind, decode
 from bot.program.decision import MessageKind
 from bot.program.engine import decide
 from bot.program.events import Enrolled
 from bot.program.loader import Rules
 from bot.program.state import ProgramState
-from bot.telegram.callbacks import Kind, decode
 from bot.telegram.render import notice, render_runner
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -11,9 +11,9 @@ import pytest
 
 from bot import texts
 from bot.conversation import checks, onboarding, questions
+from bot.conversation.callbacks import MAX_BYTES
 from bot.program.loader import Rules
 from bot.program.symptoms import InvalidAnswer
-from bot.telegram.callbacks import MAX_BYTES
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

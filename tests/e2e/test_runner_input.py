@@ -7,11 +7,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot import texts
+from bot.conversation.callbacks import Kind, cb
 from bot.program.events import SessionReported
 from bot.program.loader import Rules
 from bot.program.state import Outcome
 from bot.services import runners as svc
-from bot.telegram.callbacks import Kind, cb
 from tests.e2e.harness import LOW_RISK_SITE, RUNNER, onboard, running_bot, until_text
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

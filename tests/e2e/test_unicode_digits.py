@@ -10,9 +10,9 @@ import pytest
 
 from bot import texts
 from bot import texts_coach as tc
+from bot.conversation.callbacks import Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.program.loader import Rules
-from bot.telegram.callbacks import Kind, cb
 from tests.e2e.harness import COACH, LOW_RISK_SITE, RUNNER, onboard, running_bot, until_text
 from tests.e2e.test_coach_support import invite, runner_id
 from tests.e2e.test_coach_support import onboard as onboard_with_coach

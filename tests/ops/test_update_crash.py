@@ -107,3 +107,50 @@ async def test_sigkill_between_claim_and_effect_keeps_the_answer(
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), timeout=30)
         await standin.stop()
+
+
+async def test_sigkill_after_the_commit_keeps_the_answer_once(db_url: str, tmp_path: Path) -> None:
+    """Killed while the reply is on its way (the answer and the update's claim were committed
+    together, before the first Bot API call of the reply): the redelivery is a duplicate, the
+    answer is stored once, and the runner's next /start resumes at the following question."""
+    standin = BotApiStandIn()
+    await standin.start()
+    proc = await _spawn(db_url, standin, tmp_path)
+    try:
+        standin.push_text(RUNNER, "/start")
+        agree = await standin.wait_for(lambda _: _button(standin, "I agree"), timeout=30)
+        standin.press(RUNNER, *agree)
+        site = await standin.wait_for(lambda _: _button(standin, SITE), timeout=30)
+
+        # The next question replaces the site question in place: that edit hangs, after the
+        # answer was committed. Kill it right there.
+        standin.inject("editMessageText", faults.Timeout(seconds=30))
+        update: dict[str, Any] = standin.callback_update(RUNNER, *site)
+        standin.push_update(update)
+
+        def hanging(calls: Sequence[RecordedCall]) -> bool:
+            return any(c.method == "editMessageText" and c.fault for c in calls)
+
+        await standin.wait_for(hanging, timeout=30)
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+
+        standin.clear_faults()
+        proc = await _spawn(db_url, standin, tmp_path)
+        standin.push_update(update)  # the redelivery: already handled, dropped
+        standin.push_text(RUNNER, "/start")
+        await standin.wait_for(
+            lambda _: (
+                (_asked(standin, texts.ONBOARDING_RESUME) and _asked(standin, texts.ASK_DIAGNOSIS))
+                or None
+            ),
+            timeout=30,
+        )
+        assert texts.STALE not in [a.text for a in standin.answered_callbacks]
+        # Resumed after the stored site answer, not asked the site again.
+        assert texts.ASK_DIAGNOSIS in (standin.messages_to(RUNNER)[-1].text or "")
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), timeout=30)
+        await standin.stop()
