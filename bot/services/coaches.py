@@ -14,7 +14,6 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +31,7 @@ from bot.services.deps import Deps
 from bot.services.turn import decide_and_store, in_one_transaction, reading, wake_agenda, writing
 from bot.store import agenda, repo
 from bot.store.agenda import NewItem
-from bot.store.models import Agenda, AgendaStatus, Coach, Runner
+from bot.store.models import Coach, Runner
 
 log = logging.getLogger(__name__)
 
@@ -160,15 +159,7 @@ async def _entry(d: Deps, r: Runner) -> RosterEntry:
         # The 24-hour checks that actually went out (none after a red flag, for example).
         asked = {
             key.removeprefix("followup:")
-            for key in (
-                await s.scalars(
-                    select(Agenda.key).where(
-                        Agenda.runner_id == r.id,
-                        Agenda.kind == MessageKind.FOLLOWUP.value,
-                        Agenda.status == AgendaStatus.SENT.value,
-                    )
-                )
-            )
+            for key in await agenda.sent_keys(s, r.id, MessageKind.FOLLOWUP.value)
         }
     st = loaded[0] if loaded else None
     lines = await rsvc.sessions(d, r.id, limit=60)
@@ -756,7 +747,7 @@ async def screening_alert(d: Deps, runner_id: int) -> None:
     now = d.clock()
     rule = d.rules.habits.screening.id
     async with writing(d) as s:
-        coach_id = await s.scalar(select(Runner.coach_id).where(Runner.id == runner_id))
+        coach_id = await repo.coach_of(s, runner_id)
         if coach_id is None:
             return
         await agenda.schedule(

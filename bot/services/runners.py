@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
@@ -38,7 +37,6 @@ from bot.services.turn import (
     writing,
 )
 from bot.store import repo, turns
-from bot.store.models import Answer, Coach, Invite, SessionRecord
 from bot.store.turns import DialogRow
 
 log = logging.getLogger(__name__)
@@ -221,19 +219,13 @@ async def save_step(
 async def check_invite(d: Deps, code: str) -> str | None:
     """The coach's name when the code is valid now (unused, unexpired, active coach)."""
     async with reading(d) as s:
-        row = (
-            await s.execute(
-                select(Invite, Coach)
-                .join(Coach, Coach.id == Invite.coach_id)
-                .where(Invite.code == code)
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        invite, coach = row
-        if invite.used_by is not None or invite.expires_at <= d.clock() or not coach.active:
-            return None
-        return str(coach.name)
+        row = await repo.invite_with_coach(s, code)
+    if row is None:
+        return None
+    invite, coach = row
+    if invite.used_by is not None or invite.expires_at <= d.clock() or not coach.active:
+        return None
+    return str(coach.name)
 
 
 async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
@@ -379,36 +371,14 @@ class SessionLine:
 async def sessions(d: Deps, runner_id: int, *, limit: int = 200) -> list[SessionLine]:
     """Reported and missed sessions, oldest first, with the 24-hour pain where answered."""
     async with reading(d) as s:
-        rows = list(
-            (
-                await s.execute(
-                    select(SessionRecord)
-                    .where(SessionRecord.runner_id == runner_id, SessionRecord.outcome.is_not(None))
-                    .order_by(SessionRecord.seq.desc())
-                    .limit(limit)
-                )
-            ).scalars()
-        )
-        pain24 = {
-            a.seq: a.value
-            for a in (
-                await s.execute(
-                    select(Answer).where(
-                        Answer.runner_id == runner_id,
-                        Answer.stage == "followup",
-                        Answer.question_id == "pain_now",
-                    )
-                )
-            ).scalars()
-        }
+        rows = await repo.reported_sessions(s, runner_id, limit=limit)
+        pain24 = await repo.answers_by_seq(s, runner_id, stage="followup", question_id="pain_now")
     out = []
-    for r in reversed(rows):
-        rx = r.prescription or {}
-        run_total = (
-            int(rx.get("run_s", 0)) * int(rx.get("repeats", 0)) if r.outcome != "skipped" else 0
-        )
-        if r.outcome == "missed":
-            run_total = 0
+    for r in rows:
+        prescribed = r.prescription or {}
+        run_total = 0
+        if r.outcome not in ("skipped", "missed"):
+            run_total = int(prescribed.get("run_s", 0)) * int(prescribed.get("repeats", 0))
         p24 = pain24.get(r.seq)
         out.append(
             SessionLine(

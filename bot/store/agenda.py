@@ -49,9 +49,11 @@ __all__ = [
     "finalise_retry",
     "finalise_sent",
     "jsonable",
+    "recipients",
     "release",
     "runner_scope",
     "schedule",
+    "sent_keys",
     "short_error",
 ]
 
@@ -434,3 +436,15 @@ async def recipients(
         )
         coaches = {c.id: c for c in result}
     return runners, coaches
+
+
+async def sent_keys(session: AsyncSession, runner_id: int, kind: str) -> list[str]:
+    """The keys of the runner's messages of this kind that actually went out."""
+    rows = await session.scalars(
+        select(Agenda.key).where(
+            Agenda.runner_id == runner_id,
+            Agenda.kind == kind,
+            Agenda.status == AgendaStatus.SENT.value,
+        )
+    )
+    return list(rows)

@@ -45,6 +45,7 @@ __all__ = [
     "ConcurrentUpdate",
     "RedeemResult",
     "add_coach",
+    "answers_by_seq",
     "apply_decision",
     "claim_update",
     "clear_dialog",
@@ -58,6 +59,7 @@ __all__ = [
     "get_coach_by_telegram",
     "get_runner",
     "get_runner_by_telegram",
+    "invite_with_coach",
     "list_coaches",
     "list_decisions",
     "list_runners_of_coach",
@@ -69,6 +71,7 @@ __all__ = [
     "record_answers",
     "record_report",
     "redeem_invite",
+    "reported_sessions",
     "save_dialog",
     "set_coach_active",
     "set_runner_coach",
@@ -291,6 +294,18 @@ async def redeem_invite(
     return RedeemResult(True, "linked", coach_id)
 
 
+async def invite_with_coach(session: AsyncSession, code: str) -> tuple[Invite, Coach] | None:
+    """The invite with this code and its coach (None: no such code)."""
+    row = (
+        await session.execute(
+            select(Invite, Coach)
+            .join(Coach, Coach.id == Invite.coach_id)
+            .where(Invite.code == code)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else None
+
+
 # --- program state and the decision log ------------------------------------------------------
 
 
@@ -500,6 +515,33 @@ async def record_answers(
 
 _INSERT_ANSWERS = insert_into(cast(Table, Answer.__table__))
 _INSERT_DECISION = insert_into(cast(Table, DecisionRecord.__table__))
+
+
+async def reported_sessions(
+    session: AsyncSession, runner_id: int, *, limit: int
+) -> list[SessionRecord]:
+    """The newest `limit` sessions with an outcome (reported, skipped or missed), oldest first."""
+    rows = (
+        await session.scalars(
+            select(SessionRecord)
+            .where(SessionRecord.runner_id == runner_id, SessionRecord.outcome.is_not(None))
+            .order_by(SessionRecord.seq.desc())
+            .limit(limit)
+        )
+    ).all()
+    return list(reversed(rows))
+
+
+async def answers_by_seq(
+    session: AsyncSession, runner_id: int, *, stage: str, question_id: str
+) -> dict[int | None, Any]:
+    """One question's answers of one stage, by session number."""
+    rows = await session.execute(
+        select(Answer.seq, Answer.value).where(
+            Answer.runner_id == runner_id, Answer.stage == stage, Answer.question_id == question_id
+        )
+    )
+    return {seq: value for seq, value in rows}
 
 
 async def list_decisions(
