@@ -12,7 +12,7 @@ from datetime import date
 
 from bot.program.loader import Rules
 from bot.program.rules import SessionKind
-from bot.program.state import Prescription
+from bot.program.state import Planned, Prescription
 
 TELEGRAM_LIMIT = 4096
 
@@ -285,6 +285,7 @@ HISTORY_LINE = "{day:%a %d %b} · {kind} · {outcome}{pains}"
 HISTORY_PAIN = " · pain {during}"
 HISTORY_PAIN_24H = "/{pain} at 24 h"
 HISTORY_EMPTY = "No sessions yet."
+NONE_PLANNED = "none planned"
 PLAN_HEADER = "Next 7 days:"
 UNREACHABLE_BACK = "Welcome back! Reminders are on again."
 
@@ -326,10 +327,17 @@ def day_label(d: date, today: date) -> str:
     return f"{WEEKDAY_SHORT[d.weekday()]} {d:%d %b}"
 
 
-def next_session(d: date | None, rx: Prescription | None, today: date) -> str:
-    if d is None or rx is None:
-        return "none planned"
-    return f"{day_label(d, today)}: {prescription(rx)}"
+def next_session(day: date | None, planned: Prescription | None, today: date) -> str:
+    if day is None or planned is None:
+        return NONE_PLANNED
+    return f"{day_label(day, today)}: {prescription(planned)}"
+
+
+def next_of(planned: Planned | None, today: date) -> str:
+    """The next session in words ("none planned" when there is none)."""
+    if planned is None:
+        return NONE_PLANNED
+    return next_session(planned.day, planned.prescription, today)
 
 
 def plan_lines(rows: Sequence[tuple[date, Prescription | None]], today: date) -> str:

@@ -26,7 +26,7 @@ from bot.program.decision import Decision, MessageKind
 from bot.program.engine import BadEvent, decide, resume_options
 from bot.program.events import CoachAction, CoachVerb
 from bot.program.state import ProgramState, Status
-from bot.services import runners as rsvc
+from bot.services import runners as runner_flows
 from bot.services.deps import Deps
 from bot.services.turn import decide_and_store, in_one_transaction, reading, wake_agenda, writing
 from bot.store import agenda, repo
@@ -162,7 +162,7 @@ async def _entry(d: Deps, r: Runner) -> RosterEntry:
             for key in await agenda.sent_keys(s, r.id, MessageKind.FOLLOWUP.value)
         }
     st = loaded[0] if loaded else None
-    lines = await rsvc.sessions(d, r.id, limit=60)
+    lines = await runner_flows.sessions(d, r.id, limit=60)
     today = local_date(d.clock(), r.timezone)
     recent = [x for x in lines if (today - x.day).days < 14]
     done = sum(1 for x in recent if x.outcome in ("done", "partial"))
@@ -241,7 +241,7 @@ async def detail(
                 marks.append(PhaseMark(local_date(rec.at, r.timezone), str(a["detail"]["phase"])))
     points = [
         SessionPoint(x.day, x.kind, x.outcome or "", x.pain_during, x.pain_24h, x.run_s_total)
-        for x in await rsvc.sessions(d, runner_id, limit=400)
+        for x in await runner_flows.sessions(d, runner_id, limit=400)
     ]
     async with reading(d) as s:
         loaded = await repo.load_program(s, runner_id)
@@ -313,7 +313,7 @@ async def act(
     actor = f"coach:{coach.id}"
     if expected_version is None:
         await _owned(d, coach, runner_id)
-        decision = await rsvc.apply_event(d, runner_id, event, actor=actor)
+        decision = await runner_flows.apply_event(d, runner_id, event, actor=actor)
     else:
 
         def still_current(_state: ProgramState, version: int) -> None:
@@ -543,7 +543,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             )
             still = state is not None and state.status.stopped
         else:
-            last = await rsvc.sessions(d, r.id, limit=3)
+            last = await runner_flows.sessions(d, r.id, limit=3)
             last_txt = "; ".join(
                 f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
             )

@@ -33,8 +33,7 @@ from bot import metrics, texts, texts_coach
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
 from bot.conversation.callbacks import Kind
-from bot.services import coaches as csvc
-from bot.services import runners as svc
+from bot.services import coaches, runners
 from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
@@ -97,7 +96,7 @@ async def _first_sight(update: Update, context: TurnContext) -> None:
         raise ApplicationHandlerStop
     data["started"][update.update_id] = time.monotonic()
     runner = rows.runner
-    if runner is not None and runner.unreachable and await svc.came_back(turn.deps, runner.id):
+    if runner is not None and runner.unreachable and await runners.came_back(turn.deps, runner.id):
         await context.bot.send_message(runner.chat_id, texts.UNREACHABLE_BACK)
 
 
@@ -223,10 +222,10 @@ def build_application(
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         me = await application.bot.get_me()
         deps.bot_username = me.username or ""
-        runner_menu = [BotCommand(c, d) for c, d in texts.COMMANDS]
+        runner_menu = [BotCommand(c, deps) for c, deps in texts.COMMANDS]
         await application.bot.set_my_commands(runner_menu)
-        coach_menu = runner_menu + [BotCommand(c, d) for c, d in texts_coach.COMMANDS]
-        for coach in await csvc.list_coaches(deps):
+        coach_menu = runner_menu + [BotCommand(c, deps) for c, deps in texts_coach.COMMANDS]
+        for coach in await coaches.list_coaches(deps):
             scope = BotCommandScopeChat(coach["telegram_user_id"])
             try:
                 if coach["active"]:

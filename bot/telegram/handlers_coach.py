@@ -22,7 +22,7 @@ from bot.conversation.prompts import Prompt
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
 from bot.program.events import CoachVerb
-from bot.services import coaches as csvc
+from bot.services import coaches
 from bot.services.deps import Deps
 from bot.telegram import render_coach as rc
 from bot.telegram.context import deps_of
@@ -60,11 +60,11 @@ COACH_CALLBACKS = (
 CALLBACK_PATTERN = f"^v1\\|({'|'.join(k.value for k in COACH_CALLBACKS)})\\|"
 
 
-async def _coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> csvc.CoachCtx | None:
+async def _coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> coaches.CoachCtx | None:
     user = update.effective_user
     if user is None:
         return None
-    coach = await csvc.find_coach(deps_of(context), user.id)
+    coach = await coaches.find_coach(deps_of(context), user.id)
     if coach is None:
         if update.callback_query is not None:
             await update.callback_query.answer(tc.NOT_A_COACH, show_alert=True)
@@ -77,9 +77,9 @@ async def cmd_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     coach = await _coach(update, context)
     if coach is None or update.message is None:
         return
-    code, link = await csvc.create_invite(deps_of(context), coach, context.bot.username)
+    code, link = await coaches.create_invite(deps_of(context), coach, context.bot.username)
     await update.message.reply_text(
-        tc.INVITE.format(code=code, link=link, days=csvc.INVITE_TTL.days)
+        tc.INVITE.format(code=code, link=link, days=coaches.INVITE_TTL.days)
     )
 
 
@@ -87,22 +87,22 @@ async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     coach = await _coach(update, context)
     if coach is None or update.message is None:
         return
-    d = deps_of(context)
-    entries = order_roster(await csvc.roster(d, coach))
-    for part in roster_text(entries, local_date(d.clock(), coach.timezone)):
+    deps = deps_of(context)
+    entries = order_roster(await coaches.roster(deps, coach))
+    for part in roster_text(entries, local_date(deps.clock(), coach.timezone)):
         await update.message.reply_text(part)
 
 
 async def _runner_arg(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, coach: csvc.CoachCtx, usage: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, coach: coaches.CoachCtx, usage: str
 ) -> int | None:
     assert update.message is not None
     if not context.args:
         await update.message.reply_text(usage)
         return None
     try:
-        return await csvc.resolve(deps_of(context), coach, context.args[0])
-    except csvc.NotYourRunner:
+        return await coaches.resolve(deps_of(context), coach, context.args[0])
+    except coaches.NotYourRunner:
         await update.message.reply_text(tc.NO_SUCH_RUNNER)
         return None
 
@@ -114,9 +114,9 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     runner_id = await _runner_arg(update, context, coach, tc.USAGE_RUNNER)
     if runner_id is None:
         return
-    d = deps_of(context)
-    entry, trail, points, marks = await csvc.detail(d, coach, runner_id)
-    today = local_date(d.clock(), coach.timezone)
+    deps = deps_of(context)
+    entry, trail, points, marks = await coaches.detail(deps, coach, runner_id)
+    today = local_date(deps.clock(), coach.timezone)
     await update.message.reply_text(detail_text(entry, trail, points, today))
     # ~0.2 s of matplotlib: off the event loop, so other chats are not held up meanwhile.
     png = await asyncio.to_thread(runner_chart, entry.name, points, marks, today=today)
@@ -131,28 +131,28 @@ def _verb_command(verb: CoachVerb) -> Any:
         runner_id = await _runner_arg(update, context, coach, tc.USAGE_VERB.format(verb=verb.value))
         if runner_id is None:
             return
-        d = deps_of(context)
+        deps = deps_of(context)
         if verb is CoachVerb.CLEAR:
-            stop = await csvc.runner_stop(d, coach, runner_id)
+            stop = await coaches.runner_stop(deps, coach, runner_id)
             if stop.status.stopped:
                 # Lifting a stop is chosen among the rules' ways back, and confirmed.
                 prompt = rc.choose_prompt(stop)
                 await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
                 return
-        decision = await csvc.act(d, coach, runner_id, verb)
-        await update.message.reply_text(await _did(d, coach, runner_id, verb, decision))
+        decision = await coaches.act(deps, coach, runner_id, verb)
+        await update.message.reply_text(await _did(deps, coach, runner_id, verb, decision))
 
     return handler
 
 
 async def _did(
-    d: Deps, coach: csvc.CoachCtx, runner_id: int, verb: CoachVerb, decision: Decision | None
+    deps: Deps, coach: coaches.CoachCtx, runner_id: int, verb: CoachVerb, decision: Decision | None
 ) -> str:
     """What an act did, in words: a stopped runner stays stopped whatever the verb said."""
     rules = ", ".join(decision.rules) if decision else ""
     if decision is None or not decision.state.status.stopped:
         return tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=rules)
-    stop = await csvc.runner_stop(d, coach, runner_id)
+    stop = await coaches.runner_stop(deps, coach, runner_id)
     status = tc.stop_word(stop.status.value)
     if verb is CoachVerb.ACKNOWLEDGE:
         return tc.DID_ACKNOWLEDGE.format(name=stop.name, id=runner_id, status=status, rules=rules)
@@ -168,7 +168,7 @@ async def cmd_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     runner_id = await _runner_arg(update, context, coach, tc.USAGE_RELEASE)
     if runner_id is None:
         return
-    await csvc.release(deps_of(context), coach, runner_id)
+    await coaches.release(deps_of(context), coach, runner_id)
     await update.message.reply_text(tc.RELEASED.format(id=runner_id))
 
 
@@ -183,7 +183,7 @@ async def cmd_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if runner_id is None:
         return
     text = (update.message.text or "").split(maxsplit=2)[2]
-    await csvc.message_runner(deps_of(context), coach, runner_id, text)
+    await coaches.message_runner(deps_of(context), coach, runner_id, text)
     await update.message.reply_text(tc.MESSAGE_QUEUED.format(id=runner_id))
 
 
@@ -200,8 +200,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if coach is None:
         return
     try:
-        cbk = decode(query.data)
-        ref = _REF.fullmatch(cbk.ref)
+        pressed = decode(query.data)
+        ref = _REF.fullmatch(pressed.ref)
         if ref is None:
             raise BadCallback("no runner.version reference")
         runner_id, version = int(ref[1]), int(ref[2])
@@ -209,28 +209,28 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(tc.ALREADY_HANDLED)
         return
     try:
-        await _on_press(update, context, coach, cbk, runner_id, version)
-    except csvc.NotYourRunner:
+        await _on_press(update, context, coach, pressed, runner_id, version)
+    except coaches.NotYourRunner:
         await query.answer(tc.NO_SUCH_RUNNER, show_alert=True)
 
 
 async def _on_press(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    coach: csvc.CoachCtx,
-    cbk: Callback,
+    coach: coaches.CoachCtx,
+    pressed: Callback,
     runner_id: int,
     version: int,
 ) -> None:
     query = update.callback_query
     assert query is not None
-    d = deps_of(context)
-    if cbk.kind is Kind.RESUME or (cbk.kind is Kind.COACH and cbk.value == "clear"):
+    deps = deps_of(context)
+    if pressed.kind is Kind.RESUME or (pressed.kind is Kind.COACH and pressed.value == "clear"):
         # "Cleared: resume at …" (or an old alert's "Clear"): ask first, act on Confirm only.
-        stop = await csvc.runner_stop(d, coach, runner_id)
-        choice = _choice(stop, version, None if cbk.kind is Kind.COACH else cbk.value)
+        stop = await coaches.runner_stop(deps, coach, runner_id)
+        choice = _choice(stop, version, None if pressed.kind is Kind.COACH else pressed.value)
         if choice is None:
-            await _stale(query, d, coach, runner_id)
+            await _stale(query, deps, coach, runner_id)
             return
         await query.answer(tc.TOAST_CONFIRM)
         prompt = rc.confirm_prompt(stop, choice)
@@ -238,10 +238,10 @@ async def _on_press(
             coach.telegram_user_id, prompt.text, reply_markup=markup(prompt)
         )
         return
-    if cbk.kind is Kind.RESUME_CANCEL:
-        stop = await csvc.runner_stop(d, coach, runner_id)
+    if pressed.kind is Kind.RESUME_CANCEL:
+        stop = await coaches.runner_stop(deps, coach, runner_id)
         await _drop_buttons(query)
-        if _choice(stop, version, cbk.value) is None:
+        if _choice(stop, version, pressed.value) is None:
             await query.answer(tc.ALREADY_HANDLED, show_alert=True)
             return
         await query.answer(tc.TOAST_CANCELLED)
@@ -252,13 +252,18 @@ async def _on_press(
             ),
         )
         return
-    if cbk.kind is Kind.RESUME_CONFIRM:
-        stop = await csvc.runner_stop(d, coach, runner_id)
-        choice = _choice(stop, version, cbk.value)
+    if pressed.kind is Kind.RESUME_CONFIRM:
+        stop = await coaches.runner_stop(deps, coach, runner_id)
+        choice = _choice(stop, version, pressed.value)
         decision = None
         if choice is not None:
-            decision = await csvc.act(
-                d, coach, runner_id, CoachVerb.CLEAR, expected_version=version, option=choice.option
+            decision = await coaches.act(
+                deps,
+                coach,
+                runner_id,
+                CoachVerb.CLEAR,
+                expected_version=version,
+                option=choice.option,
             )
         if choice is None or decision is None:
             await query.answer(tc.ALREADY_HANDLED, show_alert=True)
@@ -269,42 +274,44 @@ async def _on_press(
             coach.telegram_user_id, rc.resumed_text(stop, choice, decision.rules)
         )
         return
-    if cbk.kind is Kind.CLEARANCE:
-        if cbk.value == "n":
+    if pressed.kind is Kind.CLEARANCE:
+        if pressed.value == "n":
             # "Not yet" changes nothing and keeps the buttons: "Cleared" stays one tap away.
-            if not await csvc.is_current(d, coach, runner_id, version):
-                await _stale(query, d, coach, runner_id)
+            if not await coaches.is_current(deps, coach, runner_id, version):
+                await _stale(query, deps, coach, runner_id)
                 return
             await query.answer(tc.NOT_YET_NOTED.format(id=runner_id))
             return
-        maybe = CoachVerb.CLEAR if cbk.value == "y" else None
+        maybe = CoachVerb.CLEAR if pressed.value == "y" else None
     else:
-        maybe = BUTTON_VERBS.get(cbk.value)
+        maybe = BUTTON_VERBS.get(pressed.value)
     if maybe is None:
-        await csvc.is_current(d, coach, runner_id, version)  # ownership first
+        await coaches.is_current(deps, coach, runner_id, version)  # ownership first
         await query.answer(tc.ALREADY_HANDLED)
         return
     verb = maybe
-    decision = await csvc.act(d, coach, runner_id, verb, expected_version=version)
+    decision = await coaches.act(deps, coach, runner_id, verb, expected_version=version)
     if decision is None:
-        await _stale(query, d, coach, runner_id)
+        await _stale(query, deps, coach, runner_id)
         return
     if decision.state.status.stopped:
         toast = tc.TOAST_ACKNOWLEDGED if verb is CoachVerb.ACKNOWLEDGE else tc.TOAST_KEPT
         await query.answer(toast)
         # The press moved the program on: the alert's buttons, again, at the new version.
-        stop = await csvc.runner_stop(d, coach, runner_id)
+        stop = await coaches.runner_stop(deps, coach, runner_id)
         with contextlib.suppress(BadRequest):
             await query.edit_message_reply_markup(markup(Prompt("", rc.current_rows(stop))))
     else:
         await query.answer(tc.DONE_BUTTON.format(verb=verb.value))
         await _drop_buttons(query)
     await context.bot.send_message(
-        coach.telegram_user_id, await _did(d, coach, runner_id, verb, decision)
+        coach.telegram_user_id, await _did(deps, coach, runner_id, verb, decision)
     )
 
 
-def _choice(stop: csvc.RunnerStop, version: int, option: str | None) -> csvc.ResumeChoice | None:
+def _choice(
+    stop: coaches.RunnerStop, version: int, option: str | None
+) -> coaches.ResumeChoice | None:
     """The way back a press names, if the stop it was made for is still the current one
     (`option` None: the rules' default, for alerts sent before the ways back were offered)."""
     if stop.version != version or not stop.status.stopped:
@@ -314,11 +321,11 @@ def _choice(stop: csvc.RunnerStop, version: int, option: str | None) -> csvc.Res
     )
 
 
-async def _stale(query: CallbackQuery, d: Deps, coach: csvc.CoachCtx, runner_id: int) -> None:
+async def _stale(query: CallbackQuery, deps: Deps, coach: coaches.CoachCtx, runner_id: int) -> None:
     """A press on an out-of-date alert changes nothing. When the runner still waits for the
     coach (stopped, or at a gate awaiting clearance), the buttons are brought up to date so the
     coach can press again; otherwise they go."""
-    stop = await csvc.runner_stop(d, coach, runner_id)
+    stop = await coaches.runner_stop(deps, coach, runner_id)
     rows = rc.current_rows(stop)
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(markup(Prompt("", rows)) if rows else None)

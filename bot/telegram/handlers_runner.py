@@ -35,7 +35,7 @@ from bot.program.events import (
 from bot.program.plan import project
 from bot.program.rules import Question
 from bot.program.state import Outcome, Status
-from bot.services import runners as svc
+from bot.services import runners
 from bot.services.turn import wake_agenda
 from bot.telegram import handlers_onboarding
 from bot.telegram.context import deps_of
@@ -59,24 +59,24 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None:
         return
     try:
-        cbk = decode(query.data)
+        pressed = decode(query.data)
     except BadCallback:
         await query.answer(texts.STALE)
         return
-    if cbk.kind is Kind.ONBOARD:
-        if not await handlers_onboarding.on_answer(update, context, cbk, None):
+    if pressed.kind is Kind.ONBOARD:
+        if not await handlers_onboarding.on_answer(update, context, pressed, None):
             await query.answer(texts.STALE)
         return
-    d = deps_of(context)
-    runner = await svc.find_runner(d, query.from_user.id)
+    deps = deps_of(context)
+    runner = await runners.find_runner(deps, query.from_user.id)
     if runner is None or runner.state is None:
         await query.answer(texts.NOT_ENROLLED, show_alert=True)
         return
-    handler = _ROUTES.get(cbk.kind)
+    handler = _ROUTES.get(pressed.kind)
     if handler is None:
         await query.answer(texts.STALE)
         return
-    await handler(update, context, runner, cbk)
+    await handler(update, context, runner, pressed)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,13 +86,13 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if await handlers_onboarding.on_answer(update, context, None, msg.text):
         return
-    d = deps_of(context)
-    runner = await svc.find_runner(d, update.effective_user.id)
+    deps = deps_of(context)
+    runner = await runners.find_runner(deps, update.effective_user.id)
     if runner is None:
         await msg.reply_text(texts.NOT_ENROLLED)
         return
     user_id = update.effective_user.id
-    dialog = await svc.load_dialog(d, user_id)
+    dialog = await runners.load_dialog(deps, user_id)
     # The latest flow first, then the older ones still open: a question left unanswered (the
     # session slid, the follow-up closed) must not swallow every later message as "closed".
     others = [f for f in reversed(dialog.flows) if f != dialog.active]
@@ -101,8 +101,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await _settings_text(update, context, runner, msg.text)
             return
         kind, _, ref = flow.partition(":")
-        if kind not in _CB_KIND or _questions_for(kind, ref, runner, d, dialog.flows) is None:
-            await svc.clear_flow(d, user_id, flow)
+        if kind not in _CB_KIND or _questions_for(kind, ref, runner, deps, dialog.flows) is None:
+            await runners.clear_flow(deps, user_id, flow)
             continue
         await _question_step(update, context, runner, kind, ref, None, msg.text)
         return
@@ -117,46 +117,44 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _on_session(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, cbk: Callback
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, pressed: Callback
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     query = update.callback_query
     assert query is not None and runner.state is not None
-    st = runner.state
-    today = svc.local_today(d, st)
-    seq = -1 if (n := parse_int(cbk.ref)) is None else n
+    state = runner.state
+    today = runners.local_today(deps, state)
+    seq = -1 if (n := parse_int(pressed.ref)) is None else n
     if (
-        st.status is not Status.ACTIVE
-        or st.next is None
-        or st.next.seq != seq
-        or st.next.day != today
+        state.status is not Status.ACTIVE
+        or state.next is None
+        or state.next.seq != seq
+        or state.next.day != today
     ):
         await query.answer(texts.STALE)
         return
     await query.answer()
     if query.message is not None:
         await query.edit_message_reply_markup(None)
-    if cbk.value in ("skip", "move"):
-        decision = await svc.apply_event(
-            d,
+    if pressed.value in ("skip", "move"):
+        decision = await runners.apply_event(
+            deps,
             runner.id,
             SessionReported(seq, Outcome.SKIPPED),
             actor="runner",
             report=(seq, Outcome.SKIPPED, None, None),
         )
         new = decision.state
-        nxt = texts.next_session(
-            new.next.day if new.next else None, new.next.prescription if new.next else None, today
-        )
-        said = texts.MOVED if cbk.value == "move" else texts.SKIPPED
+        nxt = texts.next_of(new.next, today)
+        said = texts.MOVED if pressed.value == "move" else texts.SKIPPED
         await context.bot.send_message(runner.chat_id, said.format(next=nxt))
         return
-    outcome = Outcome.PARTIAL if cbk.value == "partial" else Outcome.DONE
+    outcome = Outcome.PARTIAL if pressed.value == "partial" else Outcome.DONE
     flow = f"post:{seq}"
-    await svc.save_flow(
-        d, query.from_user.id, runner.id, flow, {"answers": {}, "outcome": outcome.value}
+    await runners.save_flow(
+        deps, query.from_user.id, runner.id, flow, {"answers": {}, "outcome": outcome.value}
     )
-    qs = post_questions(st, d.rules)
+    qs = post_questions(state, deps.rules)
     await edit_or_send(
         None, runner.chat_id, context.bot, questions.question_prompt(Kind.POST, str(seq), qs[0])
     )
@@ -166,27 +164,27 @@ async def _on_session(
 
 
 def _questions_for(
-    kind: str, ref: str, runner: svc.RunnerCtx, d: Any, flows: dict[str, Any]
+    kind: str, ref: str, runner: runners.RunnerCtx, deps: Any, flows: dict[str, Any]
 ) -> list[Question] | None:
     """The questions of an open flow, or None when that flow has closed."""
-    st = runner.state
-    assert st is not None
+    state = runner.state
+    assert state is not None
     if kind == "post":
-        ok = st.status is Status.ACTIVE and st.next is not None and str(st.next.seq) == ref
-        return post_questions(st, d.rules) if ok else None
+        ok = state.status is Status.ACTIVE and state.next is not None and str(state.next.seq) == ref
+        return post_questions(state, deps.rules) if ok else None
     if kind == "followup":
         # The run's 24-hour follow-up, or the watch check after a session before running.
         seq = parse_int(ref)
-        return (followup_questions(st, seq, d.rules) or None) if seq is not None else None
+        return (followup_questions(state, seq, deps.rules) or None) if seq is not None else None
     if kind == "pain":
-        return report_question_list(st, d.rules) if f"pain:{ref}" in flows else None
+        return report_question_list(state, deps.rules) if f"pain:{ref}" in flows else None
     if kind == "gate":
-        proto = d.rules.protocols[st.protocol_id]
-        i = proto.index(st.phase_id)
+        proto = deps.rules.protocols[state.protocol_id]
+        i = proto.index(state.phase_id)
         ahead = proto.phases[i + 1].id if i + 1 < len(proto.phases) else None
-        if ref != ahead or st.status is not Status.ACTIVE:
+        if ref != ahead or state.status is not Status.ACTIVE:
             return None
-        return gate_question_list(st, ref, d.rules)
+        return gate_question_list(state, ref, deps.rules)
     return None
 
 
@@ -197,30 +195,30 @@ _STAGE = {"post": "post", "followup": "followup", "gate": "gate", "pain": "repor
 
 
 async def _on_question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, cbk: Callback
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, pressed: Callback
 ) -> None:
-    ref, _, qid = cbk.ref.rpartition(":")
-    await _question_step(update, context, runner, _KIND_OF[cbk.kind], ref, qid, cbk.value)
+    ref, _, qid = pressed.ref.rpartition(":")
+    await _question_step(update, context, runner, _KIND_OF[pressed.kind], ref, qid, pressed.value)
 
 
 async def _question_step(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    runner: svc.RunnerCtx,
+    runner: runners.RunnerCtx,
     kind: str,
     ref: str,
     qid: str | None,
     raw: str,
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     query = update.callback_query
     user = update.effective_user
     assert user is not None and runner.state is not None
-    dialog = await svc.load_dialog(d, user.id)
-    qs = _questions_for(kind, ref, runner, d, dialog.flows)
+    dialog = await runners.load_dialog(deps, user.id)
+    qs = _questions_for(kind, ref, runner, deps, dialog.flows)
     flow = f"{kind}:{ref}"
     if qs is None:
-        await svc.clear_flow(d, user.id, flow)
+        await runners.clear_flow(deps, user.id, flow)
         await _reply(update, texts.STALE)
         return
     data = dict(dialog.flows.get(flow, {"answers": {}}))
@@ -245,9 +243,9 @@ async def _question_step(
     new_answers = {q.id: answers[q.id] for q in answered}
     stage = _STAGE[kind]
     # A red-flag answer acts at once: the flow is submitted with what is answered so far.
-    if not result.done and not checks.red_flag_now(kind, answers, d.rules):
-        await svc.save_step(
-            d, user.id, runner.id, stage, seq, new_answers, flow, {**data, "answers": answers}
+    if not result.done and not checks.red_flag_now(kind, answers, deps.rules):
+        await runners.save_step(
+            deps, user.id, runner.id, stage, seq, new_answers, flow, {**data, "answers": answers}
         )
         nxt = questions.next_question(qs, answers)
         assert nxt is not None
@@ -258,8 +256,8 @@ async def _question_step(
         await query.edit_message_reply_markup(None)
     # The last answer, the decision it leads to and the end of the flow: one transaction.
     event, report = _submitted(kind, ref, seq, data, answers)
-    decision = await svc.apply_event(
-        d,
+    decision = await runners.apply_event(
+        deps,
         runner.id,
         event,
         actor="runner",
@@ -270,7 +268,7 @@ async def _question_step(
     await context.bot.send_message(
         runner.chat_id, texts.STALE if decision.stale else texts.SESSION_THANKS
     )
-    wake_agenda(d)
+    wake_agenda(deps)
 
 
 def _submitted(
@@ -292,22 +290,22 @@ def _submitted(
 
 
 async def _on_habit(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, cbk: Callback
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, pressed: Callback
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     query = update.callback_query
     assert query is not None
-    _habit, _, qid = cbk.ref.rpartition(":")
-    q = d.rules.question_by_id.get(qid)
+    _habit, _, qid = pressed.ref.rpartition(":")
+    q = deps.rules.question_by_id.get(qid)
     if q is None:
         await query.answer(texts.STALE)
         return
     try:
-        value = questions.parse_value(q, cbk.value)
+        value = questions.parse_value(q, pressed.value)
     except ValueError:
         await query.answer(texts.STALE)
         return
-    await svc.record_answers(d, runner.id, "habit", None, {qid: value})
+    await runners.record_answers(deps, runner.id, "habit", None, {qid: value})
     await query.answer(texts.SESSION_THANKS)
     if query.message is not None:
         await query.edit_message_reply_markup(None)
@@ -317,44 +315,44 @@ async def _on_habit(
 
 
 async def _on_confirm(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, cbk: Callback
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, pressed: Callback
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     query = update.callback_query
     assert query is not None and runner.state is not None
-    yes = cbk.value == "y"
-    if cbk.ref == "delete":
+    yes = pressed.value == "y"
+    if pressed.ref == "delete":
         await query.answer()
         if yes:
-            await svc.delete_runner(d, runner.id, query.from_user.id)
+            await runners.delete_runner(deps, runner.id, query.from_user.id)
             await query.edit_message_text(texts.DELETED)
         else:
             await query.edit_message_text(texts.DELETE_KEPT)
         return
-    if cbk.ref == "review":
+    if pressed.ref == "review":
         await query.answer()
         if not yes or not runner.state.status.stopped:
             await query.edit_message_text(texts.FLAGGED_STATE if not yes else texts.STALE)
             return
         # "I've been seen" asks the coach to confirm; it lifts nothing. The notice that says
         # so (and whether anyone could be asked) follows from the agenda.
-        decision = await svc.apply_event(
-            d, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner"
+        decision = await runners.apply_event(
+            deps, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner"
         )
         await query.edit_message_text(texts.STALE if decision.stale else texts.REVIEW_NOTED)
-        wake_agenda(d)
+        wake_agenda(deps)
         return
-    if cbk.ref == "claim":
-        decision = await svc.apply_event(d, runner.id, ClearanceClaimed(), actor="runner")
+    if pressed.ref == "claim":
+        decision = await runners.apply_event(deps, runner.id, ClearanceClaimed(), actor="runner")
         if decision.stale:
             await query.answer(texts.CLAIM_STALE)
         else:
             await query.answer(texts.SESSION_THANKS)
         if query.message is not None:
             await query.edit_message_reply_markup(None)
-        wake_agenda(d)
+        wake_agenda(deps)
         return
-    if cbk.ref == "pain" and yes:
+    if pressed.ref == "pain" and yes:
         await query.answer()
         if query.message is not None:
             await query.edit_message_reply_markup(None)
@@ -367,50 +365,54 @@ _SETTING_STEPS = {"days": "days", "time": "time", "tz": "tz"}
 
 
 async def _on_settings(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, cbk: Callback
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, pressed: Callback
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     query = update.callback_query
     assert query is not None and runner.state is not None
     user_id = query.from_user.id
     p = runner.state.profile
-    if cbk.ref == "menu":
-        step = _SETTING_STEPS.get(cbk.value)
+    if pressed.ref == "menu":
+        step = _SETTING_STEPS.get(pressed.value)
         if step is None:
             await query.answer(texts.STALE)
             return
         data = {"step": step, "days": sorted(p.available_days)}
-        await svc.save_flow(d, user_id, runner.id, "settings", data)
+        await runners.save_flow(deps, user_id, runner.id, "settings", data)
         await query.answer()
-        prompt = onboarding.prompt(step, data, d.rules, d.clock(), kind=Kind.SETTINGS)
+        prompt = onboarding.prompt(step, data, deps.rules, deps.clock(), kind=Kind.SETTINGS)
         await edit_or_send(query.message, runner.chat_id, context.bot, prompt)
         return
-    await _settings_input(update, context, runner, cbk.ref, cbk.value)
+    await _settings_input(update, context, runner, pressed.ref, pressed.value)
 
 
 async def _settings_text(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, text: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, text: str
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     assert update.effective_user is not None
-    dialog = await svc.load_dialog(d, update.effective_user.id)
+    dialog = await runners.load_dialog(deps, update.effective_user.id)
     step = str(dialog.flows.get("settings", {}).get("step", ""))
     await _settings_input(update, context, runner, step, text)
 
 
 async def _settings_input(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, step: str, value: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    runner: runners.RunnerCtx,
+    step: str,
+    value: str,
 ) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     query = update.callback_query
     user = update.effective_user
     assert user is not None and runner.state is not None
-    dialog = await svc.load_dialog(d, user.id)
+    dialog = await runners.load_dialog(deps, user.id)
     data = dict(dialog.flows.get("settings", {}))
     if data.get("step") != step:
         await _reply(update, texts.STALE)
         return
-    result = onboarding.accept(step, value, data, d.rules, d.clock())
+    result = onboarding.accept(step, value, data, deps.rules, deps.clock())
     if result.error:
         await _reply(update, result.error)
         return
@@ -419,8 +421,8 @@ async def _settings_input(
     new = dict(result.data)
     finished = (step == "days" and new.get("days_done")) or (step in ("time", "tz") and step in new)
     if not finished:
-        await svc.save_flow(d, user.id, runner.id, "settings", new)
-        prompt = onboarding.prompt(step, new, d.rules, d.clock(), kind=Kind.SETTINGS)
+        await runners.save_flow(deps, user.id, runner.id, "settings", new)
+        prompt = onboarding.prompt(step, new, deps.rules, deps.clock(), kind=Kind.SETTINGS)
         await edit_or_send(query.message if query else None, runner.chat_id, context.bot, prompt)
         return
     chosen = new.get("days", [])
@@ -431,29 +433,27 @@ async def _settings_input(
         available_days=frozenset(int(x) for x in chosen) if step == "days" else None,
     )
     if step == "tz":
-        await svc.set_runner_timezone(d, runner.id, str(new["tz"]))
-    decision = await svc.apply_event(d, runner.id, ev, actor="runner")
-    await svc.clear_flow(d, user.id, "settings")
-    st = decision.state
-    today = svc.local_today(d, st)
-    nxt = texts.next_session(
-        st.next.day if st.next else None, st.next.prescription if st.next else None, today
-    )
+        await runners.set_runner_timezone(deps, runner.id, str(new["tz"]))
+    decision = await runners.apply_event(deps, runner.id, ev, actor="runner")
+    await runners.clear_flow(deps, user.id, "settings")
+    state = decision.state
+    today = runners.local_today(deps, state)
+    nxt = texts.next_of(state.next, today)
     await context.bot.send_message(
         runner.chat_id, texts.SETTINGS_SAVED.format(next=texts.NEXT.format(next=nxt))
     )
-    wake_agenda(d)
+    wake_agenda(deps)
 
 
 # --- commands -------------------------------------------------------------------------------
 
 
-async def _enrolled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> svc.RunnerCtx | None:
-    d = deps_of(context)
+async def _enrolled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> runners.RunnerCtx | None:
+    deps = deps_of(context)
     user, msg = update.effective_user, update.message
     if user is None or msg is None:
         return None
-    runner = await svc.find_runner(d, user.id)
+    runner = await runners.find_runner(deps, user.id)
     if runner is None or runner.state is None:
         await msg.reply_text(texts.NOT_ENROLLED)
         return None
@@ -464,21 +464,19 @@ async def cmd_today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runner = await _enrolled(update, context)
     if runner is None or runner.state is None or update.message is None:
         return
-    d = deps_of(context)
-    st = runner.state
-    today = svc.local_today(d, st)
+    deps = deps_of(context)
+    state = runner.state
+    today = runners.local_today(deps, state)
     keyboard = report_keyboard()  # a message has one markup: the session's buttons win
-    if st.status is Status.PAUSED:
+    if state.status is Status.PAUSED:
         await update.message.reply_text(texts.PAUSED_STATE, reply_markup=keyboard)
-    elif st.status is not Status.ACTIVE:
+    elif state.status is not Status.ACTIVE:
         await update.message.reply_text(texts.FLAGGED_STATE, reply_markup=keyboard)
-    elif st.next is not None and st.next.day == today:
-        prompt = Prompt(texts.reminder(st.next.prescription), session_buttons(st.next.seq))
+    elif state.next is not None and state.next.day == today:
+        prompt = Prompt(texts.reminder(state.next.prescription), session_buttons(state.next.seq))
         await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
     else:
-        nxt = texts.next_session(
-            st.next.day if st.next else None, st.next.prescription if st.next else None, today
-        )
+        nxt = texts.next_of(state.next, today)
         await update.message.reply_text(
             texts.NO_SESSION_TODAY.format(next=nxt), reply_markup=keyboard
         )
@@ -493,17 +491,17 @@ async def cmd_pain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _open_report(
-    context: ContextTypes.DEFAULT_TYPE, runner: svc.RunnerCtx, user_id: int
+    context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, user_id: int
 ) -> None:
     """Open a new symptom check (flow `pain:<n>`), closing any older one left unanswered."""
-    d = deps_of(context)
+    deps = deps_of(context)
     assert runner.state is not None
-    qs = report_question_list(runner.state, d.rules)
-    dialog = await svc.load_dialog(d, user_id)
+    qs = report_question_list(runner.state, deps.rules)
+    dialog = await runners.load_dialog(deps, user_id)
     for old in [f for f in dialog.flows if f.startswith("pain:")]:
-        await svc.clear_flow(d, user_id, old)
-    ref = str(int(d.clock().timestamp()))
-    await svc.save_flow(d, user_id, runner.id, f"pain:{ref}", {"answers": {}})
+        await runners.clear_flow(deps, user_id, old)
+    ref = str(int(deps.clock().timestamp()))
+    await runners.save_flow(deps, user_id, runner.id, f"pain:{ref}", {"answers": {}})
     prompt = questions.question_prompt(Kind.REPORT, ref, qs[0], texts.PAIN_INTRO)
     await edit_or_send(None, runner.chat_id, context.bot, prompt)
 
@@ -512,22 +510,24 @@ async def cmd_plan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runner = await _enrolled(update, context)
     if runner is None or runner.state is None or update.message is None:
         return
-    d = deps_of(context)
-    today = svc.local_today(d, runner.state)
+    deps = deps_of(context)
+    today = runners.local_today(deps, runner.state)
     if runner.state.status is not Status.ACTIVE:
         await update.message.reply_text(
             texts.PAUSED_STATE if runner.state.status is Status.PAUSED else texts.FLAGGED_STATE
         )
         return
-    await update.message.reply_text(texts.plan_lines(project(runner.state, d.rules, today), today))
+    await update.message.reply_text(
+        texts.plan_lines(project(runner.state, deps.rules, today), today)
+    )
 
 
 async def cmd_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runner = await _enrolled(update, context)
     if runner is None or update.message is None:
         return
-    d = deps_of(context)
-    text = await svc.status_text(d, runner)
+    deps = deps_of(context)
+    text = await runners.status_text(deps, runner)
     for part in texts.split_long(text):
         await update.message.reply_text(part)
 
@@ -536,7 +536,7 @@ async def cmd_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     runner = await _enrolled(update, context)
     if runner is None or update.message is None:
         return
-    text = await svc.history_text(deps_of(context), runner)
+    text = await runners.history_text(deps_of(context), runner)
     for part in texts.split_long(text):
         await update.message.reply_text(part)
 
@@ -565,13 +565,13 @@ async def cmd_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runner = await _enrolled(update, context)
     if runner is None or runner.state is None or update.message is None:
         return
-    d = deps_of(context)
+    deps = deps_of(context)
     if runner.state.status is not Status.ACTIVE:
         await update.message.reply_text(
             texts.PAUSED_STATE if runner.state.status is Status.PAUSED else texts.FLAGGED_STATE
         )
         return
-    await svc.apply_event(d, runner.id, RunnerPaused(), actor="runner")
+    await runners.apply_event(deps, runner.id, RunnerPaused(), actor="runner")
     await update.message.reply_text(texts.PAUSED)
 
 
@@ -579,7 +579,7 @@ async def cmd_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     runner = await _enrolled(update, context)
     if runner is None or runner.state is None or update.message is None:
         return
-    d = deps_of(context)
+    deps = deps_of(context)
     status = runner.state.status
     if status is Status.ACTIVE:
         await update.message.reply_text(texts.ALREADY_ACTIVE)
@@ -588,16 +588,14 @@ async def cmd_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         prompt = Prompt(texts.NEED_REVIEW, yes_no(Kind.CONFIRM, "review"))
         await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
         return
-    decision = await svc.apply_event(d, runner.id, RunnerResumed(), actor="runner")
-    await update.message.reply_text(_resumed_text(d, decision.state))
-    wake_agenda(d)
+    decision = await runners.apply_event(deps, runner.id, RunnerResumed(), actor="runner")
+    await update.message.reply_text(_resumed_text(deps, decision.state))
+    wake_agenda(deps)
 
 
-def _resumed_text(d: Any, st: Any) -> str:
-    today = svc.local_today(d, st)
-    nxt = texts.next_session(
-        st.next.day if st.next else None, st.next.prescription if st.next else None, today
-    )
+def _resumed_text(deps: Any, state: Any) -> str:
+    today = runners.local_today(deps, state)
+    nxt = texts.next_of(state.next, today)
     return texts.RESUMED.format(next=texts.NEXT.format(next=nxt))
 
 
@@ -605,8 +603,8 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     runner = await _enrolled(update, context)
     if runner is None or update.message is None:
         return
-    d = deps_of(context)
-    json_bytes, csv_bytes = await svc.export_files(d, runner.id)
+    deps = deps_of(context)
+    json_bytes, csv_bytes = await runners.export_files(deps, runner.id)
     await update.message.reply_document(
         InputFile(json_bytes, filename="boneload-export.json"),
         caption=texts.EXPORT_CAPTION.format(fmt="JSON"),
@@ -628,7 +626,7 @@ async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.message is None or update.effective_user is None:
         return
-    runner = await svc.find_runner(deps_of(context), update.effective_user.id)
+    runner = await runners.find_runner(deps_of(context), update.effective_user.id)
     enrolled = runner is not None and runner.state is not None
     await update.message.reply_text(
         texts.HELP, reply_markup=report_keyboard() if enrolled else None
@@ -664,9 +662,9 @@ async def cmd_unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     runner = await _enrolled(update, context)
     if runner is None or update.message is None:
         return
-    from bot.services import coaches as csvc
+    from bot.services import coaches
 
-    unlinked = await csvc.unlink_runner(deps_of(context), runner.id)
+    unlinked = await coaches.unlink_runner(deps_of(context), runner.id)
     await update.message.reply_text(texts.UNLINKED if unlinked else texts.NO_COACH)
 
 

@@ -13,8 +13,7 @@ from bot.conversation.callbacks import BadCallback, Kind, decode
 from bot.conversation.prompts import Prompt, grid
 from bot.conversation.questions import question_prompt
 from bot.program import screening
-from bot.services import coaches as csvc
-from bot.services import runners as svc
+from bot.services import coaches, runners
 from bot.telegram.context import deps_of
 from bot.telegram.ui import edit_or_send
 
@@ -28,15 +27,15 @@ def offer() -> Prompt:
 
 
 async def cmd_screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d = deps_of(context)
+    deps = deps_of(context)
     user, msg = update.effective_user, update.message
     if user is None or msg is None:
         return
-    runner = await svc.find_runner(d, user.id)
+    runner = await runners.find_runner(deps, user.id)
     if runner is None or runner.state is None:
         await msg.reply_text(texts.NOT_ENROLLED)
         return
-    await svc.save_flow(d, user.id, runner.id, FLOW, {"answers": {}})
+    await runners.save_flow(deps, user.id, runner.id, FLOW, {"answers": {}})
     await edit_or_send(None, runner.chat_id, context.bot, offer())
 
 
@@ -44,11 +43,11 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    d = deps_of(context)
-    runner = await svc.find_runner(d, query.from_user.id)
-    dialog = await svc.load_dialog(d, query.from_user.id)
+    deps = deps_of(context)
+    runner = await runners.find_runner(deps, query.from_user.id)
+    dialog = await runners.load_dialog(deps, query.from_user.id)
     try:
-        cbk = decode(query.data)
+        pressed = decode(query.data)
     except BadCallback:
         await query.answer(texts.STALE)
         return
@@ -56,15 +55,15 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query.answer(texts.STALE)
         return
     data: dict[str, Any] = dict(dialog.flows[FLOW])
-    yes = cbk.value == "y"
-    step = _step(data, d.rules)
-    if cbk.ref != step:
+    yes = pressed.value == "y"
+    step = _step(data, deps.rules)
+    if pressed.ref != step:
         await query.answer(texts.STALE)
         return
     await query.answer()
     if step == "offer":
         if not yes:
-            await svc.clear_flow(d, query.from_user.id, FLOW)
+            await runners.clear_flow(deps, query.from_user.id, FLOW)
             await query.edit_message_text(texts.SCREEN_NOT_NOW)
             return
         data["consent"] = True
@@ -74,18 +73,18 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         data["opt_in"] = yes
     else:
         data["answers"] = {**data.get("answers", {}), step.split(":", 1)[1]: yes}
-    nxt = _step(data, d.rules)
+    nxt = _step(data, deps.rules)
     if nxt is not None:
-        await svc.save_flow(d, query.from_user.id, runner.id, FLOW, data)
-        await edit_or_send(query.message, runner.chat_id, context.bot, _prompt(nxt, d.rules))
+        await runners.save_flow(deps, query.from_user.id, runner.id, FLOW, data)
+        await edit_or_send(query.message, runner.chat_id, context.bot, _prompt(nxt, deps.rules))
         return
     answers: dict[str, bool] = data["answers"]
-    await svc.record_answers(d, runner.id, "screening", None, answers)
-    await svc.clear_flow(d, query.from_user.id, FLOW)
-    review = screening.escalates(answers, d.rules)
+    await runners.record_answers(deps, runner.id, "screening", None, answers)
+    await runners.clear_flow(deps, query.from_user.id, FLOW)
+    review = screening.escalates(answers, deps.rules)
     text = texts.SCREEN_REVIEW if review else texts.SCREEN_CLEAR
     if review and data.get("share") and runner.coach_id is not None:
-        await csvc.screening_alert(d, runner.id)
+        await coaches.screening_alert(deps, runner.id)
         text += texts.SCREEN_SHARED
     await query.edit_message_text(text)
 
