@@ -33,6 +33,7 @@ from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store import hot
 from bot.store.models import CLAIMABLE, Agenda, AgendaStatus, Coach, Program, Runner
 
 __all__ = [
@@ -57,8 +58,6 @@ __all__ = [
     "short_error",
 ]
 
-# Rows a later schedule() may overwrite. Terminal rows keep their key: a key is delivered once.
-_REPLACEABLE = (AgendaStatus.PENDING.value, AgendaStatus.CANCELLED.value)
 _ERROR_MAX = 300
 
 
@@ -144,28 +143,7 @@ async def schedule(session: AsyncSession, items: Sequence[NewItem], *, now: date
                 "created_at": now,
             }
         )
-    insert = dialect_insert(session)
-    stmt = insert(Agenda).values(values)
-    ex = stmt.excluded
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Agenda.scope, Agenda.key],
-        set_={
-            "kind": ex.kind,
-            "due_at": ex.due_at,
-            "payload": ex.payload,
-            "status": ex.status,
-            "coach_id": ex.coach_id,
-            "attempts": 0,
-            "next_attempt_at": ex.next_attempt_at,
-            "finished_at": ex.finished_at,
-            "last_error": ex.last_error,
-            "lease_owner": None,
-            "lease_token": None,
-            "lease_expires_at": None,
-        },
-        where=Agenda.status.in_(_REPLACEABLE),
-    )
-    await session.execute(stmt)
+    await session.execute(hot.schedule(session), values)
 
 
 async def cancel(session: AsyncSession, scope: str, keys: Iterable[str], *, now: datetime) -> int:
@@ -174,17 +152,10 @@ async def cancel(session: AsyncSession, scope: str, keys: Iterable[str], *, now:
     keys = list(keys)
     if not keys:
         return 0
-    stmt = (
-        update(Agenda)
-        .where(
-            Agenda.scope == scope,
-            Agenda.key.in_(keys),
-            Agenda.status == AgendaStatus.PENDING.value,
-        )
-        .values(status=AgendaStatus.CANCELLED.value, finished_at=now)
-        .execution_options(synchronize_session=False)
+    result = await session.execute(
+        hot.CANCEL_KEYS, {"b_scope": scope, "b_keys": keys, "b_now": now}
     )
-    return _rowcount(await session.execute(stmt))
+    return _rowcount(result)
 
 
 async def cancel_kinds(

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.program.codec import state_from_dict, state_to_dict
 from bot.program.decision import Act, Decision, MessageKind
 from bot.program.state import ProgramState
-from bot.store import agenda
+from bot.store import agenda, hot
 from bot.store.agenda import NewItem, jsonable
 from bot.store.models import (
     Agenda,
@@ -413,11 +413,29 @@ async def _write_state(
         "status": state.status.value,
         "updated_at": now,
     }
-    stmt = update(Program).where(Program.runner_id == runner_id)
     if expected_version is not None:
-        stmt = stmt.where(Program.version == expected_version)
-    stmt = stmt.values(version=Program.version + 1, **values).returning(Program.version)
-    version = (await session.execute(stmt)).scalar_one_or_none()
+        version = (
+            await session.execute(
+                hot.WRITE_STATE,
+                {
+                    "b_runner_id": runner_id,
+                    "b_expected": expected_version,
+                    "b_state": values["state"],
+                    "b_phase_id": values["phase_id"],
+                    "b_level": values["level"],
+                    "b_status": values["status"],
+                    "b_now": now,
+                },
+            )
+        ).scalar_one_or_none()
+    else:
+        stmt = (
+            update(Program)
+            .where(Program.runner_id == runner_id)
+            .values(version=Program.version + 1, **values)
+            .returning(Program.version)
+        )
+        version = (await session.execute(stmt)).scalar_one_or_none()
     if version is not None:
         return int(version)
     found = await session.scalar(select(Program.version).where(Program.runner_id == runner_id))
@@ -435,26 +453,18 @@ async def _write_state(
 async def _sync_sessions(session: AsyncSession, runner_id: int, decision: Decision) -> None:
     nxt = decision.state.next
     if nxt is not None:
-        rx = asdict(nxt.prescription)
-        rx["kind"] = nxt.prescription.kind.value
-        insert = agenda.dialect_insert(session)
-        stmt = insert(SessionRecord).values(
-            runner_id=runner_id,
-            seq=nxt.seq,
-            day=nxt.day,
-            kind=nxt.prescription.kind.value,
-            prescription=rx,
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[SessionRecord.runner_id, SessionRecord.seq],
-            set_={
-                "day": stmt.excluded.day,
-                "kind": stmt.excluded.kind,
-                "prescription": stmt.excluded.prescription,
+        planned = asdict(nxt.prescription)
+        planned["kind"] = nxt.prescription.kind.value
+        await session.execute(
+            hot.plan_session(session),
+            {
+                "runner_id": runner_id,
+                "seq": nxt.seq,
+                "day": nxt.day,
+                "kind": nxt.prescription.kind.value,
+                "prescription": planned,
             },
-            where=SessionRecord.outcome.is_(None),
         )
-        await session.execute(stmt)
     missed = [a.detail["seq"] for a in decision.actions if a.act is Act.MISSED]
     if missed:
         await session.execute(
@@ -480,9 +490,15 @@ async def record_report(
 ) -> None:
     """What the runner reported for session `seq` (call it with the SessionReported decision)."""
     await session.execute(
-        update(SessionRecord)
-        .where(SessionRecord.runner_id == runner_id, SessionRecord.seq == seq)
-        .values(outcome=outcome, pain_during=pain_during, rpe=rpe, reported_at=at)
+        hot.REPORT_SESSION,
+        {
+            "b_runner_id": runner_id,
+            "b_seq": seq,
+            "b_outcome": outcome,
+            "b_pain_during": pain_during,
+            "b_rpe": rpe,
+            "b_now": at,
+        },
     )
 
 
@@ -575,7 +591,6 @@ async def save_dialog(
     runner_id: int | None = None,
 ) -> None:
     """Remember where the user's conversation stands (one dialog per user; replaces)."""
-    insert = agenda.dialect_insert(session)
     values = {
         "telegram_user_id": telegram_user_id,
         "runner_id": runner_id,
@@ -584,12 +599,7 @@ async def save_dialog(
         "data": jsonable(dict(data)),
         "updated_at": now,
     }
-    stmt = insert(Dialog).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Dialog.telegram_user_id],
-        set_={k: stmt.excluded[k] for k in values if k != "telegram_user_id"},
-    )
-    await session.execute(stmt)
+    await session.execute(hot.save_dialog(session), values)
     existing = session.identity_map.get(session.identity_key(Dialog, (telegram_user_id,)))
     if existing is not None:
         # The upsert bypassed the ORM; make a later load_dialog() read the new row.
@@ -597,7 +607,7 @@ async def save_dialog(
 
 
 async def clear_dialog(session: AsyncSession, telegram_user_id: int) -> None:
-    await session.execute(delete(Dialog).where(Dialog.telegram_user_id == telegram_user_id))
+    await session.execute(hot.CLEAR_DIALOG, {"b_user_id": telegram_user_id})
 
 
 async def claim_update(
@@ -606,13 +616,10 @@ async def claim_update(
     """True the first time an update id is seen; False for a redelivered duplicate. Call it in
     the same transaction as the update's effects, so a crash forgets both or neither.
     `bot_id`: update ids are counted per bot (the token's numeric prefix)."""
-    insert = agenda.dialect_insert(session)
-    stmt = (
-        insert(ProcessedUpdate)
-        .values(bot_id=bot_id, update_id=update_id, processed_at=now)
-        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id])
+    result = await session.execute(
+        hot.claim_update(session),
+        {"bot_id": bot_id, "update_id": update_id, "processed_at": now},
     )
-    result = await session.execute(stmt)
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
