@@ -666,12 +666,7 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
 def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decision:
     out = _Out()
     nxt = state.next
-    if (
-        state.status is not Status.ACTIVE
-        or nxt is None
-        or nxt.seq != ev.seq
-        or nxt.day != ctx.today
-    ):
+    if nxt is None or not state.session_open(ev.seq, ctx.today):
         out.act(Act.STALE, ctx.rules.symptoms.actions.stale.id, seq=ev.seq)
         return out.done(state, stale=True)
     acts = ctx.rules.symptoms.actions

@@ -141,6 +141,14 @@ class ProgramState:
     loading_since: date | None = None  # first day of running, for the build-phase deloads
     watched_on: date | None = None  # the last session before running that got a symptom check
 
+    def session_open(self, seq: int, today: date) -> bool:
+        """Can session `seq` be reported now: the runner is active and it is the planned
+        session, planned for today. A press on any other session's button is stale."""
+        nxt = self.next
+        return (
+            self.status is Status.ACTIVE and nxt is not None and nxt.seq == seq and nxt.day == today
+        )
+
     def evolve(
         self,
         *,

@@ -125,12 +125,7 @@ async def _on_session(
     state = runner.state
     today = runners.local_today(deps, state)
     seq = -1 if (n := parse_int(pressed.ref)) is None else n
-    if (
-        state.status is not Status.ACTIVE
-        or state.next is None
-        or state.next.seq != seq
-        or state.next.day != today
-    ):
+    if not state.session_open(seq, today):  # the engine's own test; it re-checks on submit
         await query.answer(texts.STALE)
         return
     await query.answer()
