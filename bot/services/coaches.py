@@ -110,13 +110,12 @@ async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
 
 
 async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tuple[str, str]:
-    """A single-use code and its deep link. `bot_username` is the bot's own (from getMe) when the
-    caller has it: `d.bot_username` is only filled by PTB's post_init, which a manually started
-    application never runs."""
+    """A single-use code and its deep link to the bot `bot_username` (the bot's own, from
+    getMe; PTB keeps it on `context.bot`)."""
     async with writing(d) as s:
         inv = await repo.create_invite(s, coach.id, now=d.clock(), ttl=INVITE_TTL)
         code = inv.code
-    link = f"https://t.me/{bot_username or d.bot_username}?start={code}"
+    link = f"https://t.me/{bot_username}?start={code}"
     return code, link
 
 

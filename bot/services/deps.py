@@ -18,7 +18,6 @@ class Deps:
     rules: Rules
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime]
-    bot_username: str = ""
     # Sessions for transactions that only read (no write lock on SQLite); derived from
     # `sessionmaker` unless given.
     reader: async_sessionmaker[AsyncSession] | None = None

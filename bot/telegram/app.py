@@ -220,11 +220,10 @@ def build_application(
     app.add_error_handler(_on_error)
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        me = await application.bot.get_me()
-        deps.bot_username = me.username or ""
-        runner_menu = [BotCommand(c, deps) for c, deps in texts.COMMANDS]
+        await application.bot.get_me()  # fails fast on a wrong token; PTB keeps the username
+        runner_menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
         await application.bot.set_my_commands(runner_menu)
-        coach_menu = runner_menu + [BotCommand(c, deps) for c, deps in texts_coach.COMMANDS]
+        coach_menu = runner_menu + [BotCommand(name, about) for name, about in texts_coach.COMMANDS]
         for coach in await coaches.list_coaches(deps):
             scope = BotCommandScopeChat(coach["telegram_user_id"])
             try:
