@@ -54,6 +54,7 @@ from bot.program.rules import (
     Protocol,
     QuestionStage,
     ResumeOption,
+    SessionKind,
     Severity,
     Site,
 )
@@ -166,12 +167,11 @@ def gate_questions(gate: Gate, site: Site, rules: Rules) -> list[str]:
 
 
 def _gate_questions(phase: Phase, ctx: _Ctx) -> tuple[str, ...]:
-    """`gate_questions` for a phase of the runner's protocol, kept in the tables once made."""
-    key = (phase.id, ctx.site.id)
-    found = ctx.pt.gate_questions.get(key)
+    """`gate_questions` for a phase of the runner's protocol, from the tables (made for every
+    phase and site of the rules; a site the rules lack has none there, so it is worked out)."""
+    found = ctx.pt.gate_questions.get((phase.id, ctx.site.id))
     if found is None:
         found = tuple(_site_gate_questions(phase.gate, ctx.site, ctx.rules.question_by_id))
-        ctx.pt.gate_questions[key] = found
     return found
 
 
@@ -317,13 +317,14 @@ def _replan(
 
 
 def _prescribe(slot: Slot, phase: Phase, state: ProgramState, ctx: _Ctx) -> Prescription:
-    """`calendar.prescribe`, keeping the protocol's prescriptions once made (tables.py)."""
+    """`calendar.prescribe`, from the protocol's prescriptions made in advance (tables.py)."""
     sch = ctx.rules.scheduling
     deload = is_deload(slot, phase, state.maintenance_since, sch, state.loading_since)
-    key = (phase.id, slot.kind, state.level, deload)
-    rx = ctx.pt.prescriptions.get(key)
-    if rx is None:
-        rx = ctx.pt.prescriptions[key] = prescription(slot.kind, phase, state.level, deload, sch)
+    kind = slot.kind
+    level = state.level if kind is SessionKind.RUN else 0  # only a run's level changes it
+    rx = ctx.pt.prescriptions.get((phase.id, kind, level, deload))
+    if rx is None:  # a session the tables do not hold (none the calendar plans): made here
+        rx = prescription(kind, phase, state.level, deload, sch)
     return rx
 
 

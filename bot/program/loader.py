@@ -88,7 +88,14 @@ class Rules:
         """Lookups the engine derives from these rules, built once on first use (tables.py).
 
         Rules are immutable: change one with `dataclasses.replace`, which makes new tables."""
-        return RuleTables(self)
+        return RuleTables(
+            protocols=self.protocols,
+            sites=self.sites.sites,
+            question_by_id=self.question_by_id,
+            symptoms=self.symptoms,
+            scheduling=self.scheduling,
+            habits=self.habits,
+        )
 
     def site(self, site_id: str) -> Site:
         return self.site_by_id[site_id]
