@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.program.calendar import (
@@ -25,7 +26,9 @@ from bot.program.calendar import (
     next_slot,
     out_of_quiet_hours,
     prescription,
+    session_times,
     week_type,
+    weekly_times,
 )
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
 from bot.program.events import (
@@ -74,8 +77,7 @@ from bot.program.tables import gate_questions as _site_gate_questions
 
 MIDNIGHT = time(0, 0)
 ONE_DAY = timedelta(days=1)
-ONE_WEEK = timedelta(days=7)
-_DAYS = tuple(timedelta(days=n) for n in range(7))  # made once: timedelta() is not free
+SIX_DAYS = timedelta(days=6)  # made once: timedelta() is not free
 
 
 class NotEnrolled(Exception):
@@ -195,8 +197,14 @@ def gate_min_days(phase: Phase, grade: ImagingGrade | None) -> int:
     return days
 
 
+@lru_cache(maxsize=4096)  # a runner's sessions are numbered from 1: the same few keys recur
 def _session_keys(seq: int) -> tuple[str, str, str]:
     return (f"reminder:{seq}", f"checkin:{seq}", f"close:{seq}")
+
+
+@lru_cache(maxsize=4096)  # the same weekly prompts are planned again with every session
+def _habit_key(habit_id: str, day: date) -> str:
+    return f"habit:{habit_id}:{day}"
 
 
 def _at_local(day: date, at: time, ctx: _Ctx) -> datetime:
@@ -292,14 +300,14 @@ def _replan(
             out.drop(*_session_keys(old.seq))
     day = slot.day
     planned = Planned(seq, day, rx)
-    due = _at_local(day, pref, ctx)
+    due, nudge, end_of_day = session_times(
+        day, pref, ctx.tz, ctx.tables.checkin_nudge_after, sch.quiet_hours
+    )
     reminder, checkin, close = _session_keys(seq)
     payload = {"seq": seq, "day": day.isoformat()}
     out.send(Message(MessageKind.SESSION_REMINDER, reminder, due, payload))
-    nudge = due + ctx.tables.checkin_nudge_after
-    end_of_day = _at_local(day + ONE_DAY, MIDNIGHT, ctx)
-    if nudge < end_of_day:
-        out.send(Message(MessageKind.CHECKIN_NUDGE, checkin, _quiet(nudge, ctx), payload))
+    if nudge is not None:  # the nudge falls on the session's day
+        out.send(Message(MessageKind.CHECKIN_NUDGE, checkin, nudge, payload))
     else:
         out.drop(checkin)
     out.send(Message(MessageKind.SESSION_CLOSE, close, end_of_day, payload))
@@ -343,12 +351,9 @@ def _schedule_habits(
     today = ctx.today
     for h in ctx.tables.planning_habits:  # weekly, deload-week and off-week habits, in file order
         if h.trigger == "weekly" and h.weekday is not None:
-            day = today + _DAYS[(h.weekday - today.weekday()) % 7]
-            due = _at_local(day, pref, ctx)
-            if due <= ctx.now:
-                day += ONE_WEEK
-                due = _at_local(day, pref, ctx)
-            out.send(Message(MessageKind.HABIT, f"habit:{h.id}:{day}", due, {"habit": h.id}))
+            this_week, next_week = weekly_times(h.weekday, today, pref, ctx.tz)
+            day, due = this_week if this_week[1] > ctx.now else next_week
+            out.send(Message(MessageKind.HABIT, _habit_key(h.id, day), due, {"habit": h.id}))
         elif (h.trigger == "deload_week" and week.deload) or (h.trigger == "off_week" and week.off):
             assert week_start is not None
             key = f"habit:{h.id}:{week_start}"
@@ -692,8 +697,8 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     severity, because = classify(answers, ctx.rules)
     if ev.outcome is Outcome.PARTIAL and severity.rank < Severity.MILD.rank:
         severity, because = Severity.MILD, (acts.partial.id,)
-    cutoff = ctx.today - _DAYS[6]
-    recent = (*(r for r in state.recent if r[0] >= cutoff), (ctx.today, kind))
+    cutoff = ctx.today - SIX_DAYS
+    recent = (*[r for r in state.recent if r[0] >= cutoff], (ctx.today, kind))
     state = state.evolve(next=None, recent=recent, sessions_total=state.sessions_total + 1)
     out.act(
         Act.RECORD,
