@@ -9,7 +9,7 @@ including cross-file problems (a protocol naming a question that questions.yaml 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +96,11 @@ class Rules:
             scheduling=self.scheduling,
             habits=self.habits,
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to a worker process): the rule files only. The lookups derived from them
+        (the cached properties above) are made again where the copy is used."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def site(self, site_id: str) -> Site:
         return self.site_by_id[site_id]
