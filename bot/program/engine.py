@@ -106,7 +106,9 @@ def _context(
 ) -> _Ctx:
     tables = rules.tables
     pt = tables.protocols[protocol_id]
-    grade = rules.imaging_grade(profile.imaging_system, profile.imaging_grade) if profile else None
+    grade = None
+    if profile is not None and profile.imaging_grade is not None:  # most runners have none
+        grade = rules.imaging_grade(profile.imaging_system, profile.imaging_grade)
     return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt, grade)
 
 
@@ -118,8 +120,9 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
         return _enrol(event, rules, now)
     if state is None:
         raise NotEnrolled(type(event).__name__)
-    site = rules.site(state.profile.site_id)
-    ctx = _context(rules, state.protocol_id, site, now, state.profile.timezone, state.profile)
+    profile = state.profile
+    site = rules.site_by_id[profile.site_id]
+    ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
     assert decision.actions, "every decision names at least one rule"
@@ -287,7 +290,8 @@ def _replan(
             out.drop(*_session_keys(old.seq))
         return state.evolve(next=None)
     rx = _prescribe(slot, phase, state, ctx)
-    if old is not None and old.day == slot.day and old.prescription == rx and not force:
+    same_rx = old is not None and (old.prescription is rx or old.prescription == rx)
+    if old is not None and old.day == slot.day and same_rx and not force:
         return state
     if old is not None and old.prescription.kind is rx.kind:
         seq = old.seq  # same session, moved or re-sized: its reminder is re-scheduled in place
