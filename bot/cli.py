@@ -221,7 +221,9 @@ def simulate_cmd(
 
 
 def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool, jobs: int) -> None:
-    with Progress(console=err, transient=True, disable=as_json) as bar:
+    # Redrawn when a share of the runners is done, not by a thread of its own: with no other
+    # thread running, the worker processes can be forked (see simulate_population).
+    with Progress(console=err, transient=True, disable=as_json, auto_refresh=False) as bar:
         task = bar.add_task("simulating runners", total=n)
         res = simulate_population(
             rules,
@@ -229,7 +231,7 @@ def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool, job
             start=start,
             seed=seed,
             jobs=jobs,
-            progress=lambda i: bar.update(task, completed=i),
+            progress=lambda i: bar.update(task, completed=i, refresh=True),
         )
     if as_json:
         json.dump(

@@ -13,10 +13,12 @@ from __future__ import annotations
 import heapq
 import multiprocessing
 import random
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -527,6 +529,15 @@ def _shares(n: int, jobs: int) -> list[tuple[int, int]]:
     return [(first, min(n, first + size)) for first in range(0, n, size)]
 
 
+def _pool_context() -> BaseContext:
+    """Forked workers start at once with everything imported; but a fork copies only the calling
+    thread, so with other threads running (one may hold a lock the copy then waits on forever)
+    the workers are fresh interpreters instead, which import the engine first (about a second)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def simulate_population(
     rules: Rules,
     n: int,
@@ -560,10 +571,10 @@ def simulate_population(
             if progress:
                 progress(total.runners)
         return total
-    # Fresh worker processes (not forked: the caller may run threads, e.g. a progress bar).
-    context = multiprocessing.get_context("spawn")
     workers = min(jobs, len(shares))
-    with ProcessPoolExecutor(workers, context, initializer=_start_worker, initargs=(pop,)) as pool:
+    with ProcessPoolExecutor(
+        workers, _pool_context(), initializer=_start_worker, initargs=(pop,)
+    ) as pool:
         for part in as_completed([pool.submit(_simulate_share, *share) for share in shares]):
             _add(total, part.result())
             if progress:

@@ -106,6 +106,23 @@ def test_population_in_two_processes_equals_one(rules: Rules) -> None:
     assert seen == sorted(seen) and seen[-1] == 16  # every share counted once
 
 
+def test_population_with_another_thread_running_uses_fresh_processes_and_agrees(
+    rules: Rules,
+) -> None:
+    """With a second thread alive the workers are not forked but started afresh: same counts."""
+    import threading
+
+    serial = simulate_population(rules, 6, start=D0, seed=5, jobs=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert simulate_population(rules, 6, start=D0, seed=5, jobs=2) == serial
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_population_result_does_not_depend_on_how_runners_are_shared(rules: Rules) -> None:
     whole = simulate_population(rules, 9, start=D0, seed=2, jobs=1)
     assert simulate_population(rules, 9, start=D0, seed=2, jobs=3) == whole
