@@ -118,6 +118,32 @@ def _session_times(
 _cached_session_times = lru_cache(maxsize=_CONVERSIONS_CACHED)(_session_times)
 
 
+def followup_times(
+    reported: datetime, after: timedelta, nudge_after: timedelta, tz: str, quiet: QuietHours
+) -> tuple[datetime, datetime]:
+    """A session's follow-up, `after` its report, and the nudge `nudge_after` later, each moved
+    out of the quiet hours. One lookup keyed by the report's instant: the engine has already
+    looked up its local date, so its hash is known."""
+    if reported.tzinfo is UTC:
+        return _cached_followup_times(reported, after, nudge_after, tz, quiet.start, quiet.end)
+    return _followup_times(reported, after, nudge_after, tz, quiet.start, quiet.end)
+
+
+def _followup_times(
+    reported: datetime,
+    after: timedelta,
+    nudge_after: timedelta,
+    tz: str,
+    quiet_start: time,
+    quiet_end: time,
+) -> tuple[datetime, datetime]:
+    due = _out_of_quiet(reported + after, tz, quiet_start, quiet_end)
+    return due, _out_of_quiet(due + nudge_after, tz, quiet_start, quiet_end)
+
+
+_cached_followup_times = lru_cache(maxsize=_CONVERSIONS_CACHED)(_followup_times)
+
+
 def weekly_times(
     weekday: int, today: date, at: time, tz: str
 ) -> tuple[tuple[date, datetime], tuple[date, datetime]]:

@@ -20,11 +20,11 @@ from bot.program.calendar import (
     Slot,
     WeekType,
     build_deload_week,
+    followup_times,
     is_deload,
     local_date,
     local_instant,
     next_slot,
-    out_of_quiet_hours,
     prescription,
     session_times,
     week_type,
@@ -212,10 +212,6 @@ def _habit_key(habit_id: str, day: date) -> str:
 
 def _at_local(day: date, at: time, ctx: _Ctx) -> datetime:
     return local_instant(day, at, ctx.tz)
-
-
-def _quiet(due: datetime, ctx: _Ctx) -> datetime:
-    return out_of_quiet_hours(due, ctx.tz, ctx.rules.scheduling.quiet_hours)
 
 
 def _notice(out: _Out, ctx: _Ctx, key: str, code: str, **params: Any) -> None:
@@ -733,8 +729,13 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
             after = timedelta(hours=ctx.rules.symptoms.watch.after_hours)
             state = state.evolve(watched_on=ctx.today)
             out.act(Act.RECORD, ctx.rules.symptoms.watch.id, seq=ev.seq, check="asked")
-        due = _quiet(ctx.now + after, ctx)
-        nudge = _quiet(due + ctx.tables.followup_nudge_after, ctx)
+        due, nudge = followup_times(
+            ctx.now,
+            after,
+            ctx.tables.followup_nudge_after,
+            ctx.tz,
+            ctx.rules.scheduling.quiet_hours,
+        )
         payload = {"seq": ev.seq}
         out.send(Message(MessageKind.FOLLOWUP, f"followup:{ev.seq}", due, payload))
         out.send(Message(MessageKind.FOLLOWUP_NUDGE, f"followup-nudge:{ev.seq}", nudge, payload))
