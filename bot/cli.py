@@ -6,6 +6,7 @@ Bad input never ends in a traceback: a command prints one clear message and exit
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, time
 from pathlib import Path
@@ -163,6 +164,10 @@ def simulate_cmd(
         int, typer.Option(min=0, help="Instead: N random runners, share reaching 30 min.")
     ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed for --population.")] = 1,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes for --population (default: one per CPU)."),
+    ] = None,
 ) -> None:
     """Print a runner's program day by day for a profile and scripted answers."""
     rules = _load(rules_dir)
@@ -171,7 +176,7 @@ def simulate_cmd(
     except ValueError:
         raise fail(f"--start: {start!r} is not a date like 2026-01-05") from None
     if population:
-        _population(rules, population, start_day, seed, as_json)
+        _population(rules, population, start_day, seed, as_json, jobs or os.cpu_count() or 1)
         return
     if site not in rules.site_by_id:
         known = ", ".join(sorted(rules.site_by_id))
@@ -215,11 +220,18 @@ def simulate_cmd(
     out.print(table)
 
 
-def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool) -> None:
-    with Progress(console=err, transient=True, disable=as_json) as bar:
+def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool, jobs: int) -> None:
+    # Redrawn when a share of the runners is done, not by a thread of its own: with no other
+    # thread running, the worker processes can be forked (see simulate_population).
+    with Progress(console=err, transient=True, disable=as_json, auto_refresh=False) as bar:
         task = bar.add_task("simulating runners", total=n)
         res = simulate_population(
-            rules, n, start=start, seed=seed, progress=lambda i: bar.update(task, completed=i)
+            rules,
+            n,
+            start=start,
+            seed=seed,
+            jobs=jobs,
+            progress=lambda i: bar.update(task, completed=i, refresh=True),
         )
     if as_json:
         json.dump(

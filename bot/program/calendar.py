@@ -93,6 +93,78 @@ def _out_of_quiet(due: datetime, tz: str, start: time, end: time) -> datetime:
 _cached_out_of_quiet = lru_cache(maxsize=_CONVERSIONS_CACHED)(_out_of_quiet)
 
 
+def session_times(
+    day: date, at: time, tz: str, nudge_after: timedelta, quiet: QuietHours
+) -> tuple[datetime, datetime | None, datetime]:
+    """A session day's instants: its reminder (`at` on `day`), the check-in nudge `nudge_after`
+    later moved out of the quiet hours (None when that would fall after the day), and the end of
+    the day (the next midnight). The engine plans these for every session."""
+    if at.fold or at.tzinfo is not None or type(day) is not date:
+        return _session_times(day, at, tz, nudge_after, quiet.start, quiet.end)
+    return _cached_session_times(day, at, tz, nudge_after, quiet.start, quiet.end)
+
+
+def _session_times(
+    day: date, at: time, tz: str, nudge_after: timedelta, quiet_start: time, quiet_end: time
+) -> tuple[datetime, datetime | None, datetime]:
+    reminder = local_instant(day, at, tz)
+    day_over = local_instant(day + timedelta(days=1), time(0, 0), tz)
+    nudge = reminder + nudge_after
+    checkin = _out_of_quiet(nudge, tz, quiet_start, quiet_end) if nudge < day_over else None
+    return reminder, checkin, day_over
+
+
+# One lookup for what was three conversions and a comparison, per session planned.
+_cached_session_times = lru_cache(maxsize=_CONVERSIONS_CACHED)(_session_times)
+
+
+def followup_times(
+    reported: datetime, after: timedelta, nudge_after: timedelta, tz: str, quiet: QuietHours
+) -> tuple[datetime, datetime]:
+    """A session's follow-up, `after` its report, and the nudge `nudge_after` later, each moved
+    out of the quiet hours. One lookup keyed by the report's instant: the engine has already
+    looked up its local date, so its hash is known."""
+    if reported.tzinfo is UTC:
+        return _cached_followup_times(reported, after, nudge_after, tz, quiet.start, quiet.end)
+    return _followup_times(reported, after, nudge_after, tz, quiet.start, quiet.end)
+
+
+def _followup_times(
+    reported: datetime,
+    after: timedelta,
+    nudge_after: timedelta,
+    tz: str,
+    quiet_start: time,
+    quiet_end: time,
+) -> tuple[datetime, datetime]:
+    due = _out_of_quiet(reported + after, tz, quiet_start, quiet_end)
+    return due, _out_of_quiet(due + nudge_after, tz, quiet_start, quiet_end)
+
+
+_cached_followup_times = lru_cache(maxsize=_CONVERSIONS_CACHED)(_followup_times)
+
+
+def weekly_times(
+    weekday: int, today: date, at: time, tz: str
+) -> tuple[tuple[date, datetime], tuple[date, datetime]]:
+    """The next `weekday` on or after `today` with the instant of `at` on it, and the same a week
+    later (for when that instant has already passed)."""
+    if at.fold or at.tzinfo is not None or type(today) is not date:
+        return _weekly_times(weekday, today, at, tz)
+    return _cached_weekly_times(weekday, today, at, tz)
+
+
+def _weekly_times(
+    weekday: int, today: date, at: time, tz: str
+) -> tuple[tuple[date, datetime], tuple[date, datetime]]:
+    day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    later = day + timedelta(days=7)
+    return (day, local_instant(day, at, tz)), (later, local_instant(later, at, tz))
+
+
+_cached_weekly_times = lru_cache(maxsize=_CONVERSIONS_CACHED)(_weekly_times)
+
+
 @quick_init
 @dataclass(frozen=True, slots=True)
 class Slot:

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from bot.program.calendar import (
     Slot,
     WeekType,
     build_deload_week,
+    followup_times,
     is_deload,
     local_date,
     local_instant,
     next_slot,
-    out_of_quiet_hours,
     prescription,
+    session_times,
     week_type,
+    weekly_times,
 )
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
 from bot.program.events import (
@@ -54,6 +57,7 @@ from bot.program.rules import (
     Protocol,
     QuestionStage,
     ResumeOption,
+    SessionKind,
     Severity,
     Site,
 )
@@ -73,8 +77,7 @@ from bot.program.tables import gate_questions as _site_gate_questions
 
 MIDNIGHT = time(0, 0)
 ONE_DAY = timedelta(days=1)
-ONE_WEEK = timedelta(days=7)
-_DAYS = tuple(timedelta(days=n) for n in range(7))  # made once: timedelta() is not free
+SIX_DAYS = timedelta(days=6)  # made once: timedelta() is not free
 
 
 class NotEnrolled(Exception):
@@ -103,7 +106,9 @@ def _context(
 ) -> _Ctx:
     tables = rules.tables
     pt = tables.protocols[protocol_id]
-    grade = rules.imaging_grade(profile.imaging_system, profile.imaging_grade) if profile else None
+    grade = None
+    if profile is not None and profile.imaging_grade is not None:  # most runners have none
+        grade = rules.imaging_grade(profile.imaging_system, profile.imaging_grade)
     return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt, grade)
 
 
@@ -115,8 +120,9 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
         return _enrol(event, rules, now)
     if state is None:
         raise NotEnrolled(type(event).__name__)
-    site = rules.site(state.profile.site_id)
-    ctx = _context(rules, state.protocol_id, site, now, state.profile.timezone, state.profile)
+    profile = state.profile
+    site = rules.site_by_id[profile.site_id]
+    ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
     assert decision.actions, "every decision names at least one rule"
@@ -166,12 +172,11 @@ def gate_questions(gate: Gate, site: Site, rules: Rules) -> list[str]:
 
 
 def _gate_questions(phase: Phase, ctx: _Ctx) -> tuple[str, ...]:
-    """`gate_questions` for a phase of the runner's protocol, kept in the tables once made."""
-    key = (phase.id, ctx.site.id)
-    found = ctx.pt.gate_questions.get(key)
+    """`gate_questions` for a phase of the runner's protocol, from the tables (made for every
+    phase and site of the rules; a site the rules lack has none there, so it is worked out)."""
+    found = ctx.pt.gate_questions.get((phase.id, ctx.site.id))
     if found is None:
         found = tuple(_site_gate_questions(phase.gate, ctx.site, ctx.rules.question_by_id))
-        ctx.pt.gate_questions[key] = found
     return found
 
 
@@ -195,16 +200,18 @@ def gate_min_days(phase: Phase, grade: ImagingGrade | None) -> int:
     return days
 
 
+@lru_cache(maxsize=4096)  # a runner's sessions are numbered from 1: the same few keys recur
 def _session_keys(seq: int) -> tuple[str, str, str]:
     return (f"reminder:{seq}", f"checkin:{seq}", f"close:{seq}")
 
 
+@lru_cache(maxsize=4096)  # the same weekly prompts are planned again with every session
+def _habit_key(habit_id: str, day: date) -> str:
+    return f"habit:{habit_id}:{day}"
+
+
 def _at_local(day: date, at: time, ctx: _Ctx) -> datetime:
     return local_instant(day, at, ctx.tz)
-
-
-def _quiet(due: datetime, ctx: _Ctx) -> datetime:
-    return out_of_quiet_hours(due, ctx.tz, ctx.rules.scheduling.quiet_hours)
 
 
 def _notice(out: _Out, ctx: _Ctx, key: str, code: str, **params: Any) -> None:
@@ -279,7 +286,8 @@ def _replan(
             out.drop(*_session_keys(old.seq))
         return state.evolve(next=None)
     rx = _prescribe(slot, phase, state, ctx)
-    if old is not None and old.day == slot.day and old.prescription == rx and not force:
+    same_rx = old is not None and (old.prescription is rx or old.prescription == rx)
+    if old is not None and old.day == slot.day and same_rx and not force:
         return state
     if old is not None and old.prescription.kind is rx.kind:
         seq = old.seq  # same session, moved or re-sized: its reminder is re-scheduled in place
@@ -292,14 +300,14 @@ def _replan(
             out.drop(*_session_keys(old.seq))
     day = slot.day
     planned = Planned(seq, day, rx)
-    due = _at_local(day, pref, ctx)
+    due, nudge, end_of_day = session_times(
+        day, pref, ctx.tz, ctx.tables.checkin_nudge_after, sch.quiet_hours
+    )
     reminder, checkin, close = _session_keys(seq)
     payload = {"seq": seq, "day": day.isoformat()}
     out.send(Message(MessageKind.SESSION_REMINDER, reminder, due, payload))
-    nudge = due + ctx.tables.checkin_nudge_after
-    end_of_day = _at_local(day + ONE_DAY, MIDNIGHT, ctx)
-    if nudge < end_of_day:
-        out.send(Message(MessageKind.CHECKIN_NUDGE, checkin, _quiet(nudge, ctx), payload))
+    if nudge is not None:  # the nudge falls on the session's day
+        out.send(Message(MessageKind.CHECKIN_NUDGE, checkin, nudge, payload))
     else:
         out.drop(checkin)
     out.send(Message(MessageKind.SESSION_CLOSE, close, end_of_day, payload))
@@ -317,13 +325,14 @@ def _replan(
 
 
 def _prescribe(slot: Slot, phase: Phase, state: ProgramState, ctx: _Ctx) -> Prescription:
-    """`calendar.prescribe`, keeping the protocol's prescriptions once made (tables.py)."""
+    """`calendar.prescribe`, from the protocol's prescriptions made in advance (tables.py)."""
     sch = ctx.rules.scheduling
     deload = is_deload(slot, phase, state.maintenance_since, sch, state.loading_since)
-    key = (phase.id, slot.kind, state.level, deload)
-    rx = ctx.pt.prescriptions.get(key)
-    if rx is None:
-        rx = ctx.pt.prescriptions[key] = prescription(slot.kind, phase, state.level, deload, sch)
+    kind = slot.kind
+    level = state.level if kind is SessionKind.RUN else 0  # only a run's level changes it
+    rx = ctx.pt.prescriptions.get((phase.id, kind, level, deload))
+    if rx is None:  # a session the tables do not hold (none the calendar plans): made here
+        rx = prescription(kind, phase, state.level, deload, sch)
     return rx
 
 
@@ -342,12 +351,9 @@ def _schedule_habits(
     today = ctx.today
     for h in ctx.tables.planning_habits:  # weekly, deload-week and off-week habits, in file order
         if h.trigger == "weekly" and h.weekday is not None:
-            day = today + _DAYS[(h.weekday - today.weekday()) % 7]
-            due = _at_local(day, pref, ctx)
-            if due <= ctx.now:
-                day += ONE_WEEK
-                due = _at_local(day, pref, ctx)
-            out.send(Message(MessageKind.HABIT, f"habit:{h.id}:{day}", due, {"habit": h.id}))
+            this_week, next_week = weekly_times(h.weekday, today, pref, ctx.tz)
+            day, due = this_week if this_week[1] > ctx.now else next_week
+            out.send(Message(MessageKind.HABIT, _habit_key(h.id, day), due, {"habit": h.id}))
         elif (h.trigger == "deload_week" and week.deload) or (h.trigger == "off_week" and week.off):
             assert week_start is not None
             key = f"habit:{h.id}:{week_start}"
@@ -686,8 +692,8 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     severity, because = classify(answers, ctx.rules)
     if ev.outcome is Outcome.PARTIAL and severity.rank < Severity.MILD.rank:
         severity, because = Severity.MILD, (acts.partial.id,)
-    cutoff = ctx.today - _DAYS[6]
-    recent = (*(r for r in state.recent if r[0] >= cutoff), (ctx.today, kind))
+    cutoff = ctx.today - SIX_DAYS
+    recent = (*[r for r in state.recent if r[0] >= cutoff], (ctx.today, kind))
     state = state.evolve(next=None, recent=recent, sessions_total=state.sessions_total + 1)
     out.act(
         Act.RECORD,
@@ -718,8 +724,13 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
             after = timedelta(hours=ctx.rules.symptoms.watch.after_hours)
             state = state.evolve(watched_on=ctx.today)
             out.act(Act.RECORD, ctx.rules.symptoms.watch.id, seq=ev.seq, check="asked")
-        due = _quiet(ctx.now + after, ctx)
-        nudge = _quiet(due + ctx.tables.followup_nudge_after, ctx)
+        due, nudge = followup_times(
+            ctx.now,
+            after,
+            ctx.tables.followup_nudge_after,
+            ctx.tz,
+            ctx.rules.scheduling.quiet_hours,
+        )
         payload = {"seq": ev.seq}
         out.send(Message(MessageKind.FOLLOWUP, f"followup:{ev.seq}", due, payload))
         out.send(Message(MessageKind.FOLLOWUP_NUDGE, f"followup-nudge:{ev.seq}", nudge, payload))

@@ -2,10 +2,11 @@
 
 A frozen dataclass's generated `__init__` stores each field with `object.__setattr__(self, name,
 value)`, a generic attribute lookup per field; the engine builds about a dozen such values per
-decision (messages, actions, states, the decision itself), and those stores were a quarter of its
-time. `quick_init` swaps in an `__init__` that stores each field through its slot's descriptor
-directly. Nothing else changes: same parameters, defaults and default factories, same resulting
-value, and the instances stay frozen (assigning a field still raises FrozenInstanceError).
+decision (messages, actions, the decision itself), and those stores were a quarter of its time.
+`quick_init` swaps in an `__init__` that stores each field through its slot's descriptor directly.
+Nothing else changes: same parameters, defaults and default factories, same resulting value, and
+the instances stay frozen (assigning a field still raises FrozenInstanceError). (A program state,
+with two dozen fields, is not slotted: `ProgramState.evolve` copies its dict in one step.)
 """
 
 from __future__ import annotations

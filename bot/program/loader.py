@@ -9,7 +9,7 @@ including cross-file problems (a protocol naming a question that questions.yaml 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,7 +88,19 @@ class Rules:
         """Lookups the engine derives from these rules, built once on first use (tables.py).
 
         Rules are immutable: change one with `dataclasses.replace`, which makes new tables."""
-        return RuleTables(self)
+        return RuleTables(
+            protocols=self.protocols,
+            sites=self.sites.sites,
+            question_by_id=self.question_by_id,
+            symptoms=self.symptoms,
+            scheduling=self.scheduling,
+            habits=self.habits,
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to a worker process): the rule files only. The lookups derived from them
+        (the cached properties above) are made again where the copy is used."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def site(self, site_id: str) -> Site:
         return self.site_by_id[site_id]

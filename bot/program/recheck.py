@@ -62,9 +62,8 @@ def recheck(
             return Verdict.SEND, "follow-up still open"
         return Verdict.DROP, "follow-up answered or closed"
     if kind is MessageKind.GATE_CHECK:
-        protocol = rules.protocols[state.protocol_id]
-        i = protocol.index(state.phase_id)
-        ahead = protocol.phases[i + 1].id if i + 1 < len(protocol.phases) else None
+        phase_ahead = rules.tables.protocols[state.protocol_id].next_phase[state.phase_id]
+        ahead = phase_ahead.id if phase_ahead is not None else None
         if state.status is not Status.ACTIVE or payload.get("phase") != ahead:
             return Verdict.DROP, "gate no longer ahead"
         if state.gate is not None and state.gate.awaiting_clearance:

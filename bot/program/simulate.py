@@ -11,10 +11,14 @@ coach days). Pure: the start date comes in, nothing reads the clock.
 from __future__ import annotations
 
 import heapq
+import multiprocessing
 import random
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from multiprocessing.context import BaseContext
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -444,6 +448,96 @@ class PopulationResult:
     escalations: int
 
 
+@dataclass(frozen=True)
+class _Population:
+    """What every runner of one population run shares (sent once to each worker process)."""
+
+    rules: Rules
+    start: date
+    weeks: tuple[int, ...]
+    seed: int
+    sites: tuple[str, ...]
+    model: SymptomModel
+
+
+def runner_random(seed: int, index: int) -> random.Random:
+    """Runner `index`'s own random stream: its site and its answers depend on the seed and its
+    place in the population only, never on the runners before it, so any share of the population
+    can be simulated anywhere (another process) with the same result. (A string seed is hashed
+    the same way in every process, whatever PYTHONHASHSEED is.)"""
+    return random.Random(f"population:{seed}:{index}")
+
+
+def _simulate_runners(pop: _Population, first: int, stop: int) -> PopulationResult:
+    """Runners `first` to `stop - 1` of the population, counted."""
+    rules = pop.rules
+    need = rules.scheduling.min_continuous_s_for_intensity
+    reached = dict.fromkeys(pop.weeks, 0)
+    red = esc = 0
+    horizon = max(pop.weeks) * 7
+    t_start = local_instant(pop.start, time(0), "UTC")
+    for index in range(first, stop):
+        rng = runner_random(pop.seed, index)
+        prof = SimProfile(site_id=rng.choice(pop.sites), start=pop.start, days=horizon)
+        sim = Simulation(rules, prof, answerer=random_answerer(rng, pop.model), record=False)
+        first_reached: datetime | None = None
+        flagged = escalated = False
+        for at in sim.run():
+            st = sim.state
+            assert st is not None
+            flagged |= st.status is Status.RED_FLAG
+            escalated |= st.status is Status.ESCALATED
+            if first_reached is None and reached_continuous(st, rules, need):
+                first_reached = at
+        red += flagged
+        esc += escalated
+        if first_reached is not None:
+            week = (first_reached - t_start).days / 7
+            for w in pop.weeks:
+                if week <= w:
+                    reached[w] += 1
+    return PopulationResult(stop - first, list(pop.weeks), reached, red, esc)
+
+
+def _add(total: PopulationResult, part: PopulationResult) -> None:
+    total.runners += part.runners
+    for w, count in part.reached.items():
+        total.reached[w] += count
+    total.red_flags += part.red_flags
+    total.escalations += part.escalations
+
+
+# The population a worker process simulates its shares of (set once per process, see
+# `_start_worker`): the rules are sent once, not with every share.
+_worker_population: _Population | None = None
+
+
+def _start_worker(pop: _Population) -> None:
+    global _worker_population
+    _worker_population = pop
+
+
+def _simulate_share(first: int, stop: int) -> PopulationResult:
+    assert _worker_population is not None, "started by _start_worker"
+    return _simulate_runners(_worker_population, first, stop)
+
+
+def _shares(n: int, jobs: int) -> list[tuple[int, int]]:
+    """Runner index ranges: a few per process, so one slow share does not leave the others idle
+    and progress moves, but not so many that sending them costs more than simulating them."""
+    size = max(1, min(250, -(-n // (jobs * 4))))
+    return [(first, min(n, first + size)) for first in range(0, n, size)]
+
+
+def _pool_context() -> BaseContext:
+    """Forked workers start at once with everything imported; but a fork copies only the calling
+    thread, so with other threads running (one may hold a lock the copy then waits on forever)
+    the workers are fresh interpreters instead, which import the engine first (about a second)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
 def simulate_population(
     rules: Rules,
     n: int,
@@ -454,35 +548,35 @@ def simulate_population(
     sites: list[str] | None = None,
     model: SymptomModel | None = None,
     progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
 ) -> PopulationResult:
-    rng = random.Random(seed)
-    ids = sites or [s.id for s in rules.sites.sites]
-    model = model or SymptomModel()
-    need = rules.scheduling.min_continuous_s_for_intensity
-    reached = dict.fromkeys(weeks, 0)
-    red = esc = 0
-    horizon = max(weeks) * 7
-    for i in range(n):
-        site = rng.choice(ids)
-        prof = SimProfile(site_id=site, start=start, days=horizon)
-        sim = Simulation(rules, prof, answerer=random_answerer(rng, model), record=False)
-        first: datetime | None = None
-        t_start = local_instant(start, time(0), "UTC")
-        flagged = escalated = False
-        for at in sim.run():
-            st = sim.state
-            assert st is not None
-            flagged |= st.status is Status.RED_FLAG
-            escalated |= st.status is Status.ESCALATED
-            if first is None and reached_continuous(st, rules, need):
-                first = at
-        red += flagged
-        esc += escalated
-        if first is not None:
-            week = (first - t_start).days / 7
-            for w in weeks:
-                if week <= w:
-                    reached[w] += 1
-        if progress:
-            progress(i + 1)
-    return PopulationResult(n, list(weeks), reached, red, esc)
+    """N random runners (random site and symptoms): how many reach 30 minutes continuous by each
+    week, and how many had a red flag or an escalation.
+
+    `jobs` processes share the runners; the result depends on the seed only, not on `jobs`
+    (every runner has its own random stream, see `runner_random`, and the counts are sums)."""
+    pop = _Population(
+        rules,
+        start,
+        tuple(weeks),
+        seed,
+        tuple(sites or [s.id for s in rules.sites.sites]),
+        model or SymptomModel(),
+    )
+    total = PopulationResult(0, list(weeks), dict.fromkeys(weeks, 0), 0, 0)
+    shares = _shares(n, max(1, jobs))
+    if jobs <= 1 or len(shares) <= 1:
+        for first, stop in shares:
+            _add(total, _simulate_runners(pop, first, stop))
+            if progress:
+                progress(total.runners)
+        return total
+    workers = min(jobs, len(shares))
+    with ProcessPoolExecutor(
+        workers, _pool_context(), initializer=_start_worker, initargs=(pop,)
+    ) as pool:
+        for part in as_completed([pool.submit(_simulate_share, *share) for share in shares]):
+            _add(total, part.result())
+            if progress:
+                progress(total.runners)
+    return total

@@ -1,35 +1,44 @@
 """Lookups derived from a rules bundle once, so the engine does not re-derive them per decision.
 
 Everything here is a plain re-arrangement of what the rule files say (phases by id, the run
-ladder, gate questions per site, habits by trigger, the symptom table in evaluation order); the
-engine reads the same rules through it. Built lazily by `Rules.tables` and shared: read-only.
+ladder, gate questions per site, prescriptions per phase and level, habits by trigger, the symptom
+table in evaluation order); the engine reads the same rules through it. Built in full when made
+(`Rules.tables` makes it on first use) and never changed after: read-only, so safe to share.
+
+It takes the rule files it needs, not the `Rules` bundle: the loader builds a bundle's tables, so
+imports point one way (loader -> tables -> rules).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from types import MappingProxyType
 
+from bot.program.calendar import prescription
 from bot.program.rules import (
     Condition,
     Gate,
     Habit,
+    HabitsFile,
     Phase,
     Protocol,
     Question,
+    SchedulingFile,
     SessionKind,
     Severity,
     Site,
+    SymptomsFile,
 )
 from bot.program.state import Prescription
 
-if TYPE_CHECKING:
-    from bot.program.loader import Rules
-
 # How a compiled condition tests its answer (see `Condition.holds`).
 EQUALS, AT_LEAST, AT_MOST = 0, 1, 2
+
+# A prescription's key: (phase id, kind, level index, deload week). The level index is 0 for
+# everything but runs, and deload is only ever true for runs (see `calendar.is_deload`).
+PrescriptionKey = tuple[str, SessionKind, int, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +71,8 @@ def condition_holds(test: int, bound: int | bool, value: int | bool) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ProtocolTables:
-    """One protocol's phases by id and its run ladder (every run level in order, across phases)."""
+    """One protocol's phases by id and its run ladder (every run level in order, across phases),
+    its gate questions by (phase id, site id) and its prescriptions (see `PrescriptionKey`)."""
 
     protocol: Protocol
     phase: Mapping[str, Phase]
@@ -70,12 +80,8 @@ class ProtocolTables:
     next_phase: Mapping[str, Phase | None]
     ladder: tuple[tuple[int, int], ...]  # (phase index, level index)
     ladder_position: Mapping[tuple[int, int], int]
-    # Gate questions by (phase id, site id), and prescriptions by (phase id, kind, level index,
-    # deload week), each made on first use: immutable values that depend on nothing else.
-    gate_questions: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    prescriptions: dict[tuple[str, SessionKind, int, bool], Prescription] = field(
-        default_factory=dict
-    )
+    gate_questions: Mapping[tuple[str, str], tuple[str, ...]]
+    prescriptions: Mapping[PrescriptionKey, Prescription]
 
 
 def gate_questions(gate: Gate, site: Site, question_by_id: Mapping[str, Question]) -> list[str]:
@@ -83,48 +89,104 @@ def gate_questions(gate: Gate, site: Site, question_by_id: Mapping[str, Question
     return [q for q in gate.questions if site.hop_tests or not question_by_id[q].hop_test]
 
 
-def _protocol_tables(protocol: Protocol) -> ProtocolTables:
+def _prescriptions(
+    phases: Iterable[Phase], sch: SchedulingFile
+) -> dict[PrescriptionKey, Prescription]:
+    """Every prescription a phase's sessions can have: runs at each level, in deload weeks or not,
+    and the cross-training and impact templates (those a phase has)."""
+    made: dict[PrescriptionKey, Prescription] = {}
+    for phase in phases:
+        if phase.runs:
+            for level in range(len(phase.levels)):
+                for deload in (False, True):
+                    rx = prescription(SessionKind.RUN, phase, level, deload, sch)
+                    made[(phase.id, SessionKind.RUN, level, deload)] = rx
+        # A non-run session's template: cross-training's for cross-training, the impact one else.
+        for kind, template in (
+            (SessionKind.CROSS_TRAIN, phase.cross),
+            (SessionKind.STRENGTH, phase.impact),
+        ):
+            if template is not None:
+                made[(phase.id, kind, 0, False)] = prescription(kind, phase, 0, False, sch)
+    return made
+
+
+def _protocol_tables(
+    protocol: Protocol,
+    sites: Iterable[Site],
+    question_by_id: Mapping[str, Question],
+    sch: SchedulingFile,
+) -> ProtocolTables:
     phases = protocol.phases
     ladder = tuple((i, j) for i, p in enumerate(phases) if p.runs for j in range(len(p.levels)))
     return ProtocolTables(
         protocol=protocol,
-        phase={p.id: p for p in phases},
-        index={p.id: i for i, p in enumerate(phases)},
-        next_phase={
-            p.id: phases[i + 1] if i + 1 < len(phases) else None for i, p in enumerate(phases)
-        },
+        phase=MappingProxyType({p.id: p for p in phases}),
+        index=MappingProxyType({p.id: i for i, p in enumerate(phases)}),
+        next_phase=MappingProxyType(
+            {p.id: phases[i + 1] if i + 1 < len(phases) else None for i, p in enumerate(phases)}
+        ),
         ladder=ladder,
-        ladder_position={step: pos for pos, step in enumerate(ladder)},
+        ladder_position=MappingProxyType({step: pos for pos, step in enumerate(ladder)}),
+        gate_questions=MappingProxyType(
+            {
+                (p.id, site.id): tuple(gate_questions(p.gate, site, question_by_id))
+                for p in phases
+                for site in sites
+            }
+        ),
+        prescriptions=MappingProxyType(_prescriptions(phases, sch)),
     )
 
 
 class RuleTables:
-    """The derived lookups of one `Rules` (see the module note)."""
+    """The derived lookups of one rules bundle (see the module note)."""
 
-    def __init__(self, rules: Rules) -> None:
-        self.protocols = {pid: _protocol_tables(p) for pid, p in rules.protocols.items()}
+    def __init__(
+        self,
+        *,
+        protocols: Mapping[str, Protocol],
+        sites: Iterable[Site],
+        question_by_id: Mapping[str, Question],
+        symptoms: SymptomsFile,
+        scheduling: SchedulingFile,
+        habits: HabitsFile,
+    ) -> None:
+        site_list = tuple(sites)
+        self.protocols: Mapping[str, ProtocolTables] = MappingProxyType(
+            {
+                pid: _protocol_tables(p, site_list, question_by_id, scheduling)
+                for pid, p in protocols.items()
+            }
+        )
         self.classifications = tuple(
             CompiledClassification(
                 c.id, c.severity, c.severity.rank, tuple(compile_condition(w) for w in c.when)
             )
-            for c in rules.symptoms.classifications
+            for c in symptoms.classifications
         )
-        habits = rules.habits.habits
+        habit_list = habits.habits
         self.after_session_habits: tuple[Habit, ...] = tuple(
-            h for h in habits if h.trigger == "after_session"
+            h for h in habit_list if h.trigger == "after_session"
         )
         # Weekly, deload-week and off-week habits, in file order (their messages go out in it).
         self.planning_habits: tuple[Habit, ...] = tuple(
-            h for h in habits if h.trigger in ("weekly", "deload_week", "off_week")
+            h for h in habit_list if h.trigger in ("weekly", "deload_week", "off_week")
         )
-        sch = rules.scheduling
-        plan = rules.symptoms.actions.plan.id
+        sch = scheduling
+        plan = symptoms.actions.plan.id
         # Why a session fell on its day: the rules behind each kind of planned session.
-        self.plan_why: dict[SessionKind, tuple[str, ...]] = {
-            kind: (plan, sch.id_rest_day)
-            + ((sch.id_no_consecutive_runs,) if kind is SessionKind.RUN else (sch.id_cross_offset,))
-            for kind in SessionKind
-        }
+        self.plan_why: Mapping[SessionKind, tuple[str, ...]] = MappingProxyType(
+            {
+                kind: (plan, sch.id_rest_day)
+                + (
+                    (sch.id_no_consecutive_runs,)
+                    if kind is SessionKind.RUN
+                    else (sch.id_cross_offset,)
+                )
+                for kind in SessionKind
+            }
+        )
         # The scheduling file's delays, as durations.
         self.checkin_nudge_after = timedelta(hours=sch.checkin_nudge_after_hours)
         self.followup_after = timedelta(hours=sch.followup_after_hours)

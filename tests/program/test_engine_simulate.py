@@ -97,6 +97,38 @@ def test_population_summary_is_plausible_and_deterministic(rules: Rules) -> None
     assert 0 <= a.red_flags <= 12 and 0 <= a.escalations <= 12
 
 
+def test_population_in_two_processes_equals_one(rules: Rules) -> None:
+    """The runners shared among worker processes give exactly the one-process result."""
+    serial = simulate_population(rules, 16, start=D0, seed=5, jobs=1)
+    seen: list[int] = []
+    parallel = simulate_population(rules, 16, start=D0, seed=5, jobs=2, progress=seen.append)
+    assert parallel == serial
+    assert seen == sorted(seen) and seen[-1] == 16  # every share counted once
+
+
+def test_population_with_another_thread_running_uses_fresh_processes_and_agrees(
+    rules: Rules,
+) -> None:
+    """With a second thread alive the workers are not forked but started afresh: same counts."""
+    import threading
+
+    serial = simulate_population(rules, 6, start=D0, seed=5, jobs=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert simulate_population(rules, 6, start=D0, seed=5, jobs=2) == serial
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_population_result_does_not_depend_on_how_runners_are_shared(rules: Rules) -> None:
+    whole = simulate_population(rules, 9, start=D0, seed=2, jobs=1)
+    assert simulate_population(rules, 9, start=D0, seed=2, jobs=3) == whole
+    assert simulate_population(rules, 9, start=D0, seed=4, jobs=1) != whole  # the seed matters
+
+
 # --- the codec: what the database stores -------------------------------------------------------
 
 
@@ -139,3 +171,21 @@ def test_codec_rejects_an_unknown_version(rules: Rules) -> None:
     row["v"] = 99
     with pytest.raises(ValueError, match="version"):
         state_from_dict(row)
+
+
+def test_simulate_population_cli_gives_the_same_counts_with_any_number_of_jobs() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    def counts(jobs: str) -> dict[str, object]:
+        args = ["simulate", "--population", "8", "--seed", "3", "--json", "--jobs", jobs]
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code == 0, res.output
+        found: dict[str, object] = json.loads(res.output)
+        return found
+
+    assert counts("2") == counts("1")
+    assert counts("1")["runners"] == 8
