@@ -3,8 +3,8 @@
 Run as a script with that checkout first on PYTHONPATH (the benchmark does this), so that the
 runners are enrolled, and the result checked, by the same code that `boneload run` runs:
 
-    python bench/_e2e_plan.py build DB_FILE RUNNERS RULES_DIR   # prints the plan as JSON
-    python bench/_e2e_plan.py verify DB_FILE                    # prints what was decided
+    python bench/_e2e_plan.py build DB_FILE RUNNERS RULES_DIR BULK   # prints the plan (JSON)
+    python bench/_e2e_plan.py verify DB_FILE                         # what was decided
 
 `build` migrates a fresh SQLite file and enrols RUNNERS runners in the run/walk phase (a coach
 moved them on yesterday), each with today's run reminder due a minute ago, so the bot's agenda
@@ -30,6 +30,7 @@ from bot.program.loader import load_rules
 from bot.program.rules import QuestionStage
 from bot.services import runners as svc
 from bot.services.deps import Deps
+from bot.store import agenda
 from bot.store.db import make_engine, make_sessionmaker, migrate
 from bot.store.models import Agenda, AgendaStatus, DecisionRecord
 from bot.telegram.callbacks import Kind, cb
@@ -54,7 +55,7 @@ def onboarding_answers(today: datetime, reminder: str) -> dict[str, Any]:
     }
 
 
-async def build(db_file: Path, runners: int, rules_dir: Path) -> dict[str, Any]:
+async def build(db_file: Path, runners: int, rules_dir: Path, bulk: int) -> dict[str, Any]:
     url = f"sqlite+aiosqlite:///{db_file}"
     await migrate(url)
     rules = load_rules(rules_dir)
@@ -95,14 +96,32 @@ async def build(db_file: Path, runners: int, rules_dir: Path) -> dict[str, Any]:
             steps.append((flow[-1], "text", texts.SESSION_THANKS))
         plan.append({"chat": chat, "steps": steps})
     # Yesterday's phase and coach notices are history: only today's reminders are left due.
+    # With `bulk`, each runner's phase notice comes back that many times, due a second after
+    # the reminders (claimed after them): agenda traffic through the send budget while the
+    # runners press.
+    table = Agenda.__table__
+    bulk_items = []
     async with deps.sessionmaker.begin() as session:
-        for row in (await session.execute(Agenda.__table__.select())).mappings():
+        for row in (await session.execute(table.select())).mappings():
             if row["kind"] == "runner_notice" and row["status"] == AgendaStatus.PENDING.value:
                 await session.execute(
-                    Agenda.__table__.update()
-                    .where(Agenda.__table__.c.id == row["id"])
+                    table.update()
+                    .where(table.c.id == row["id"])
                     .values(status=AgendaStatus.CANCELLED.value)
                 )
+                if row["key"].startswith("notice:phase:"):
+                    bulk_items += [
+                        agenda.NewItem(
+                            row["scope"],
+                            row["kind"],
+                            f"{row['key']}:bulk{n}",
+                            reminder_at + timedelta(seconds=1),
+                            dict(row["payload"] or {}),
+                            row["runner_id"],
+                        )
+                        for n in range(bulk)
+                    ]
+        await agenda.schedule(session, bulk_items, now=yesterday)
     await engine.dispose()
     return {
         "stale": texts.STALE,
@@ -133,7 +152,8 @@ async def verify(db_file: Path) -> dict[str, int]:
 def main() -> None:
     command, db_file = sys.argv[1], Path(sys.argv[2])
     if command == "build":
-        result: Any = asyncio.run(build(db_file, int(sys.argv[3]), Path(sys.argv[4])))
+        runners, rules_dir, bulk = int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
+        result: Any = asyncio.run(build(db_file, runners, rules_dir, bulk))
         # Which code enrolled them: the benchmark checks it is the checkout it measures.
         result["bot_package"] = str(Path(bot.__file__).resolve().parent)
     elif command == "verify":
