@@ -33,7 +33,11 @@ from bot.services.deps import Deps
 from bot.store import agenda
 from bot.store.db import make_engine, make_sessionmaker, migrate
 from bot.store.models import Agenda, AgendaStatus, DecisionRecord
-from bot.telegram.callbacks import Kind, cb
+
+try:
+    from bot.conversation.callbacks import Kind, cb
+except ImportError:  # a checkout from before the callbacks moved (bench --checkout)
+    from bot.telegram.callbacks import Kind, cb  # type: ignore[no-redef]
 
 FIRST_CHAT = 10_000
 SITE = "posteromedial-tibia"

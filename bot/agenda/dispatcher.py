@@ -30,7 +30,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -170,6 +170,7 @@ class Dispatcher:
         self._backoff = backoff
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._urgent_rows: set[int] = set()  # claimed by send_urgent: no wait for the budget
         self._running = False
         self._again = False
         self._stopped = False
@@ -192,13 +193,21 @@ class Dispatcher:
         self._keep_going = keep_going
         self._spawn = spawn
 
-    def kick(self) -> None:
+    def kick(self, urgent: Iterable[int] = ()) -> None:
         """Run a tick now (e.g. right after a handler committed a coach alert). If one is
-        running, it makes one more pass instead. Never blocks the caller."""
+        running, it makes one more pass instead. Never blocks the caller.
+
+        `urgent`: runners whose own update just scheduled something for now (a notice, their
+        coach's alert). Those rows are sent at once, beside any tick, without queueing behind
+        the bulk budget (they still count in it: the bulk waits for them)."""
+        if urgent:
+            self._start(self._urgent_logged(frozenset(urgent)))
         if self._running:
             self._again = True
             return
-        coro = self._tick_logged()
+        self._start(self._tick_logged())
+
+    def _start(self, coro: Coroutine[Any, Any, Any]) -> None:
         if self._spawn is not None:
             self._spawn(coro)
         else:
@@ -308,8 +317,46 @@ class Dispatcher:
         finally:
             if release:
                 stats.released += await self._release(release)
-            if not batches:
+            if not batches and not self._urgent_rows:
                 self._chat_locks.clear()  # every row of this pass is done
+        return stats
+
+    async def _urgent_logged(self, runner_ids: frozenset[int]) -> None:
+        try:
+            await self.send_urgent(runner_ids)
+        except Exception:
+            log.exception("agenda urgent send failed")
+
+    async def send_urgent(self, runner_ids: frozenset[int]) -> TickStats:
+        """Send what is due for these runners now, beside any running tick: rows their own
+        update just scheduled. Each send counts in the budget but does not wait in it (unless
+        flood control holds every sender)."""
+        stats = TickStats()
+        release: list[tuple[int, str]] = []
+        token = uuid.uuid4().hex
+        async with self._sm.begin() as session:
+            rows = await store.claim(
+                session,
+                now=self._clock(),
+                owner=self.owner,
+                token=token,
+                lease=self._lease,
+                limit=self._batch,
+                runner_ids=runner_ids,
+            )
+        if not rows:
+            return stats
+        stats.claimed += len(rows)
+        self._urgent_rows.update(row.id for row in rows)
+        try:
+            contexts = await self._load(rows)
+            await asyncio.gather(
+                *(self._process(row, contexts[row.id], stats, release) for row in rows)
+            )
+        finally:
+            self._urgent_rows.difference_update(row.id for row in rows)
+            if release:
+                stats.released += await self._release(release)
         return stats
 
     async def _release(self, rows: list[tuple[int, str]]) -> int:
@@ -455,7 +502,8 @@ class Dispatcher:
         item = ctx.item
         lock = self._chat_locks.setdefault(item.chat_id, asyncio.Lock())
         async with lock, self._in_flight:
-            if not await self._limiter.acquire(self.should_continue):
+            urgent = row.id in self._urgent_rows and self._limiter.take_now()
+            if not urgent and not await self._limiter.acquire(self.should_continue):
                 release.append((row.id, row.lease_token))
                 return
             if self._clock() > row.lease_expires_at - self._margin:

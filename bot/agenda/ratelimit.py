@@ -48,6 +48,16 @@ class RateLimiter:
             if loop.time() >= self._paused_until:
                 return keep_going()
 
+    def take_now(self) -> bool:
+        """Send at once and count it, unless flood control holds every sender (False: wait in
+        `acquire` like the rest). What a runner's own update caused does not queue behind the
+        bulk; the senders behind it wait one interval longer, so the budget holds."""
+        now = asyncio.get_running_loop().time()
+        if now < self._paused_until:
+            return False
+        self._next = max(self._next, now - self._tolerance) + self.interval
+        return True
+
     def pause(self, seconds: float) -> None:
         """Hold every sender for `seconds` (flood control)."""
         until = asyncio.get_running_loop().time() + seconds

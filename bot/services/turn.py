@@ -58,12 +58,15 @@ class Turn:
         bot_id: int,
         update_id: int,
         user_id: int | None,
-        wake_agenda: Callable[[], None] = lambda: None,
+        wake_agenda: Callable[[frozenset[int]], None] = lambda urgent: None,
     ) -> None:
         self.deps = replace(deps, turn=self)
-        # Runs a dispatcher tick after the commit when the turn scheduled something for now.
+        # Runs a dispatcher tick after the commit when the turn scheduled something for now;
+        # what it scheduled for these runners (theirs, their coach's alerts) goes first.
         self._wake_agenda = wake_agenda
         self.wakes_agenda = False
+        self.urgent: set[int] = set()
+        self._committed_wake = False
         self.bot_id = bot_id
         self.update_id = update_id
         self.user_id = user_id
@@ -178,9 +181,15 @@ class Turn:
             self.claimed = True
         finally:
             await session.close()
-        if self.wakes_agenda:
-            self.wakes_agenda = False
-            self._wake_agenda()
+        self._committed_wake = self._committed_wake or self.wakes_agenda
+        self.wakes_agenda = False
+
+    def finish(self) -> None:
+        """The handlers are done and their replies sent: wake the agenda for what the turn
+        committed (after the replies, so a runner reads "thanks" before the notice it caused)."""
+        if self._committed_wake:
+            urgent, self.urgent, self._committed_wake = frozenset(self.urgent), set(), False
+            self._wake_agenda(urgent)
 
     async def rollback(self) -> None:
         """Forget the turn's writes (the update failed): nothing is claimed, so a redelivery
@@ -227,13 +236,15 @@ def writing(deps: Deps, *, savepoint: bool = False) -> Any:
     return deps.sessionmaker.begin()
 
 
-def wake_agenda(deps: Deps) -> None:
+def wake_agenda(deps: Deps, *runner_ids: int) -> None:
     """What was just written schedules messages for now (an alert, a notice): inside a turn,
     the agenda runs a tick once the turn commits, so they go out without waiting for the next
-    one. Outside a turn (the CLI) the running bot's next tick sends them."""
+    one, and what is due for `runner_ids` goes first, ahead of the bulk (docs/delivery.md).
+    Outside a turn (the CLI) the running bot's next tick sends them."""
     turn = turn_of(deps)
     if turn is not None:
         turn.wakes_agenda = True
+        turn.urgent.update(runner_ids)
 
 
 # --- load, decide, store, retry ----------------------------------------------------------------
@@ -292,4 +303,7 @@ async def decide_and_store(
         expected_version=version,
         at=now,
     )
+    if any(m.due <= now for m in decision.messages):
+        # A notice or an alert this update caused: it goes out now, not behind the bulk.
+        wake_agenda(deps, runner_id)
     return state, decision

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,11 +184,15 @@ async def claim(
     token: str,
     lease: timedelta,
     limit: int,
+    runner_ids: Iterable[int] | None = None,
 ) -> list[ClaimedRow]:
     """Take up to `limit` due rows (pending and due, or sending with an expired lease), oldest
-    first, and lease them to `owner`/`token` until `now + lease`. Commit to make it stick."""
+    first, and lease them to `owner`/`token` until `now + lease`. Commit to make it stick.
+    `runner_ids`: only rows about these runners (theirs and their coach's alerts about them)."""
     expires = now + lease
     due: ColumnElement[bool] = Agenda.next_attempt_at <= now
+    if runner_ids is not None:
+        due = and_(due, Agenda.runner_id.in_(list(runner_ids)))
     # A MATERIALIZED CTE runs the locking sub-select exactly once. As a plain `IN (subquery)`
     # PostgreSQL may re-run it per outer row, and each re-run skips the rows this very statement
     # has just updated, so LIMIT would stop limiting anything.

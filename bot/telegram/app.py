@@ -93,6 +93,7 @@ async def _first_sight(update: Update, context: TurnContext) -> None:
     if rows.seen:
         log.info("duplicate update ignored", extra={"update_id": update.update_id})
         metrics.UPDATES.labels("duplicate").inc()
+        await turn.rollback()  # nothing was written; this gives the read's connection back
         raise ApplicationHandlerStop
     data["started"][update.update_id] = time.monotonic()
     runner = rows.runner
@@ -114,6 +115,7 @@ async def _done(update: Update, context: TurnContext) -> None:
         return  # not claimed: a redelivery gets another chance
     if turn is not None:
         await turn.commit()
+        turn.finish()
     metrics.UPDATES.labels("handled").inc()
 
 

@@ -23,7 +23,7 @@ from bot.store import repo
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Agenda, Answer, ProcessedUpdate
 from bot.store.peek import next_due
-from bot.telegram.app import build_application, serving
+from bot.telegram.app import DONE_GROUP, build_application, serving
 
 RUNNER = 1001
 COACH = 2002
@@ -76,11 +76,14 @@ class Harness:
         return msgs[-1]
 
     async def wait_processed(self, update_id: int) -> None:
-        """Until the bot has run every handler group for this update (a marker in the last)."""
+        """Until the bot has run every handler group for this update (a marker in the last),
+        and the agenda has sent what the update scheduled for now (a notice, a coach's alert:
+        they go out at once, beside the handler's reply)."""
         async with self.done_cond:
             await asyncio.wait_for(
                 self.done_cond.wait_for(lambda: update_id in self.done), timeout=10
             )
+        await asyncio.wait_for(self.dispatcher.join(), timeout=10)
 
     async def say(self, text: str, user: int = RUNNER, **kw: Any) -> None:
         await self.wait_processed(self.standin.push_text(user, text, **kw))
@@ -203,7 +206,8 @@ async def running_bot(
         async with serving(app):  # as `boneload run` and `boneload try` start it
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             h = Harness(standin, app, deps, clock)
-            app.add_handler(TypeHandler(Update, h.mark), group=100)
+            # After the bot's own last group (`_done`: the turn's commit and the agenda's wake-up).
+            app.add_handler(TypeHandler(Update, h.mark), group=DONE_GROUP + 1)
             yield h
     finally:
         await standin.stop()

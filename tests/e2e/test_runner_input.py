@@ -141,8 +141,12 @@ async def test_free_text_for_session_questions(shipped_rules: Rules, db_url: str
         assert await h.answers(stage="post") == []
         await h.say("3")  # typed instead of tapped
         assert RPE_Q in h.last().text
+        n = len(h.texts())
         await h.say("2/10")
-        assert h.last().text == texts.SESSION_THANKS
+        # The thanks, then at once what the answers decided (pain 3 during: a step back).
+        said = h.texts()[n:]
+        assert said[0] == texts.SESSION_THANKS, said
+        assert any(text.startswith("⬇️") for text in said), said
         post = {a.question_id: a.value for a in await h.answers(stage="post")}
         assert post == {"pain_during": 3, "rpe": 2}
         await h.say("and another thing")  # nothing open any more
