@@ -274,7 +274,12 @@ async def full_side(
     status = [text_update(next(update_ids), uid, "/status") for uid in seqs]
 
     app = build_application(
-        token=TOKEN, deps=deps, send_rate=1e6, request=request, start_ticker=False
+        token=TOKEN,
+        deps=deps,
+        send_rate=1e6,
+        request=request,
+        start_ticker=False,
+        wake_agenda=False,
     )
     groups = []
     async with app:
