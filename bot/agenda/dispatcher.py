@@ -279,16 +279,7 @@ class Dispatcher:
         release: list[tuple[int, str]] = []
         try:
             while self.should_continue():
-                token = uuid.uuid4().hex
-                async with self._sm.begin() as session:
-                    rows = await store.claim(
-                        session,
-                        now=self._clock(),
-                        owner=self.owner,
-                        token=token,
-                        lease=self._lease,
-                        limit=self._batch,
-                    )
+                rows = await self._claim()
                 if not rows:
                     break
                 stats.claimed += len(rows)
@@ -333,17 +324,7 @@ class Dispatcher:
         flood control holds every sender)."""
         stats = TickStats()
         release: list[tuple[int, str]] = []
-        token = uuid.uuid4().hex
-        async with self._sm.begin() as session:
-            rows = await store.claim(
-                session,
-                now=self._clock(),
-                owner=self.owner,
-                token=token,
-                lease=self._lease,
-                limit=self._batch,
-                runner_ids=runner_ids,
-            )
+        rows = await self._claim(runner_ids)
         if not rows:
             return stats
         stats.claimed += len(rows)
@@ -358,6 +339,19 @@ class Dispatcher:
             if release:
                 stats.released += await self._release(release)
         return stats
+
+    async def _claim(self, runner_ids: frozenset[int] | None = None) -> list[store.ClaimedRow]:
+        """Lease the next batch of due rows (only these runners' rows, when given)."""
+        async with self._sm.begin() as session:
+            return await store.claim(
+                session,
+                now=self._clock(),
+                owner=self.owner,
+                token=uuid.uuid4().hex,
+                lease=self._lease,
+                limit=self._batch,
+                runner_ids=runner_ids,
+            )
 
     async def _release(self, rows: list[tuple[int, str]]) -> int:
         by_token: dict[str, list[int]] = {}

@@ -1,8 +1,9 @@
-"""A real `boneload run` killed (SIGKILL) in the middle of handling a runner's button press,
-after the update was seen and before its effect was stored. Telegram delivers the update again
-to the restarted bot: the answer must be taken, not dropped as a duplicate. (The update id used
-to be claimed in its own committed transaction before the handler ran, so the redelivery was
-ignored and the runner's answer lost.)"""
+"""A real `boneload run` killed (SIGKILL) in the middle of handling a runner's button press.
+Telegram delivers the update again to the restarted bot. Killed before the answer was stored,
+the redelivery is handled as new (the update id used to be claimed in its own committed
+transaction before the handler ran, so the redelivery was ignored and the answer lost). Killed
+after it was stored, the update's id was stored with it, in one transaction: the redelivery is a
+duplicate and the answer is not taken twice."""
 
 from __future__ import annotations
 
@@ -63,34 +64,46 @@ def _asked(standin: BotApiStandIn, needle: str) -> bool:
     return any(needle in (m.text or "") for m in standin.messages_to(RUNNER))
 
 
-async def test_sigkill_between_claim_and_effect_keeps_the_answer(
-    db_url: str, tmp_path: Path
-) -> None:
-    standin = BotApiStandIn()
-    await standin.start()
-    proc = await _spawn(db_url, standin, tmp_path)
+async def _killed_at_the_site_press(
+    db_url: str, standin: BotApiStandIn, tmp: Path, hangs: str
+) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
+    """Onboard up to the site question, press the site with the Bot API call `hangs` hanging
+    (as on a slow network), SIGKILL the bot right there and start it again. Returns the new
+    process and the press, for the test to deliver again."""
+    proc = await _spawn(db_url, standin, tmp)
     try:
         standin.push_text(RUNNER, "/start")
         agree = await standin.wait_for(lambda _: _button(standin, "I agree"), timeout=30)
         standin.press(RUNNER, *agree)
         site = await standin.wait_for(lambda _: _button(standin, SITE), timeout=30)
-
-        # The press of the site: the handler answers the spinner first (it hangs there, as on a
-        # slow network), and only then stores the answer. Kill it right there.
-        standin.inject("answerCallbackQuery", faults.Timeout(seconds=30))
+        standin.inject(hangs, faults.Timeout(seconds=30))
         update: dict[str, Any] = standin.callback_update(RUNNER, *site)
         standin.push_update(update)
 
         def hanging(calls: Sequence[RecordedCall]) -> bool:
-            return any(c.method == "answerCallbackQuery" and c.fault for c in calls)
+            return any(c.method == hangs and c.fault for c in calls)
 
         await standin.wait_for(hanging, timeout=30)
+    finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
-        assert not _asked(standin, texts.ASK_DIAGNOSIS)
+    standin.clear_faults()
+    return await _spawn(db_url, standin, tmp), update
 
-        standin.clear_faults()
-        proc = await _spawn(db_url, standin, tmp_path)
+
+async def test_sigkill_between_claim_and_effect_keeps_the_answer(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Killed while the spinner's answer hangs, before the answer was stored: the redelivery is
+    handled as new, and a third delivery is recognised as a duplicate."""
+    standin = BotApiStandIn()
+    await standin.start()
+    proc = None
+    try:
+        proc, update = await _killed_at_the_site_press(
+            db_url, standin, tmp_path, "answerCallbackQuery"
+        )
+        assert not _asked(standin, texts.ASK_DIAGNOSIS)
         standin.push_update(update)  # Telegram redelivers what was not acknowledged
         await standin.wait_for(lambda _: _asked(standin, texts.ASK_DIAGNOSIS) or None, timeout=30)
         standin.push_update(update)
@@ -103,40 +116,22 @@ async def test_sigkill_between_claim_and_effect_keeps_the_answer(
         # the press as a stale button).
         assert texts.STALE not in [a.text for a in standin.answered_callbacks]
     finally:
-        if proc.returncode is None:
+        if proc is not None and proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), timeout=30)
         await standin.stop()
 
 
 async def test_sigkill_after_the_commit_keeps_the_answer_once(db_url: str, tmp_path: Path) -> None:
-    """Killed while the reply is on its way (the answer and the update's claim were committed
-    together, before the first Bot API call of the reply): the redelivery is a duplicate, the
-    answer is stored once, and the runner's next /start resumes at the following question."""
+    """Killed while the reply is on its way (the next question replaces the site question in
+    place: that edit hangs, after the answer and the update's claim were committed together):
+    the redelivery is a duplicate, the answer is stored once, and the runner's next /start
+    resumes at the following question."""
     standin = BotApiStandIn()
     await standin.start()
-    proc = await _spawn(db_url, standin, tmp_path)
+    proc = None
     try:
-        standin.push_text(RUNNER, "/start")
-        agree = await standin.wait_for(lambda _: _button(standin, "I agree"), timeout=30)
-        standin.press(RUNNER, *agree)
-        site = await standin.wait_for(lambda _: _button(standin, SITE), timeout=30)
-
-        # The next question replaces the site question in place: that edit hangs, after the
-        # answer was committed. Kill it right there.
-        standin.inject("editMessageText", faults.Timeout(seconds=30))
-        update: dict[str, Any] = standin.callback_update(RUNNER, *site)
-        standin.push_update(update)
-
-        def hanging(calls: Sequence[RecordedCall]) -> bool:
-            return any(c.method == "editMessageText" and c.fault for c in calls)
-
-        await standin.wait_for(hanging, timeout=30)
-        proc.send_signal(signal.SIGKILL)
-        await proc.wait()
-
-        standin.clear_faults()
-        proc = await _spawn(db_url, standin, tmp_path)
+        proc, update = await _killed_at_the_site_press(db_url, standin, tmp_path, "editMessageText")
         standin.push_update(update)  # the redelivery: already handled, dropped
         standin.push_text(RUNNER, "/start")
         await standin.wait_for(
@@ -150,7 +145,7 @@ async def test_sigkill_after_the_commit_keeps_the_answer_once(db_url: str, tmp_p
         # Resumed after the stored site answer, not asked the site again.
         assert texts.ASK_DIAGNOSIS in (standin.messages_to(RUNNER)[-1].text or "")
     finally:
-        if proc.returncode is None:
+        if proc is not None and proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
             await asyncio.wait_for(proc.wait(), timeout=30)
         await standin.stop()
