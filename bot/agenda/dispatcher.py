@@ -201,7 +201,9 @@ class Dispatcher:
         coach's alert). Those rows are sent at once, beside any tick, without queueing behind
         the bulk budget (they still count in it: the bulk waits for them)."""
         if urgent:
+            # Their rows are all that is new; the rest is the regular ticks' work.
             self._start(self._urgent_logged(frozenset(urgent)))
+            return
         if self._running:
             self._again = True
             return

@@ -331,7 +331,6 @@ async def act(
         # button's option is one the rules do not know (forged): nothing changes.
         except (_AlreadyHandled, BadEvent, LookupError, repo.ConcurrentUpdate, IntegrityError):
             return None
-    wake_agenda(d)
     return decision
 
 
@@ -391,7 +390,7 @@ async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) ->
             ],
             now=now,
         )
-    wake_agenda(d)
+    wake_agenda(d, runner_id)
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -642,7 +641,6 @@ async def operator_act(
         raise OperatorRefused(f"no runner #{runner_id}") from None
     except repo.ConcurrentUpdate:
         raise OperatorRefused(f"runner #{runner_id} kept changing; try again") from None
-    wake_agenda(d)
     return result
 
 
@@ -764,4 +762,4 @@ async def screening_alert(d: Deps, runner_id: int) -> None:
             ],
             now=now,
         )
-    wake_agenda(d)
+    wake_agenda(d, runner_id)

@@ -33,7 +33,6 @@ from bot.services.turn import (
     in_one_transaction,
     reading,
     turn_of,
-    wake_agenda,
     writing,
 )
 from bot.store import repo, turns
@@ -241,8 +240,6 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         return coach.name if coach else ""
 
     name = await in_one_transaction(d, runner_id, link)
-    if name is not None:
-        wake_agenda(d)
     return name or None
 
 

@@ -95,7 +95,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
 
         await runners.save_flow(deps, user.id, result.runner_id, SCREEN_FLOW, {"answers": {}})
         await edit_or_send(None, chat.id, context.bot, offer())
-    wake_agenda(deps)
+    wake_agenda(deps, result.runner_id)
 
 
 async def on_answer(

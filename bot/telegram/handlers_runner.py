@@ -36,7 +36,6 @@ from bot.program.plan import project
 from bot.program.rules import Question
 from bot.program.state import Outcome, Status
 from bot.services import runners
-from bot.services.turn import wake_agenda
 from bot.telegram import handlers_onboarding
 from bot.telegram.context import deps_of
 from bot.telegram.render import (
@@ -263,7 +262,6 @@ async def _question_step(
     await context.bot.send_message(
         runner.chat_id, texts.STALE if decision.stale else texts.SESSION_THANKS
     )
-    wake_agenda(deps)
 
 
 def _submitted(
@@ -335,7 +333,6 @@ async def _on_confirm(
             deps, runner.id, RunnerResumed(clinician_reviewed=True), actor="runner"
         )
         await query.edit_message_text(texts.STALE if decision.stale else texts.REVIEW_NOTED)
-        wake_agenda(deps)
         return
     if pressed.ref == "claim":
         decision = await runners.apply_event(deps, runner.id, ClearanceClaimed(), actor="runner")
@@ -345,7 +342,6 @@ async def _on_confirm(
             await query.answer(texts.SESSION_THANKS)
         if query.message is not None:
             await query.edit_message_reply_markup(None)
-        wake_agenda(deps)
         return
     if pressed.ref == "pain" and yes:
         await query.answer()
@@ -437,7 +433,6 @@ async def _settings_input(
     await context.bot.send_message(
         runner.chat_id, texts.SETTINGS_SAVED.format(next=texts.NEXT.format(next=nxt))
     )
-    wake_agenda(deps)
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -585,7 +580,6 @@ async def cmd_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     decision = await runners.apply_event(deps, runner.id, RunnerResumed(), actor="runner")
     await update.message.reply_text(_resumed_text(deps, decision.state))
-    wake_agenda(deps)
 
 
 def _resumed_text(deps: Any, state: Any) -> str:
