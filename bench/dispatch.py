@@ -1,14 +1,16 @@
 """Dispatch throughput: N due messages through the real dispatcher, PTB and HTTP to the local
 Bot API stand-in with a fixed per-call latency. Reports the achieved send rate as a share of
 SEND_RATE_PER_SECOND (target >= 0.97 for one instance, >= 0.95 of the summed budget for two
-instances on PostgreSQL).
+instances on PostgreSQL), at each latency given, side by side.
 
     python bench/dispatch.py                      # 10,000 messages, SQLite + PostgreSQL + 2x PG
     python bench/dispatch.py --messages 1000      # a quick run
+    python bench/dispatch.py --latency-ms 100 300 600 --only sqlite
     BONELOAD_TEST_PG_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test python bench/dispatch.py
 
 The rate is measured where Telegram would see it: from the first to the last accepted
-sendMessage at the stand-in, (N - 1) / span.
+sendMessage at the stand-in, (N - 1) / span. "window" is the in-flight window each dispatcher
+had reached at the end (bot.agenda.window), "dup"/"lost" count messages delivered twice/never.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class Result:
     wall: float
     duplicates: int
     lost: int
+    latency: float
+    windows: list[int]
 
     @property
     def share(self) -> float:
@@ -105,6 +109,8 @@ async def run(kind: str, instances: int, messages: int, rate: float, latency: fl
                 wall,
                 duplicates=len(texts) - len(set(texts)),
                 lost=total - len(set(texts)),
+                latency=latency,
+                windows=[d.in_flight_window for d in dispatchers],
             )
         finally:
             for engine in engines:
@@ -116,33 +122,52 @@ async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--messages", type=int, default=10_000)
     p.add_argument("--rate", type=float, default=float(os.environ.get("SEND_RATE_PER_SECOND", 25)))
-    p.add_argument("--latency", type=float, default=0.1, help="stand-in seconds per call")
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        nargs="+",
+        default=[100.0, 300.0, 600.0],
+        help="stand-in milliseconds per call; one set of runs for each",
+    )
     p.add_argument("--only", choices=["sqlite", "postgresql", "postgresql2"], action="append")
     args = p.parse_args()
     plan = args.only or ["sqlite", "postgresql", "postgresql2"]
     if not pg_base():
         plan = [x for x in plan if x == "sqlite"]
         print("(no BONELOAD_TEST_PG_URL: PostgreSQL runs skipped)")
-    results = []
-    for name in plan:
-        kind = "postgresql" if name.startswith("postgresql") else "sqlite"
-        instances = 2 if name == "postgresql2" else 1
-        print(
-            f"running {name}: {args.messages} messages at {args.rate}/s per instance ...",
-            flush=True,
-        )
-        results.append(await run(kind, instances, args.messages, args.rate, args.latency))
+    results: dict[tuple[str, float], Result] = {}
+    for latency_ms in args.latency_ms:
+        for name in plan:
+            kind = "postgresql" if name.startswith("postgresql") else "sqlite"
+            instances = 2 if name == "postgresql2" else 1
+            print(
+                f"running {name}: {args.messages} messages at {args.rate}/s per instance, "
+                f"{latency_ms:g} ms per call ...",
+                flush=True,
+            )
+            results[name, latency_ms] = await run(
+                kind, instances, args.messages, args.rate, latency_ms / 1000
+            )
     print()
-    print(f"latency per call {args.latency * 1000:.0f} ms, SEND_RATE_PER_SECOND {args.rate:g}")
-    head = f"{'run':<15}{'messages':>9}{'budget/s':>10}{'achieved/s':>12}{'share':>8}"
-    print(head + f"{'target':>8}{'wall s':>9}{'dup':>5}{'lost':>6}")
-    for r in results:
+    print(f"SEND_RATE_PER_SECOND {args.rate:g}")
+    head = f"{'run':<15}{'latency':>8}{'messages':>9}{'budget/s':>10}{'achieved/s':>12}{'share':>8}"
+    print(head + f"{'target':>8}{'wall s':>9}{'window':>8}{'dup':>5}{'lost':>6}")
+    for r in results.values():
         target = 0.95 if r.label.endswith("x2") else 0.97
         ok = "ok" if r.share >= target else "LOW"
+        windows = "+".join(str(w) for w in r.windows)
         print(
-            f"{r.label:<15}{r.messages:>9}{r.budget:>10.1f}{r.achieved:>12.2f}{r.share:>8.3f}"
-            f"{target:>6.2f} {ok:<2}{r.wall:>8.1f}{r.duplicates:>5}{r.lost:>6}"
+            f"{r.label:<15}{r.latency * 1000:>6.0f}ms{r.messages:>9}{r.budget:>10.1f}"
+            f"{r.achieved:>12.2f}{r.share:>8.3f}{target:>6.2f} {ok:<2}{r.wall:>8.1f}"
+            f"{windows:>8}{r.duplicates:>5}{r.lost:>6}"
         )
+    print()
+    print("share of budget by latency")
+    print(f"{'run':<15}" + "".join(f"{f'{ms:g} ms':>10}" for ms in args.latency_ms))
+    for name in plan:
+        label = results[name, args.latency_ms[0]].label
+        row = "".join(f"{results[name, ms].share:>10.3f}" for ms in args.latency_ms)
+        print(f"{label:<15}{row}")
 
 
 if __name__ == "__main__":

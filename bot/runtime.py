@@ -57,6 +57,7 @@ async def _main(settings: Any, rules: Rules, token: str, stop: asyncio.Event | N
         deps=deps,
         base_url=settings.telegram_api_base_url,
         send_rate=settings.send_rate_per_second,
+        send_in_flight=settings.send_in_flight,
         dispatch_interval=settings.dispatch_interval_seconds,
         owner=settings.instance_name,
         keep_updates=timedelta(days=settings.processed_updates_keep_days),

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     send_rate_per_second: float = Field(default=25.0, gt=0)
+    # The most agenda sends on the wire at once (= the most duplicates a crash can cause); the
+    # dispatcher's window follows the Bot API latency below it. Unset: one second of the rate.
+    send_in_flight: int | None = Field(default=None, ge=1)
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     dispatch_interval_seconds: float = Field(default=5.0, ge=1, le=30)

@@ -39,6 +39,7 @@ def test_defaults() -> None:
     assert settings.webhook_listen == "0.0.0.0"
     assert settings.webhook_port == 8443
     assert settings.send_rate_per_second == 25
+    assert settings.send_in_flight is None  # the dispatcher derives it from the rate
     assert settings.log_level == "INFO"
     assert settings.log_format == "json"
     assert settings.dispatch_interval_seconds == 5
@@ -137,6 +138,8 @@ def test_secrets_stay_out_of_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ("WEBHOOK_PORT", "70000", "65535"),
         ("SEND_RATE_PER_SECOND", "0", "greater than 0"),
         ("SEND_RATE_PER_SECOND", "fast", "number"),
+        ("SEND_IN_FLIGHT", "0", "greater than or equal to 1"),
+        ("SEND_IN_FLIGHT", "2.5", "whole number"),
         ("DISPATCH_INTERVAL_SECONDS", "0.5", "greater than or equal to 1"),
         ("DISPATCH_INTERVAL_SECONDS", "31", "less than or equal to 30"),
         ("LOG_LEVEL", "verbose", "DEBUG, INFO, WARNING, ERROR, CRITICAL"),

@@ -43,6 +43,7 @@ from bot import metrics
 from bot.agenda.errors import DEFAULT_BACKOFF, Backoff, Classified, Next, classify, describe
 from bot.agenda.ratelimit import RateLimiter
 from bot.agenda.sender import AgendaItem, Sender
+from bot.agenda.window import SendWindow, default_ceiling
 from bot.program.calendar import out_of_quiet_hours
 from bot.program.codec import state_from_dict
 from bot.program.decision import Decision, MessageKind
@@ -92,6 +93,7 @@ EXPIRES_AFTER: dict[MessageKind, timedelta] = {MessageKind.HABIT: timedelta(days
 _WAKE_RETRIES = 3
 _BEAT_EVERY_S = 1.0
 _FINALISE_RETRIES = 3
+_BATCH_WINDOWS = 4
 
 
 @dataclass
@@ -145,14 +147,15 @@ class Dispatcher:
         lease_seconds: float = 60.0,
         send_margin_seconds: float = 20.0,
         max_attempts: int = 12,
-        max_in_flight: int = 4,
+        max_in_flight: int | None = None,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         """`owner` names this instance in leases (unique per process: settings.instance_name).
         `send_margin_seconds`: a row is only sent while at least this much of its lease is
         left, more than the longest a send can take, so no other instance can re-claim it
-        mid-send. `max_in_flight` bounds the sends on the wire, hence the duplicates a crash
-        can cause (docs/delivery.md)."""
+        mid-send. `max_in_flight` (SEND_IN_FLIGHT) bounds the sends on the wire, hence the
+        duplicates a crash can cause (docs/delivery.md); below it the window follows the
+        observed Bot API latency x rate (bot.agenda.window). None: one second of the rate."""
         if lease_seconds <= send_margin_seconds:
             raise ValueError("lease_seconds must exceed send_margin_seconds")
         self._sm = sessionmaker
@@ -161,14 +164,23 @@ class Dispatcher:
         self.owner = owner
         self._clock = clock
         self._limiter = RateLimiter(rate_per_second)
+        ceiling = max_in_flight if max_in_flight is not None else default_ceiling(rate_per_second)
+        self._in_flight = SendWindow(rate_per_second, ceiling=ceiling)
         # About two seconds of sending per batch: small enough that instances share a backlog
-        # evenly to the end, large enough that claiming costs little.
-        self._batch = batch or max(10, int(rate_per_second * 2))
+        # evenly to the end, large enough that claiming costs little. And a few full windows: a
+        # chat's rows go one at a time, so only different chats fill the window, and they come
+        # from the two batches being sent (rows due ten to a chat, as in bench/dispatch.py, make
+        # a 50-row batch 5 chats: 10 chats / 0.6 s = 17 sends a second). But never more than
+        # two batches can send within a lease, or rows would be given back unsent.
+        windows = min(
+            _BATCH_WINDOWS * ceiling,
+            int(rate_per_second * (lease_seconds - send_margin_seconds) / 2),
+        )
+        self._batch = batch or max(10, int(rate_per_second * 2), windows)
         self._lease = timedelta(seconds=lease_seconds)
         self._margin = timedelta(seconds=send_margin_seconds)
         self._max_attempts = max_attempts
         self._backoff = backoff
-        self._in_flight = asyncio.Semaphore(max_in_flight)
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._urgent_rows: set[int] = set()  # claimed by send_urgent: no wait for the budget
         self._running = False
@@ -178,6 +190,11 @@ class Dispatcher:
         self._spawn: Callable[[Coroutine[Any, Any, Any]], Awaitable[Any]] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_beat = -_BEAT_EVERY_S
+
+    @property
+    def in_flight_window(self) -> int:
+        """How many sends may be on the wire now (grows and shrinks with the Bot API latency)."""
+        return self._in_flight.limit
 
     # --- control ---------------------------------------------------------------------------
 
@@ -506,6 +523,7 @@ class Dispatcher:
                 # Too little lease left to be sure nobody re-claims it mid-send.
                 release.append((row.id, row.lease_token))
                 return
+            started = self._clock()
             try:
                 message_id = await self._sender.send(item, ctx.state)
             except asyncio.CancelledError:
@@ -522,6 +540,8 @@ class Dispatcher:
                     self._limiter.pause(outcome.pause_sending.total_seconds())
                 await self._after_error(row, item, outcome, stats)
                 return
+            # Only answered sends size the window: a timeout says nothing about the round trip.
+            self._in_flight.observe((self._clock() - started).total_seconds())
             await self._finish(row, stats, "sent", message_id=message_id)
 
     async def _finish(

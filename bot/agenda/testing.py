@@ -42,9 +42,12 @@ class Sent:
 
 @dataclass
 class FakeSender:
-    """Records every send with the clock's time; `fail(exc)` makes the next sends raise."""
+    """Records every send with the clock's time; `fail(exc)` makes the next sends raise.
+    With `latency`, every send moves the clock (a `FakeClock`) on by that much, as if the
+    Bot API took that long to answer."""
 
     clock: Callable[[], datetime]
+    latency: timedelta = timedelta(0)
     sent: list[Sent] = field(default_factory=list)
     attempts: list[AgendaItem] = field(default_factory=list)
     _failures: deque[BaseException] = field(default_factory=deque)
@@ -57,6 +60,10 @@ class FakeSender:
         self.attempts.append(item)
         if self._failures:
             raise self._failures.popleft()
+        if self.latency:
+            if not isinstance(self.clock, FakeClock):
+                raise TypeError("FakeSender(latency=...) needs a FakeClock to move on")
+            self.clock.advance(self.latency)
         self.sent.append(Sent(item, self.clock(), state))
         self._next_id += 1
         return self._next_id

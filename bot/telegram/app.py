@@ -174,6 +174,7 @@ def build_application(
     base_url: str = "https://api.telegram.org/bot",
     base_file_url: str | None = None,
     send_rate: float = 25.0,
+    send_in_flight: int | None = None,
     dispatch_interval: float = 5.0,
     owner: str = "boneload",
     request: BaseRequest | None = None,
@@ -204,6 +205,7 @@ def build_application(
         owner=owner,
         clock=deps.clock,
         rate_per_second=send_rate,
+        max_in_flight=send_in_flight,
     )
     app.bot_data["dispatcher"] = dispatcher
 
