@@ -104,7 +104,9 @@ async def populate(url: str, runners: int) -> None:
             timezone=tz,
             preferred_time=dtime(7, 0),
             available_days=frozenset(range(7)),
-            clearances=frozenset({"weight_bearing", "running"}),
+            claimed=frozenset(
+                {"weight_bearing", "running"}
+            ),  # requests to the coach, as v2 stores them
         )
         d = decide(None, ev, rules, now)
         templates.append((tz, d, state_to_dict(d.state)))
