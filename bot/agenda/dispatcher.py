@@ -90,7 +90,6 @@ QUIET_KINDS = frozenset(
 # follow-ups, coach alerts, notices, gate checks and digests still matter late and stay.
 EXPIRES_AFTER: dict[MessageKind, timedelta] = {MessageKind.HABIT: timedelta(days=1)}
 
-_WAKE_RETRIES = 3
 _BEAT_EVERY_S = 1.0
 _FINALISE_RETRIES = 3
 _BATCH_WINDOWS = 4
