@@ -20,6 +20,7 @@ __all__ = [
     "REGISTRY",
     "SENDS",
     "SEND_FAILURES",
+    "SEND_WINDOW",
     "UPDATES",
     "UPDATE_SECONDS",
     "render",
@@ -66,6 +67,11 @@ ALERTS_OPEN = Gauge(
 ALERTS_UNSENT = Gauge(
     "boneload_coach_alerts_unsent",
     "Coach alerts on the agenda not yet delivered.",
+    registry=REGISTRY,
+)
+SEND_WINDOW = Gauge(
+    "boneload_agenda_send_window",
+    "Agenda sends this instance may have on the wire now (follows Bot API latency x rate).",
     registry=REGISTRY,
 )
 DB_UP = Gauge(

@@ -541,6 +541,7 @@ class Dispatcher:
                 return
             # Only answered sends size the window: a timeout says nothing about the round trip.
             self._in_flight.observe((self._clock() - started).total_seconds())
+            metrics.SEND_WINDOW.set(self._in_flight.limit)
             await self._finish(row, stats, "sent", message_id=message_id)
 
     async def _finish(

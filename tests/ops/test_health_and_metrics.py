@@ -155,6 +155,7 @@ async def test_metrics_endpoint_in_polling_mode(
             "boneload_coach_alerts_unsent 0.0",
             "boneload_last_tick_age_seconds",
             "boneload_database_up 1.0",
+            "boneload_agenda_send_window",
         ):
             assert metric in body, metric
         assert "boneload_agenda_send_failures_total" in body
