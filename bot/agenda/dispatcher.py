@@ -689,11 +689,15 @@ class Dispatcher:
             log.error(
                 "engine failed on a wake-up",
                 extra={"agenda_id": row.id},
-                exc_info=failed.__cause__,
+                exc_info=failed.cause,
             )
             async with self._sm.begin() as session:
                 ok = await store.finalise_failed(
-                    session, row.id, row.lease_token, now=self._clock(), error=describe(failed)
+                    session,
+                    row.id,
+                    row.lease_token,
+                    now=self._clock(),
+                    error=describe(failed.cause),
                 )
             stats.failed += ok
             return
@@ -717,7 +721,8 @@ class _EngineFailed(Exception):
     """The engine raised on a wake-up: recorded as failed, not retried."""
 
     def __init__(self, cause: Exception) -> None:
-        super().__init__(describe(cause))
+        super().__init__()
+        self.cause = cause
 
 
 class _LeaseLost(Exception):

@@ -74,16 +74,15 @@ def local_today(d: Deps, state: ProgramState) -> date:
 async def find_runner(d: Deps, telegram_user_id: int) -> RunnerCtx | None:
     """The runner and their program: from the turn's first read when it can answer, else one
     query."""
-    row = turn.runner_row(telegram_user_id) if (turn := turn_of(d)) is not None else False
-    if row is False:
+    turn = turn_of(d)
+    if turn is not None and turn.knows_runner(telegram_user_id):
+        row, state = turn.rows.runner, turn.runner_state()
+    else:
         async with reading(d) as s:
             row = await turns.runner_by_telegram(s, telegram_user_id)
-    if not isinstance(row, turns.RunnerRow):
+        state = state_from_dict(row.state) if row is not None and row.state is not None else None
+    if row is None:
         return None
-    state = None
-    if row.state is not None:
-        cached = turn.runner_state() if turn is not None and turn.rows.runner is row else None
-        state = cached or state_from_dict(row.state)
     return RunnerCtx(
         id=row.id,
         telegram_user_id=row.telegram_user_id,
@@ -112,9 +111,9 @@ async def came_back(d: Deps, runner_id: int) -> bool:
 
 async def _dialog_row(s: AsyncSession | None, d: Deps, telegram_user_id: int) -> DialogRow | None:
     """Where the user's dialog stands: the turn knows it for its own user, else the database."""
-    known = turn.dialog(telegram_user_id) if (turn := turn_of(d)) is not None else False
-    if known is not False:
-        return known if isinstance(known, DialogRow) else None
+    turn = turn_of(d)
+    if turn is not None and turn.user_id == telegram_user_id:
+        return turn.dialog
     if s is None:
         async with reading(d) as session:
             row = await repo.load_dialog(session, telegram_user_id)
@@ -152,6 +151,11 @@ async def _store_dialog(
             now=d.clock(),
             runner_id=row.runner_id,
         )
+    _remember_dialog(d, telegram_user_id, row)
+
+
+def _remember_dialog(d: Deps, telegram_user_id: int, row: DialogRow | None) -> None:
+    """Keep the turn's view of its user's dialog in step with what was just written."""
     turn = turn_of(d)
     if turn is not None and turn.user_id == telegram_user_id:
         turn.dialog_saved(row)
@@ -345,8 +349,8 @@ async def set_runner_timezone(d: Deps, runner_id: int, tz: str) -> None:
 
 async def delete_runner(d: Deps, runner_id: int, telegram_user_id: int) -> None:
     async with writing(d) as s:
-        await repo.delete_runner(s, runner_id)
-        await _store_dialog(s, d, telegram_user_id, None)
+        await repo.delete_runner(s, runner_id)  # the dialog goes with the runner
+    _remember_dialog(d, telegram_user_id, None)
     log.info("runner deleted their data", extra={"runner_id": runner_id})
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,7 +39,7 @@ from bot.program.events import Event
 from bot.program.state import ProgramState
 from bot.services.deps import Deps
 from bot.store import repo
-from bot.store.turns import DialogRow, RunnerRow, TurnRows, load_turn
+from bot.store.turns import DialogRow, TurnRows, load_turn
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,11 @@ class Turn:
         wake_agenda: Callable[[frozenset[int]], None] = lambda urgent: None,
     ) -> None:
         self.deps = replace(deps, turn=self)
-        # Runs a dispatcher tick after the commit when the turn scheduled something for now;
-        # what it scheduled for these runners (theirs, their coach's alerts) goes first.
+        # Wakes the agenda once the handlers are done, for the runners whose messages due now
+        # the turn scheduled (theirs, their coach's alerts): written, then committed.
         self._wake_agenda = wake_agenda
-        self.wakes_agenda = False
         self.urgent: set[int] = set()
-        self._committed_wake = False
+        self._committed_urgent: set[int] = set()
         self.bot_id = bot_id
         self.update_id = update_id
         self.user_id = user_id
@@ -94,16 +93,10 @@ class Turn:
         self._dialog = self.rows.dialog
         return self.rows
 
-    @property
-    def seen(self) -> bool:
-        return self.rows.seen
-
-    def runner_row(self, telegram_user_id: int) -> RunnerRow | bool | None:
-        """The sender's runner as loaded (None: not a runner), or False when the snapshot cannot
-        answer: another user, or the turn has written since (the database has the truth)."""
-        if telegram_user_id != self.user_id or self._write is not None:
-            return False
-        return self.rows.runner
+    def knows_runner(self, telegram_user_id: int) -> bool:
+        """Can the first read answer who this user is (`rows.runner`, None: not a runner)? Only
+        for the sender, and only until the turn writes (then the database has the truth)."""
+        return telegram_user_id == self.user_id and self._write is None
 
     def runner_state(self) -> ProgramState | None:
         runner = self.rows.runner
@@ -113,10 +106,9 @@ class Turn:
             self._runner_state = state_from_dict(runner.state)
         return self._runner_state
 
-    def dialog(self, telegram_user_id: int) -> DialogRow | bool | None:
-        """The user's dialog as it stands in this turn, or False for another user."""
-        if telegram_user_id != self.user_id:
-            return False
+    @property
+    def dialog(self) -> DialogRow | None:
+        """The sender's dialog as it stands in this turn (None: no dialog)."""
         return self._dialog
 
     def dialog_saved(self, row: DialogRow | None) -> None:
@@ -181,20 +173,21 @@ class Turn:
             self.claimed = True
         finally:
             await session.close()
-        self._committed_wake = self._committed_wake or self.wakes_agenda
-        self.wakes_agenda = False
+        self._committed_urgent |= self.urgent
+        self.urgent = set()
 
     def finish(self) -> None:
         """The handlers are done and their replies sent: wake the agenda for what the turn
         committed (after the replies, so a runner reads "thanks" before the notice it caused)."""
-        if self._committed_wake:
-            urgent, self.urgent, self._committed_wake = frozenset(self.urgent), set(), False
+        if self._committed_urgent:
+            urgent, self._committed_urgent = frozenset(self._committed_urgent), set()
             self._wake_agenda(urgent)
 
     async def rollback(self) -> None:
         """Forget the turn's writes (the update failed): nothing is claimed, so a redelivery
         gets another chance."""
         self.failed = True
+        self.urgent = set()
         await self._close_read()
         session, self._write = self._write, None
         if session is not None:
@@ -219,7 +212,7 @@ async def commit_before_sending() -> None:
         await turn.commit()
 
 
-def reading(deps: Deps) -> Any:
+def reading(deps: Deps) -> AbstractAsyncContextManager[AsyncSession]:
     """A session to read with: the turn's, or a read-only one of its own."""
     turn = turn_of(deps)
     if turn is not None:
@@ -227,7 +220,7 @@ def reading(deps: Deps) -> Any:
     return deps.read_session()
 
 
-def writing(deps: Deps, *, savepoint: bool = False) -> Any:
+def writing(deps: Deps, *, savepoint: bool = False) -> AbstractAsyncContextManager[AsyncSession]:
     """A session to write with: the turn's one transaction, or a transaction of its own that
     commits at the end of the block."""
     turn = turn_of(deps)
@@ -236,15 +229,14 @@ def writing(deps: Deps, *, savepoint: bool = False) -> Any:
     return deps.sessionmaker.begin()
 
 
-def wake_agenda(deps: Deps, *runner_ids: int) -> None:
-    """What was just written schedules messages for now (an alert, a notice): inside a turn,
-    the agenda runs a tick once the turn commits, so they go out without waiting for the next
-    one, and what is due for `runner_ids` goes first, ahead of the bulk (docs/delivery.md).
-    Outside a turn (the CLI) the running bot's next tick sends them."""
+def wake_agenda(deps: Deps, runner_id: int) -> None:
+    """What was just written schedules messages for now for this runner (a notice, their
+    coach's alert): inside a turn, once it has committed and replied, the agenda sends them at
+    once, ahead of the bulk (docs/delivery.md). Outside a turn (the CLI) the running bot's next
+    tick sends them."""
     turn = turn_of(deps)
     if turn is not None:
-        turn.wakes_agenda = True
-        turn.urgent.update(runner_ids)
+        turn.urgent.add(runner_id)
 
 
 # --- load, decide, store, retry ----------------------------------------------------------------

@@ -23,18 +23,7 @@ __all__ = [
     "beat",
     "health_figures",
     "prune",
-    "update_seen",
 ]
-
-
-async def update_seen(session: AsyncSession, bot_id: int, update_id: int) -> bool:
-    """Whether this bot already finished handling this update (a redelivery)."""
-    found = await session.scalar(
-        select(ProcessedUpdate.update_id).where(
-            ProcessedUpdate.bot_id == bot_id, ProcessedUpdate.update_id == update_id
-        )
-    )
-    return found is not None
 
 
 async def beat(session: AsyncSession, instance: str, now: datetime) -> None:

@@ -38,7 +38,3 @@ def deps_of(context: Any) -> Deps:
     deps = context.application.bot_data["deps"]
     assert isinstance(deps, Deps)
     return deps
-
-
-def turn_of(context: Any) -> Turn | None:
-    return context.turn if isinstance(context, TurnContext) else None

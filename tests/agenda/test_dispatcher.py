@@ -337,3 +337,26 @@ async def test_catch_up_at_night_waits_for_the_end_of_quiet_hours(
     await d.tick()
     followups = [s for s in sender.sent if s.item.kind == "followup"]
     assert [f.at for f in followups] == [datetime(2025, 3, 4, 7, 0, tzinfo=UTC)]
+
+
+async def test_an_engine_failure_on_a_wake_up_is_recorded_not_retried(
+    sessionmaker: Maker, rules: Rules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same state would fail the same way again: the row is failed with the engine's own
+    error, once, and the program is left as it was."""
+    import bot.services.turn as turn_module
+
+    clock = FakeClock(T0)
+    sender = FakeSender(clock)
+    rid = await enrol_runner(sessionmaker, rules, telegram_user_id=101, now=T0)
+    d = _dispatcher(sessionmaker, rules, clock, sender)
+
+    def broken(*_: Any) -> Any:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(turn_module, "decide", broken)
+    clock.set(datetime(2025, 3, 3, 0, 0, tzinfo=UTC))  # session 1's day has ended
+    stats = await d.tick()
+    assert stats.failed >= 1 and stats.woke == 0
+    close = (await _rows(sessionmaker, runner_id=rid))["close:1"]
+    assert (close.status, close.last_error) == ("failed", "ValueError: boom")
