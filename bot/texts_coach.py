@@ -369,6 +369,11 @@ CLEARANCE = (
     "Your clinical clearance is needed (rules: {rules}). Cleared?"
 )
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
+STEP_BACK_NOTICE = (
+    "🔔 {name} (#{id}) stepped back again ({regressions} step-backs lately).\n"
+    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nThey keep running at the lower "
+    "level; no action is needed unless you want one (rules: {rules})."
+)
 SCREENING = (
     "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "
     "share it (rules: {rules}). Consider a clinician or dietitian review."

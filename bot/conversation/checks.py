@@ -32,11 +32,13 @@ def looks_like_symptom(text: str) -> bool:
     return bool(_SYMPTOM.search(text)) and not _DENIED.search(text)
 
 
-def red_flag_now(kind: str, answers: Mapping[str, int | bool], rules: Rules) -> bool:
-    """Do the answers so far already amount to a red flag? A gate's 'no' counts as the symptom
-    it implies ('no, pressing on the bone still hurts')."""
+def red_flag_now(
+    kind: str, answers: Mapping[str, int | bool], rules: Rules, protocol_id: str | None = None
+) -> bool:
+    """Do the answers so far already amount to a red flag (by the runner's protocol's table)?
+    A gate's 'no' counts as the symptom it implies ('no, pressing on the bone still hurts')."""
     judged = gate_symptoms(dict(answers), rules) if kind == "gate" else answers
     if not judged:
         return False
-    severity, _ = classify(judged, rules)
+    severity, _ = classify(judged, rules, protocol_id)
     return severity is Severity.RED_FLAG

@@ -27,6 +27,15 @@ def _d(v: str | None) -> date | None:
 
 
 def state_to_dict(s: ProgramState) -> dict[str, Any]:
+    out = _state_dict(s)
+    # Fields added later are written only when set, so the rows of runners who never use them
+    # stay as they were.
+    if s.last_regress_level is not None:
+        out["last_regress_level"] = s.last_regress_level
+    return out
+
+
+def _state_dict(s: ProgramState) -> dict[str, Any]:
     p = s.profile
     return {
         "v": VERSION,
@@ -179,4 +188,5 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
         flag_ack=d.get("flag_ack"),
         loading_since=_d(d.get("loading_since")),
         watched_on=_d(d.get("watched_on")),
+        last_regress_level=d.get("last_regress_level"),
     )

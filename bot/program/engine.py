@@ -31,6 +31,15 @@ from bot.program.calendar import (
     weekly_times,
 )
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
+from bot.program.followup import (
+    Check,
+    Climb,
+    Do,
+    Runner,
+    Situation,
+    decide_climb,
+    decide_followup,
+)
 from bot.program.events import (
     ClearanceClaimed,
     CoachAction,
@@ -375,6 +384,7 @@ def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> Pro
         maintenance_since=maint,
         loading_since=loading,
     )
+    state = _climbed(state, ctx)
     out.act(Act.ADVANCE_PHASE, phase.gate.id, phase=phase.id, kind=phase.kind.value)
     _notice(out, ctx, f"notice:phase:{phase.id}:{ctx.today}", "phase_entered", phase=phase.id)
     return _schedule_gate(state, ctx, out)
@@ -470,19 +480,27 @@ def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
 def _regress(
     state: ProgramState, ctx: _Ctx, out: _Out, because: tuple[str, ...], seq: int | str
 ) -> ProgramState:
-    rule = ctx.rules.symptoms.actions.regress
+    acts = ctx.pt.pain.actions
+    rule = acts.regress
+    esc = acts.escalate
     before = _level_id(state, ctx)
+    here = _ladder_position(state, ctx)
     if _phase(state, ctx).runs:
         state = _move_levels(state, ctx, -rule.levels)
     rest_until = ctx.today + timedelta(days=rule.rest_days)
-    window = ctx.today - timedelta(days=ctx.rules.symptoms.actions.escalate.within_days)
+    window = ctx.today - timedelta(days=esc.window_days)
     regressions = (*(d for d in state.regressions if d > window), ctx.today)
+    # "Still painful after stepping back": at or below the level of the last regression.
+    last = _position_of(state.last_regress_level, ctx)
+    again = here is not None and last is not None and here <= last
     state = state.evolve(
         impact_free_until=max(rest_until, state.impact_free_until or rest_until),
         regressions=regressions,
         clear_at_level=0,
         gate=None,
     )
+    if esc.watches_step_back and here is not None:  # remembered only where a rule asks for it
+        state = state.evolve(last_regress_level=before)
     out.act(
         Act.REGRESS,
         rule.id,
@@ -500,20 +518,75 @@ def _regress(
         rest_days=rule.rest_days,
         rules=[rule.id, *because],
     )
-    esc = ctx.rules.symptoms.actions.escalate
-    if len(regressions) >= esc.regressions and state.status is not Status.RED_FLAG:
+    if state.status is Status.RED_FLAG:
+        return state
+    fired = [
+        w
+        for w in esc.triggers
+        if (w.regress_at_or_below_last and again)
+        or (
+            w.regressions is not None
+            and w.within_days is not None
+            and sum(d > ctx.today - timedelta(days=w.within_days) for d in regressions)
+            >= w.regressions
+        )
+    ]
+    if not fired:
+        return state
+    stop = [w for w in fired if (w.then or esc.then) == "stop"]
+    ids = list(dict.fromkeys(w.id or esc.id for w in (stop or fired)))
+    why = [*ids, *([esc.id] if esc.id not in ids else []), rule.id, *because]
+    if stop:
         state = _stop(state, ctx, Status.ESCALATED, esc.id)
-        out.act(Act.ESCALATE, esc.id, regressions=len(regressions), within_days=esc.within_days)
+        detail: dict[str, Any] = {"regressions": len(regressions)}
+        if esc.when is None:
+            detail["within_days"] = esc.within_days
+        else:
+            detail["triggers"] = ids
+        out.act(Act.ESCALATE, ids[0], **detail)
         _stop_alert(
             out,
             state,
             ctx,
             f"alert:escalate:{seq}",
             "escalated",
-            [esc.id, rule.id, *because],
+            why,
             regressions=len(regressions),
         )
-        _notice(out, ctx, f"notice:escalate:{seq}", "escalated", rules=[esc.id])
+        _notice(out, ctx, f"notice:escalate:{seq}", "escalated", rules=[ids[0]])
+        return state
+    # Notify only: the clinician hears of it; the runner keeps going at the lower level.
+    out.act(Act.RECORD, ids[0], notified="coach", triggers=ids, regressions=len(regressions))
+    _coach_alert(
+        out, state, ctx, f"alert:notify:{seq}", "step_back_notice", why, regressions=len(regressions)
+    )
+    return state
+
+
+def _ladder_position(state: ProgramState, ctx: _Ctx) -> int | None:
+    """Where the runner is on the protocol's run ladder (None outside the run phases)."""
+    return ctx.pt.ladder_position.get((ctx.pt.index[state.phase_id], state.level))
+
+
+def _position_of(level_id: str | None, ctx: _Ctx) -> int | None:
+    """The ladder position of a level of this protocol, by id (None: no such level here)."""
+    if level_id is None:
+        return None
+    phases = ctx.protocol.phases
+    for pos, (pi, lj) in enumerate(ctx.pt.ladder):
+        if phases[pi].levels[lj].id == level_id:
+            return pos
+    return None
+
+
+def _climbed(state: ProgramState, ctx: _Ctx) -> ProgramState:
+    """Above the level of the last regression: a later one is no longer 'still painful'."""
+    last = state.last_regress_level
+    if last is None:
+        return state
+    here, was = _ladder_position(state, ctx), _position_of(last, ctx)
+    if here is not None and (was is None or here > was):
+        return state.evolve(last_regress_level=None)
     return state
 
 
@@ -567,16 +640,31 @@ def _red_flag(
 
 
 def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -> ProgramState:
+    """A session that counts toward the plateau: what it does is looked up in followup.CLIMB."""
     phase = _phase(state, ctx)
-    rule = ctx.rules.symptoms.actions.progress
+    rule = ctx.pt.pain.actions.progress
     if not phase.runs:
+        row = decide_climb(Climb(ladder=False, hold_reached=False, deload_week=False, top=False))
+        assert row.do is Do.NO_LADDER
         out.act(Act.HOLD, rule.id, reason="no ladder in this phase")
         return state
     level = phase.levels[state.level]
     clear = state.clear_at_level + 1
     days = (ctx.today - state.level_since).days
     state = state.evolve(clear_at_level=clear)
-    if clear < level.hold_sessions or days < level.hold_days:
+    reached = clear >= level.hold_sessions and days >= level.hold_days
+    sch = ctx.rules.scheduling
+    seen = Climb(
+        ladder=True,
+        hold_reached=reached,
+        # Asked only once the hold is reached (the rows above it decide otherwise).
+        deload_week=reached
+        and phase.kind is not PhaseKind.MAINTENANCE
+        and build_deload_week(ctx.today, state.loading_since, sch),
+        top=state.level + 1 >= len(phase.levels),
+    )
+    do = decide_climb(seen).do
+    if do is Do.HOLDING:
         out.act(
             Act.HOLD,
             rule.id,
@@ -596,23 +684,21 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
             needed=level.hold_sessions,
             rules=[rule.id],
         )
-        return state
-    build = ctx.rules.scheduling.build
-    if phase.kind is not PhaseKind.MAINTENANCE and build_deload_week(
-        ctx.today, state.loading_since, ctx.rules.scheduling
-    ):
+    elif do is Do.DELOAD_HOLD:
         # A deload week is a plateau on purpose: the step up waits for the week after it.
-        out.act(Act.HOLD, build.id_deload, level=level.id, clear=clear, reason="deload week")
-        return state
-    if state.level + 1 < len(phase.levels):
+        deload = sch.build.id_deload
+        out.act(Act.HOLD, deload, level=level.id, clear=clear, reason="deload week")
+    elif do is Do.STEP_UP:
         state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+        state = _climbed(state, ctx)
         new = phase.levels[state.level].id
         out.act(Act.PROGRESS, rule.id, from_level=level.id, to_level=new)
         _notice(out, ctx, f"notice:progress:{seq}", "progressed", level=new, rules=[rule.id])
-        return state
-    out.act(Act.HOLD, rule.id, level=level.id, reason="top of ladder")
-    if state.gate is None:
-        state = _gate_ready(state, ctx, out)
+    else:
+        assert do is Do.TOP
+        out.act(Act.HOLD, rule.id, level=level.id, reason="top of ladder")
+        if state.gate is None:
+            state = _gate_ready(state, ctx, out)
     return state
 
 
@@ -689,7 +775,7 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     if ev.rpe is not None:
         answers["rpe"] = ev.rpe
     answers = validate_answers(answers, ctx.rules)
-    severity, because = classify(answers, ctx.rules)
+    severity, because = classify(answers, ctx.rules, state.protocol_id)
     if ev.outcome is Outcome.PARTIAL and severity.rank < Severity.MILD.rank:
         severity, because = Severity.MILD, (acts.partial.id,)
     cutoff = ctx.today - SIX_DAYS
@@ -748,7 +834,7 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     elif severity is Severity.CLEAR and not kind.is_impact:
         pass  # cross-training and strength count toward nothing but the calendar
     elif severity is Severity.MILD:
-        out.act(Act.HOLD, acts.hold.id, because=list(because))
+        out.act(Act.HOLD, ctx.pt.pain.actions.hold.id, because=list(because))
     return out.done(_replan(state, ctx, out))
 
 
@@ -784,8 +870,9 @@ def report_questions(state: ProgramState, rules: Rules) -> list[str]:
 
 
 def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decision:
+    """The 24-hour check answered: the situation is looked up in followup.FOLLOWUP."""
     out = _Out()
-    acts = ctx.rules.symptoms.actions
+    acts = ctx.pt.pain.actions
     found = next((o for o in state.open if o.seq == ev.seq), None)
     if found is None:
         out.act(Act.STALE, acts.stale.id, seq=ev.seq)
@@ -793,57 +880,105 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
     answers = validate_answers(ev.answers, ctx.rules)
     if found.pain_during is not None:
         answers.setdefault("pain_during", found.pain_during)
-    severity, because = classify(answers, ctx.rules)
+    severity, because = classify(answers, ctx.rules, state.protocol_id)
     if severity.rank < found.severity.rank:
         severity, because = found.severity, because or (acts.hold.id,)
     state = state.evolve(open=tuple(o for o in state.open if o.seq != ev.seq))
     out.drop(f"followup:{ev.seq}", f"followup-nudge:{ev.seq}")
-    # A session done at another rung, or before the level last changed (its follow-up answered
-    # late, or a coach moved the level that day), still counts for regress and red flags, but
-    # not toward the plateau of the level the runner is on now.
-    counts = found.day >= state.level_since and found.level_id in (None, _level_id(state, ctx))
-    # A pause keeps the calendar still, but pain at 24 h still regresses (DOMAIN 4.4).
-    acted_on = (
-        state.status is Status.ACTIVE
-        or severity is Severity.RED_FLAG
-        or (state.status is Status.PAUSED and severity is Severity.REGRESS)
+    status = state.status
+    seen = Situation(
+        check=Check.WATCH if found.watch else Check.RUN,
+        runner=(
+            Runner.STOPPED
+            if status.stopped
+            else Runner.PAUSED
+            if status is Status.PAUSED
+            else Runner.ACTIVE
+        ),
+        severity=severity,
+        already_applied=found.applied is not Severity.CLEAR
+        and severity.rank <= found.applied.rank,
+        # A session done at another rung, or before the level last changed (its follow-up
+        # answered late, or a coach moved the level that day), still counts for regress and red
+        # flags, but not toward the plateau of the level the runner is on now.
+        counts=found.day >= state.level_since and found.level_id in (None, _level_id(state, ctx)),
     )
-    if not acted_on:
-        out.act(Act.RECORD, acts.stale.id, seq=ev.seq, status=state.status.value)
-        return out.done(state)
-    if found.watch and severity is not Severity.RED_FLAG:
-        # The check before running: a red flag stops as in running; pain still there after a
-        # day steps back like a regress (rest from impact), anything else is noted.
-        if severity is Severity.REGRESS:
-            state = _regress(state, ctx, out, because, ev.seq)
-        else:
-            watch = ctx.rules.symptoms.watch.id
-            out.act(Act.RECORD, watch, seq=ev.seq, severity=severity.value, because=list(because))
-        return out.done(_replan(state, ctx, out))
-    if severity is Severity.RED_FLAG:
-        state = _red_flag(state, ctx, out, because, ev.seq, answers)
-    elif found.applied is not Severity.CLEAR and severity.rank <= found.applied.rank:
-        out.act(Act.HOLD, acts.regress.id, seq=ev.seq, already_applied=found.applied.value)
-    elif severity is Severity.REGRESS:
-        state = _regress(state, ctx, out, because, ev.seq)
-    elif severity is Severity.MILD:
-        hold = acts.hold
-        if hold.counts_toward_hold and counts:
-            state = _progress_after_clear(state, ctx, out, ev.seq)
-        out.act(Act.HOLD, hold.id, because=list(because), level=_level_id(state, ctx))
-        _notice(
-            out,
-            ctx,
-            f"notice:hold:{ev.seq}",
-            "held",
-            level=_level_id(state, ctx),
-            rules=[hold.id, *because],
-        )
-    elif counts:
-        state = _progress_after_clear(state, ctx, out, ev.seq)
-    else:
-        out.act(Act.HOLD, acts.progress.id, seq=ev.seq, reason="done before the level changed")
+    row = decide_followup(seen)
+    state = _FOLLOWUP_DO[row.do](state, ctx, out, _Answered(ev.seq, found, answers, because, seen))
+    if row.do is Do.NOTE_ONLY:
+        return out.done(state)  # nothing changed for the calendar
     return out.done(_replan(state, ctx, out))
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """One answered follow-up, as the FOLLOWUP actions need it."""
+
+    seq: int
+    session: OpenSession
+    answers: dict[str, int | bool]
+    because: tuple[str, ...]
+    seen: Situation
+
+
+def _do_red_flag(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    return _red_flag(state, ctx, out, fu.because, fu.seq, fu.answers)
+
+
+def _do_regress(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    return _regress(state, ctx, out, fu.because, fu.seq)
+
+
+def _do_note_watch(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    watch = ctx.rules.symptoms.watch.id
+    severity = fu.seen.severity.value
+    out.act(Act.RECORD, watch, seq=fu.seq, severity=severity, because=list(fu.because))
+    return state
+
+
+def _do_note_only(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    stale = ctx.rules.symptoms.actions.stale.id
+    out.act(Act.RECORD, stale, seq=fu.seq, status=state.status.value)
+    return state
+
+
+def _do_keep(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    applied = fu.session.applied.value
+    out.act(Act.HOLD, ctx.pt.pain.actions.regress.id, seq=fu.seq, already_applied=applied)
+    return state
+
+
+def _do_hold_mild(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    hold = ctx.pt.pain.actions.hold
+    if hold.counts_toward_hold and fu.seen.counts:
+        state = _progress_after_clear(state, ctx, out, fu.seq)
+    level = _level_id(state, ctx)
+    out.act(Act.HOLD, hold.id, because=list(fu.because), level=level)
+    key = f"notice:hold:{fu.seq}"
+    _notice(out, ctx, key, "held", level=level, rules=[hold.id, *fu.because])
+    return state
+
+
+def _do_count(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    return _progress_after_clear(state, ctx, out, fu.seq)
+
+
+def _do_not_counted(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
+    rule = ctx.pt.pain.actions.progress.id
+    out.act(Act.HOLD, rule, seq=fu.seq, reason="done before the level changed")
+    return state
+
+
+_FOLLOWUP_DO: dict[Do, Any] = {
+    Do.RED_FLAG: _do_red_flag,
+    Do.REGRESS: _do_regress,
+    Do.NOTE_WATCH: _do_note_watch,
+    Do.NOTE_ONLY: _do_note_only,
+    Do.KEEP: _do_keep,
+    Do.HOLD_MILD: _do_hold_mild,
+    Do.COUNT: _do_count,
+    Do.NOT_COUNTED: _do_not_counted,
+}
 
 
 def _on_missed(state: ProgramState, ev: SessionMissed, ctx: _Ctx) -> Decision:
@@ -906,7 +1041,7 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
     implied = gate_symptoms(answers, ctx.rules)
     if implied:
         # "No, pressing on the bone still hurts" is a symptom, judged like any check.
-        severity, because = classify(implied, ctx.rules)
+        severity, because = classify(implied, ctx.rules, state.protocol_id)
         if severity is Severity.RED_FLAG:
             ref = f"gate-{nxt.id}-{ctx.today}"
             state = _red_flag(state, ctx, out, because, ref, implied)
@@ -977,6 +1112,7 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         if phase.runs and state.level + 1 < len(phase.levels):
             before = _level_id(state, ctx)
             state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+            state = _climbed(state, ctx)
             out.act(Act.PROGRESS, rule, from_level=before, to_level=_level_id(state, ctx), **who)
         else:
             nxt = _next_phase(state, ctx)
@@ -1027,7 +1163,8 @@ def resume_options(state: ProgramState, rules: Rules) -> list[ResumeOption]:
     if state.status is Status.RED_FLAG:
         return list(acts.red_flag.resume)
     if state.status is Status.ESCALATED:
-        return list(acts.escalate.resume)
+        pain = rules.tables.protocols[state.protocol_id].pain  # the protocol's own, if any
+        return list(pain.actions.escalate.resume)
     return []
 
 
@@ -1078,6 +1215,7 @@ def _lift_stop(state: ProgramState, ev: CoachAction, ctx: _Ctx, out: _Out) -> Pr
         pause_reason=None,
         clear_at_level=0,
         regressions=(),
+        last_regress_level=None,  # reviewed by a clinician: the count starts again
         impact_free_until=rest_until if chosen.rest_days else state.impact_free_until,
         flag_since=None,
         flag_ack=None,
@@ -1190,7 +1328,7 @@ def _on_symptoms(state: ProgramState, ev: SymptomsReported, ctx: _Ctx) -> Decisi
     out = _Out()
     acts = ctx.rules.symptoms.actions
     answers = validate_answers(dict(ev.answers), ctx.rules)
-    severity, because = classify(answers, ctx.rules)
+    severity, because = classify(answers, ctx.rules, state.protocol_id)
     ref = f"report-{ctx.now:%Y%m%d%H%M%S}"
     out.act(Act.RECORD, acts.symptom_report.id, severity=severity.value, because=list(because))
     if severity is Severity.RED_FLAG:
@@ -1210,7 +1348,8 @@ def _on_linked(state: ProgramState, ev: CoachLinked, ctx: _Ctx) -> Decision:
     rule = acts.coach_linked.id
     if state.status.stopped and state.flag_since is not None:
         reason = "red_flag" if state.status is Status.RED_FLAG else "escalated"
-        stop_rule = acts.red_flag.id if reason == "red_flag" else acts.escalate.id
+        escalate = ctx.pt.pain.actions.escalate.id
+        stop_rule = acts.red_flag.id if reason == "red_flag" else escalate
         key = f"alert:{reason}:linked:{ev.coach_id}:{state.flag_since.isoformat()}"
         _coach_alert(out, state, ctx, key, reason, [stop_rule, rule], urgent=True)
         out.act(Act.RECORD, rule, sent=reason, coach_id=ev.coach_id)

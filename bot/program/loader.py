@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.program.rules import (
+    Classification,
+    EscalateRule,
     HabitsFile,
     ImagingGrade,
     ImagingSystem,
@@ -278,27 +280,7 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
                         )
                     )
     out.extend(_check_symptom_questions(rules))
-    for i, c in enumerate(rules.symptoms.classifications):
-        for j, cond in enumerate(c.when):
-            q = qs.get(cond.question)
-            path = f"classifications[{i}].when[{j}].question"
-            if q is None:
-                out.append(
-                    RuleProblem("symptoms.yaml", path, f"unknown question {cond.question!r}")
-                )
-            elif q.stage not in (QuestionStage.POST_SESSION, QuestionStage.FOLLOWUP):
-                out.append(
-                    RuleProblem("symptoms.yaml", path, f"question {q.id!r} is a {q.stage} question")
-                )
-            elif (cond.equals is not None) != (q.kind == "yes_no"):
-                out.append(
-                    RuleProblem(
-                        "symptoms.yaml",
-                        path,
-                        f"question {q.id!r} is {q.kind}: use "
-                        + ("equals" if q.kind == "yes_no" else "at_least/at_most"),
-                    )
-                )
+    out.extend(_check_classifications(rules.symptoms.classifications, "symptoms.yaml", "", qs))
     for pid, proto in rules.protocols.items():
         rel = proto_files[pid]
         for i, ph in enumerate(proto.phases):
@@ -320,6 +302,9 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
                             "continuous running at an earlier level",
                         )
                     )
+        if proto.pain_rules is not None and proto.pain_rules.classifications is not None:
+            rows = proto.pain_rules.classifications
+            out.extend(_check_classifications(rows, rel, "pain_rules.", qs))
         if proto.phases[0].gate.questions:
             out.append(
                 RuleProblem(rel, "phases[0].gate.questions", "the first phase cannot ask a gate")
@@ -348,6 +333,31 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
         if rid in seen and seen[rid] != where:
             out.append(RuleProblem(where, "", f"rule id {rid!r} is also used in {seen[rid]}"))
         seen.setdefault(rid, where)
+    return out
+
+
+def _check_classifications(
+    rows: list[Classification], file: str, prefix: str, qs: dict[str, Question]
+) -> list[RuleProblem]:
+    """Each condition names a post-session or follow-up question and tests it by its kind."""
+    out: list[RuleProblem] = []
+    for i, c in enumerate(rows):
+        for j, cond in enumerate(c.when):
+            q = qs.get(cond.question)
+            path = f"{prefix}classifications[{i}].when[{j}].question"
+            if q is None:
+                out.append(RuleProblem(file, path, f"unknown question {cond.question!r}"))
+            elif q.stage not in (QuestionStage.POST_SESSION, QuestionStage.FOLLOWUP):
+                out.append(RuleProblem(file, path, f"question {q.id!r} is a {q.stage} question"))
+            elif (cond.equals is not None) != (q.kind == "yes_no"):
+                out.append(
+                    RuleProblem(
+                        file,
+                        path,
+                        f"question {q.id!r} is {q.kind}: use "
+                        + ("equals" if q.kind == "yes_no" else "at_least/at_most"),
+                    )
+                )
     return out
 
 
@@ -417,11 +427,29 @@ def _rule_ids_with_place(rules: Rules, proto_files: dict[str, str]) -> list[tupl
         (rules.symptoms.watch.id, "symptoms.yaml"),
     ]
     out += [(o.id, "symptoms.yaml") for o in (*acts.red_flag.resume, *acts.escalate.resume)]
+    out += [(w.id, "symptoms.yaml") for w in acts.escalate.when or () if w.id]
     out += [(h.id, "habits.yaml") for h in rules.habits.habits]
     out.append((rules.habits.screening.id, "habits.yaml"))
     for pid, proto in rules.protocols.items():
-        out += [(ph.gate.id, proto_files.get(pid, pid)) for ph in proto.phases]
+        where = proto_files.get(pid, pid)
+        out += [(ph.gate.id, where) for ph in proto.phases]
+        out += [(rid, where) for rid in _pain_rule_ids(proto)]
     return out
+
+
+def _pain_rule_ids(proto: Protocol) -> list[str]:
+    """The rule ids a protocol's own pain rules add (classifications, actions, their options)."""
+    pain = proto.pain_rules
+    if pain is None:
+        return []
+    ids = [c.id for c in pain.classifications or ()]
+    for _, rule in pain.actions:
+        if rule is None:
+            continue
+        ids.append(rule.id)
+        if isinstance(rule, EscalateRule):
+            ids += [o.id for o in rule.resume] + [w.id for w in rule.when or () if w.id]
+    return ids
 
 
 def _rule_ids(rules: Rules) -> list[str]:

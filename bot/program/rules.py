@@ -277,14 +277,84 @@ def _one_default(options: list[ResumeOption]) -> list[ResumeOption]:
     return options
 
 
+EscalateThen = Literal["stop", "notify"]
+
+
+class EscalateWhen(_Strict):
+    """One way a regression escalates: K regressions within D days, or "still painful after
+    stepping back" (a regression at or below the level of the last one, before the runner
+    climbed past it). Exactly one of the two."""
+
+    id: RuleId | None = Field(
+        None, description="This trigger's own rule id (else the escalate rule's id)."
+    )
+    regressions: int | None = Field(None, ge=1, le=10)
+    within_days: int | None = Field(None, ge=1, le=120)
+    regress_at_or_below_last: bool = Field(
+        False,
+        description="Escalate on a regression at or below the level of the previous regression "
+        "before the runner has climbed past it.",
+    )
+    then: EscalateThen | None = Field(
+        None, description="stop: pause running for review; notify: alert the coach only."
+    )
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EscalateWhen:
+        counted = self.regressions is not None or self.within_days is not None
+        if counted and (self.regressions is None or self.within_days is None):
+            raise ValueError("give regressions and within_days together")
+        if counted == self.regress_at_or_below_last:
+            raise ValueError(
+                "give either regressions + within_days, or regress_at_or_below_last: true"
+            )
+        return self
+
+
 class EscalateRule(_Strict):
+    """When regressions escalate, and how. Either the short form (`regressions`, `within_days`:
+    stop after K regressions in D days) or a `when` list of triggers, any one of which fires;
+    `then` says what a trigger without its own `then` does (default stop)."""
+
     id: RuleId
-    regressions: int = Field(ge=1, le=10)
-    within_days: int = Field(ge=1, le=120)
+    regressions: int | None = Field(None, ge=1, le=10)
+    within_days: int | None = Field(None, ge=1, le=120)
+    when: list[EscalateWhen] | None = Field(None, min_length=1)
+    then: EscalateThen = "stop"
     resume: list[ResumeOption] = Field(min_length=1)
     source: str = ""
 
     _resume = field_validator("resume")(_one_default)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EscalateRule:
+        short = self.regressions is not None or self.within_days is not None
+        if short and self.when is not None:
+            raise ValueError("give either regressions + within_days or a when list, not both")
+        if not short and self.when is None:
+            raise ValueError("give regressions + within_days, or a when list")
+        if short and (self.regressions is None or self.within_days is None):
+            raise ValueError("give regressions and within_days together")
+        if self.when is not None:
+            _require_unique([w.id for w in self.when if w.id], "escalate when")
+        return self
+
+    @property
+    def triggers(self) -> list[EscalateWhen]:
+        """The `when` list, or the short form as its one trigger."""
+        if self.when is not None:
+            return self.when
+        return [EscalateWhen(regressions=self.regressions, within_days=self.within_days)]
+
+    @property
+    def window_days(self) -> int:
+        """How far back regressions are remembered: the longest counting window."""
+        return max((w.within_days or 0 for w in self.triggers), default=0)
+
+    @property
+    def watches_step_back(self) -> bool:
+        return any(w.regress_at_or_below_last for w in self.triggers)
 
 
 class RedFlagRule(_Strict):
@@ -339,6 +409,34 @@ class Actions(_Strict):
     acknowledged: PlainRule
     symptom_report: PlainRule
     coach_linked: PlainRule
+
+
+class PainActions(_Strict):
+    """A protocol's own actions; each one given replaces the shared rule of that name whole."""
+
+    progress: ProgressRule | None = None
+    hold: HoldRule | None = None
+    regress: RegressRule | None = None
+    escalate: EscalateRule | None = None
+
+
+class PainRules(_Strict):
+    """A protocol's own pain rules (e.g. the 0-pain rule: any pain sends the runner back).
+
+    `classifications` replaces the shared mild / regress (and clear) rows of symptoms.yaml for
+    runners on this protocol. The shared red flags ALWAYS apply as well and cannot be removed
+    (clinical safety); a protocol may add red flags of its own. `actions` replaces the shared
+    progress / hold / regress / escalate rules named in it."""
+
+    classifications: list[Classification] | None = Field(None, min_length=1)
+    actions: PainActions = Field(default_factory=PainActions)
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _unique(self) -> PainRules:
+        if self.classifications is not None:
+            _require_unique([c.id for c in self.classifications], "classifications")
+        return self
 
 
 class SymptomsFile(_Strict):
@@ -542,6 +640,9 @@ class Protocol(_Strict):
     description: str = ""
     sources: list[str] = Field(min_length=1)
     phases: list[Phase] = Field(min_length=2)
+    pain_rules: PainRules | None = Field(
+        None, description="This protocol's own symptom classification and actions."
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Protocol:

@@ -133,6 +133,9 @@ class ProgramState:
     flag_ack: str | None = None  # who acknowledged it ("coach:3", "operator:Dr Jones")
     loading_since: date | None = None  # first day of running, for the build-phase deloads
     watched_on: date | None = None  # the last session before running that got a symptom check
+    # The level the last regression came at, while the runner has not climbed past it (kept only
+    # when an escalate rule watches for "still painful after stepping back").
+    last_regress_level: str | None = None
 
     def session_open(self, seq: int, today: date) -> bool:
         """Can session `seq` be reported now: the runner is active and it is the planned
@@ -185,6 +188,7 @@ class StateChanges(TypedDict, total=False):
     flag_ack: str | None
     loading_since: date | None
     watched_on: date | None
+    last_regress_level: str | None
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(ProgramState))

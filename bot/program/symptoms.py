@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from bot.program.loader import Rules
 from bot.program.rules import Question, Severity
-from bot.program.tables import RuleTables, condition_holds
+from bot.program.tables import PainTable, condition_holds
 
 _Verdict = tuple[Severity, tuple[str, ...]]
 
@@ -47,20 +47,26 @@ def validate_answers(answers: Mapping[str, int | bool], rules: Rules) -> dict[st
     return out
 
 
-def classify(answers: Mapping[str, int | bool], rules: Rules) -> tuple[Severity, tuple[str, ...]]:
-    """The worst severity whose conditions all hold, and the ids of the rules that matched it."""
+def classify(
+    answers: Mapping[str, int | bool], rules: Rules, protocol_id: str | None = None
+) -> tuple[Severity, tuple[str, ...]]:
+    """The worst severity whose conditions all hold, and the ids of the rules that matched it.
+
+    With `protocol_id`, by that protocol's table (its `pain_rules`, the shared red flags always
+    among them); without, by the shared table of symptoms.yaml."""
     items = tuple(answers.items())
+    table = rules.tables.pain if protocol_id is None else rules.tables.protocols[protocol_id].pain
     try:
-        return _classify_memo(rules.tables, items)
+        return _classify_memo(table, items)
     except TypeError:  # an unhashable answer (never a valid one): nothing to remember it by
-        return _classify(rules.tables, items)
+        return _classify(table, items)
 
 
-def _classify(tables: RuleTables, items: tuple[tuple[str, int | bool], ...]) -> _Verdict:
+def _classify(table: PainTable, items: tuple[tuple[str, int | bool], ...]) -> _Verdict:
     answers = dict(items)
     worst, worst_rank = Severity.CLEAR, 0
     ids: list[str] = []
-    for c in tables.classifications:  # the symptom table in file order
+    for c in table.classifications:  # the symptom table in file order
         for qid, test, bound in c.conditions:
             if qid not in answers or not condition_holds(test, bound, answers[qid]):
                 break

@@ -18,6 +18,8 @@ from types import MappingProxyType
 
 from bot.program.calendar import prescription
 from bot.program.rules import (
+    Actions,
+    Classification,
     Condition,
     Gate,
     Habit,
@@ -69,6 +71,56 @@ def condition_holds(test: int, bound: int | bool, value: int | bool) -> bool:
     return int(value) <= bound
 
 
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: a key of classify's memo
+class PainTable:
+    """The symptom table and the actions that judge one protocol's runners: the shared ones of
+    symptoms.yaml, or the protocol's `pain_rules` over them (the shared red flags always kept)."""
+
+    classifications: tuple[CompiledClassification, ...]
+    actions: Actions
+    says: Mapping[str, str]  # classification id -> why, in the runner's words
+
+
+def _compiled(rows: Iterable[Classification]) -> tuple[CompiledClassification, ...]:
+    return tuple(
+        CompiledClassification(
+            c.id, c.severity, c.severity.rank, tuple(compile_condition(w) for w in c.when)
+        )
+        for c in rows
+    )
+
+
+def _says(rows: Iterable[Classification]) -> Mapping[str, str]:
+    return MappingProxyType({c.id: c.says for c in rows if c.says})
+
+
+def shared_pain_table(symptoms: SymptomsFile) -> PainTable:
+    rows = symptoms.classifications
+    return PainTable(_compiled(rows), symptoms.actions, _says(rows))
+
+
+def protocol_pain_rows(protocol: Protocol, symptoms: SymptomsFile) -> list[Classification]:
+    """The classifications a protocol's runners are judged by: the shared red flags first (never
+    removed), then the protocol's own rows in its file order (or the shared list unchanged)."""
+    own = protocol.pain_rules.classifications if protocol.pain_rules else None
+    if own is None:
+        return list(symptoms.classifications)
+    red = [c for c in symptoms.classifications if c.severity is Severity.RED_FLAG]
+    return [*red, *own]
+
+
+def _protocol_pain_table(protocol: Protocol, symptoms: SymptomsFile, shared: PainTable) -> PainTable:
+    rules = protocol.pain_rules
+    if rules is None:
+        return shared  # the same object: one memo of verdicts for every such protocol
+    given = {k: v for k, v in rules.actions if v is not None}
+    actions = symptoms.actions.model_copy(update=given) if given else symptoms.actions
+    rows = protocol_pain_rows(protocol, symptoms)
+    if rules.classifications is None:
+        return PainTable(shared.classifications, actions, shared.says)
+    return PainTable(_compiled(rows), actions, _says(rows))
+
+
 @dataclass(frozen=True, slots=True)
 class ProtocolTables:
     """One protocol's phases by id and its run ladder (every run level in order, across phases),
@@ -82,6 +134,7 @@ class ProtocolTables:
     ladder_position: Mapping[tuple[int, int], int]
     gate_questions: Mapping[tuple[str, str], tuple[str, ...]]
     prescriptions: Mapping[PrescriptionKey, Prescription]
+    pain: PainTable  # how this protocol's runners' answers are judged, and what they do
 
 
 def gate_questions(gate: Gate, site: Site, question_by_id: Mapping[str, Question]) -> list[str]:
@@ -116,6 +169,7 @@ def _protocol_tables(
     sites: Iterable[Site],
     question_by_id: Mapping[str, Question],
     sch: SchedulingFile,
+    pain: PainTable,
 ) -> ProtocolTables:
     phases = protocol.phases
     ladder = tuple((i, j) for i, p in enumerate(phases) if p.runs for j in range(len(p.levels)))
@@ -136,6 +190,7 @@ def _protocol_tables(
             }
         ),
         prescriptions=MappingProxyType(_prescriptions(phases, sch)),
+        pain=pain,
     )
 
 
@@ -153,18 +208,20 @@ class RuleTables:
         habits: HabitsFile,
     ) -> None:
         site_list = tuple(sites)
+        self.pain = shared_pain_table(symptoms)
         self.protocols: Mapping[str, ProtocolTables] = MappingProxyType(
             {
-                pid: _protocol_tables(p, site_list, question_by_id, scheduling)
+                pid: _protocol_tables(
+                    p,
+                    site_list,
+                    question_by_id,
+                    scheduling,
+                    _protocol_pain_table(p, symptoms, self.pain),
+                )
                 for pid, p in protocols.items()
             }
         )
-        self.classifications = tuple(
-            CompiledClassification(
-                c.id, c.severity, c.severity.rank, tuple(compile_condition(w) for w in c.when)
-            )
-            for c in symptoms.classifications
-        )
+        self.classifications = self.pain.classifications
         habit_list = habits.habits
         self.after_session_habits: tuple[Habit, ...] = tuple(
             h for h in habit_list if h.trigger == "after_session"

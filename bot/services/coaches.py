@@ -590,6 +590,18 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         return AlertView(text, r.id, version, Offer.CLEARANCE)
     if reason == "unreachable":
         return AlertView(tc.UNREACHABLE.format(name=name, id=r.id), r.id, version, Offer.NONE)
+    if reason == "step_back_notice":  # an escalate rule's `then: notify`: no stop, no buttons
+        text = tc.STEP_BACK_NOTICE.format(
+            name=name,
+            id=r.id,
+            regressions=payload.get("regressions", ""),
+            site=site_name,
+            high=high,
+            phase=phase,
+            level=lvl,
+            rules=", ".join(rules),
+        )
+        return AlertView(text, r.id, version, Offer.NONE)
     if reason == "screening":
         text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
         return AlertView(text, r.id, version, Offer.NONE)

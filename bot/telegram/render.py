@@ -68,8 +68,9 @@ def gate_question_list(state: ProgramState, phase_id: str, rules: Rules) -> list
     ]
 
 
-def _why(rule_ids: Sequence[str], rules: Rules) -> str:
-    says = {c.id: c.says for c in rules.symptoms.classifications if c.says}
+def _why(rule_ids: Sequence[str], rules: Rules, protocol_id: str = "") -> str:
+    proto = rules.tables.protocols.get(protocol_id)
+    says = (proto.pain if proto is not None else rules.tables.pain).says  # its own pain rules
     found = [says[r] for r in rule_ids if r in says]
     return ", ".join(found) or "your answers"
 
@@ -111,7 +112,7 @@ def notice(
         Who=who[:1].upper() + who[1:],
         rest=rest,
         rule=decided,
-        why=_why(rule_ids, rules),
+        why=_why(rule_ids, rules, protocol_id),
         rest_days=payload.get("rest_days", ""),
         clear=payload.get("clear", ""),
         needed=payload.get("needed", ""),
