@@ -31,15 +31,6 @@ from bot.program.calendar import (
     weekly_times,
 )
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
-from bot.program.followup import (
-    Check,
-    Climb,
-    Do,
-    Runner,
-    Situation,
-    decide_climb,
-    decide_followup,
-)
 from bot.program.events import (
     ClearanceClaimed,
     CoachAction,
@@ -56,6 +47,15 @@ from bot.program.events import (
     SettingsChanged,
     SymptomsReported,
     TimePassed,
+)
+from bot.program.followup import (
+    Check,
+    Climb,
+    Do,
+    RunnerStatus,
+    Situation,
+    decide_climb,
+    decide_followup,
 )
 from bot.program.loader import Rules
 from bot.program.rules import (
@@ -558,7 +558,13 @@ def _regress(
     # Notify only: the clinician hears of it; the runner keeps going at the lower level.
     out.act(Act.RECORD, ids[0], notified="coach", triggers=ids, regressions=len(regressions))
     _coach_alert(
-        out, state, ctx, f"alert:notify:{seq}", "step_back_notice", why, regressions=len(regressions)
+        out,
+        state,
+        ctx,
+        f"alert:notify:{seq}",
+        "step_back_notice",
+        why,
+        regressions=len(regressions),
     )
     return state
 
@@ -642,32 +648,30 @@ def _red_flag(
 def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -> ProgramState:
     """A session that counts toward the plateau: what it does is looked up in followup.CLIMB."""
     phase = _phase(state, ctx)
-    rule = ctx.pt.pain.actions.progress
     if not phase.runs:
         row = decide_climb(Climb(ladder=False, hold_reached=False, deload_week=False, top=False))
-        assert row.do is Do.NO_LADDER
-        out.act(Act.HOLD, rule.id, reason="no ladder in this phase")
+        out.act(Act.HOLD, _row_rule(row.rule, ctx), reason="no ladder in this phase")
         return state
     level = phase.levels[state.level]
     clear = state.clear_at_level + 1
     days = (ctx.today - state.level_since).days
     state = state.evolve(clear_at_level=clear)
     reached = clear >= level.hold_sessions and days >= level.hold_days
-    sch = ctx.rules.scheduling
     seen = Climb(
         ladder=True,
         hold_reached=reached,
         # Asked only once the hold is reached (the rows above it decide otherwise).
         deload_week=reached
         and phase.kind is not PhaseKind.MAINTENANCE
-        and build_deload_week(ctx.today, state.loading_since, sch),
+        and build_deload_week(ctx.today, state.loading_since, ctx.rules.scheduling),
         top=state.level + 1 >= len(phase.levels),
     )
-    do = decide_climb(seen).do
-    if do is Do.HOLDING:
+    row = decide_climb(seen)
+    rule = _row_rule(row.rule, ctx)
+    if row.do is Do.HOLDING:
         out.act(
             Act.HOLD,
-            rule.id,
+            rule,
             level=level.id,
             clear=clear,
             needed=level.hold_sessions,
@@ -682,21 +686,20 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
             level=level.id,
             clear=clear,
             needed=level.hold_sessions,
-            rules=[rule.id],
+            rules=[rule],
         )
-    elif do is Do.DELOAD_HOLD:
+    elif row.do is Do.DELOAD_HOLD:
         # A deload week is a plateau on purpose: the step up waits for the week after it.
-        deload = sch.build.id_deload
-        out.act(Act.HOLD, deload, level=level.id, clear=clear, reason="deload week")
-    elif do is Do.STEP_UP:
+        out.act(Act.HOLD, rule, level=level.id, clear=clear, reason="deload week")
+    elif row.do is Do.STEP_UP:
         state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
         state = _climbed(state, ctx)
         new = phase.levels[state.level].id
-        out.act(Act.PROGRESS, rule.id, from_level=level.id, to_level=new)
-        _notice(out, ctx, f"notice:progress:{seq}", "progressed", level=new, rules=[rule.id])
+        out.act(Act.PROGRESS, rule, from_level=level.id, to_level=new)
+        _notice(out, ctx, f"notice:progress:{seq}", "progressed", level=new, rules=[rule])
     else:
-        assert do is Do.TOP
-        out.act(Act.HOLD, rule.id, level=level.id, reason="top of ladder")
+        assert row.do is Do.TOP
+        out.act(Act.HOLD, rule, level=level.id, reason="top of ladder")
         if state.gate is None:
             state = _gate_ready(state, ctx, out)
     return state
@@ -889,22 +892,22 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
     seen = Situation(
         check=Check.WATCH if found.watch else Check.RUN,
         runner=(
-            Runner.STOPPED
+            RunnerStatus.STOPPED
             if status.stopped
-            else Runner.PAUSED
+            else RunnerStatus.PAUSED
             if status is Status.PAUSED
-            else Runner.ACTIVE
+            else RunnerStatus.ACTIVE
         ),
         severity=severity,
-        already_applied=found.applied is not Severity.CLEAR
-        and severity.rank <= found.applied.rank,
+        already_applied=found.applied is not Severity.CLEAR and severity.rank <= found.applied.rank,
         # A session done at another rung, or before the level last changed (its follow-up
         # answered late, or a coach moved the level that day), still counts for regress and red
         # flags, but not toward the plateau of the level the runner is on now.
         counts=found.day >= state.level_since and found.level_id in (None, _level_id(state, ctx)),
     )
     row = decide_followup(seen)
-    state = _FOLLOWUP_DO[row.do](state, ctx, out, _Answered(ev.seq, found, answers, because, seen))
+    answered = _Answered(ev.seq, found, answers, because, seen, _row_rule(row.rule, ctx))
+    state = _FOLLOWUP_DO[row.do](state, ctx, out, answered)
     if row.do is Do.NOTE_ONLY:
         return out.done(state)  # nothing changed for the calendar
     return out.done(_replan(state, ctx, out))
@@ -919,6 +922,18 @@ class _Answered:
     answers: dict[str, int | bool]
     because: tuple[str, ...]
     seen: Situation
+    rule: str  # the id of the rule the table's row names
+
+
+def _row_rule(key: str, ctx: _Ctx) -> str:
+    """The rule id a row of followup.py names: an action of the runner's protocol (its own
+    `pain_rules` or symptoms.yaml), the check before running, or the build-phase deload."""
+    if key == "watch":
+        return ctx.rules.symptoms.watch.id
+    if key == "deload":
+        return ctx.rules.scheduling.build.id_deload
+    rule_id: str = getattr(ctx.pt.pain.actions, key).id
+    return rule_id
 
 
 def _do_red_flag(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
@@ -930,32 +945,29 @@ def _do_regress(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> Pro
 
 
 def _do_note_watch(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
-    watch = ctx.rules.symptoms.watch.id
     severity = fu.seen.severity.value
-    out.act(Act.RECORD, watch, seq=fu.seq, severity=severity, because=list(fu.because))
+    out.act(Act.RECORD, fu.rule, seq=fu.seq, severity=severity, because=list(fu.because))
     return state
 
 
 def _do_note_only(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
-    stale = ctx.rules.symptoms.actions.stale.id
-    out.act(Act.RECORD, stale, seq=fu.seq, status=state.status.value)
+    out.act(Act.RECORD, fu.rule, seq=fu.seq, status=state.status.value)
     return state
 
 
 def _do_keep(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
     applied = fu.session.applied.value
-    out.act(Act.HOLD, ctx.pt.pain.actions.regress.id, seq=fu.seq, already_applied=applied)
+    out.act(Act.HOLD, fu.rule, seq=fu.seq, already_applied=applied)
     return state
 
 
 def _do_hold_mild(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
-    hold = ctx.pt.pain.actions.hold
-    if hold.counts_toward_hold and fu.seen.counts:
+    if ctx.pt.pain.actions.hold.counts_toward_hold and fu.seen.counts:
         state = _progress_after_clear(state, ctx, out, fu.seq)
     level = _level_id(state, ctx)
-    out.act(Act.HOLD, hold.id, because=list(fu.because), level=level)
+    out.act(Act.HOLD, fu.rule, because=list(fu.because), level=level)
     key = f"notice:hold:{fu.seq}"
-    _notice(out, ctx, key, "held", level=level, rules=[hold.id, *fu.because])
+    _notice(out, ctx, key, "held", level=level, rules=[fu.rule, *fu.because])
     return state
 
 
@@ -964,8 +976,7 @@ def _do_count(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> Progr
 
 
 def _do_not_counted(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
-    rule = ctx.pt.pain.actions.progress.id
-    out.act(Act.HOLD, rule, seq=fu.seq, reason="done before the level changed")
+    out.act(Act.HOLD, fu.rule, seq=fu.seq, reason="done before the level changed")
     return state
 
 

@@ -27,7 +27,7 @@ class Check(StrEnum):
     WATCH = "watch"  # the red-flag check after a session before running (symptoms.yaml watch)
 
 
-class Runner(StrEnum):
+class RunnerStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"  # by the runner or a coach
     STOPPED = "stopped"  # red flag or escalation: only a clinician lifts it
@@ -55,7 +55,7 @@ class Situation:
     """What the follow-up decision looks at."""
 
     check: Check
-    runner: Runner
+    runner: RunnerStatus
     severity: Severity  # the worst of the session's answers, at report time and at 24 h
     already_applied: bool  # a regress (or worse) at report time already covers this severity
     counts: bool  # done at the level the runner is on now (not before it changed)
@@ -78,7 +78,7 @@ class Row:
     rule: str  # actions key, `watch` or `deload`
     # The situation; None matches anything. A set matches any of its members.
     check: Check | None = None
-    runner: Runner | frozenset[Runner] | None = None
+    runner: RunnerStatus | frozenset[RunnerStatus] | None = None
     severity: Severity | frozenset[Severity] | None = None
     already_applied: bool | None = None
     counts: bool | None = None
@@ -100,16 +100,17 @@ class Row:
         return True
 
 
-NOT_RED = frozenset({Severity.CLEAR, Severity.MILD, Severity.REGRESS})
 NOT_REGRESS = frozenset({Severity.CLEAR, Severity.MILD})
 
 # DOMAIN §4.4. Red flags act in any status and any check; pain at 24 h still steps a paused
 # runner back; a stopped runner's answers are recorded only (a clinician already has the case).
 FOLLOWUP: tuple[Row, ...] = (
     Row("red-flag-stops", Do.RED_FLAG, "red_flag", severity=Severity.RED_FLAG),
-    Row("stopped-noted", Do.NOTE_ONLY, "stale", runner=Runner.STOPPED),
-    Row("paused-noted", Do.NOTE_ONLY, "stale", runner=Runner.PAUSED, severity=NOT_REGRESS),
-    Row("watch-pain-steps-back", Do.REGRESS, "regress", check=Check.WATCH, severity=Severity.REGRESS),
+    Row("stopped-noted", Do.NOTE_ONLY, "stale", runner=RunnerStatus.STOPPED),
+    Row("paused-noted", Do.NOTE_ONLY, "stale", runner=RunnerStatus.PAUSED, severity=NOT_REGRESS),
+    Row(
+        "watch-pain-steps-back", Do.REGRESS, "regress", check=Check.WATCH, severity=Severity.REGRESS
+    ),
     Row("watch-noted", Do.NOTE_WATCH, "watch", check=Check.WATCH),
     Row("already-regressed", Do.KEEP, "regress", already_applied=True),
     Row("pain-regresses", Do.REGRESS, "regress", severity=Severity.REGRESS),

@@ -109,7 +109,9 @@ def protocol_pain_rows(protocol: Protocol, symptoms: SymptomsFile) -> list[Class
     return [*red, *own]
 
 
-def _protocol_pain_table(protocol: Protocol, symptoms: SymptomsFile, shared: PainTable) -> PainTable:
+def _protocol_pain_table(
+    protocol: Protocol, symptoms: SymptomsFile, shared: PainTable
+) -> PainTable:
     rules = protocol.pain_rules
     if rules is None:
         return shared  # the same object: one memo of verdicts for every such protocol

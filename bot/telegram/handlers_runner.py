@@ -237,7 +237,9 @@ async def _question_step(
     new_answers = {q.id: answers[q.id] for q in answered}
     stage = _STAGE[kind]
     # A red-flag answer acts at once: the flow is submitted with what is answered so far.
-    if not result.done and not checks.red_flag_now(kind, answers, deps.rules, runner.state.protocol_id):
+    if not result.done and not checks.red_flag_now(
+        kind, answers, deps.rules, runner.state.protocol_id
+    ):
         await runners.save_step(
             deps, user.id, runner.id, stage, seq, new_answers, flow, {**data, "answers": answers}
         )
