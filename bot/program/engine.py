@@ -48,15 +48,7 @@ from bot.program.events import (
     SymptomsReported,
     TimePassed,
 )
-from bot.program.followup import (
-    Check,
-    Climb,
-    Do,
-    RunnerStatus,
-    Situation,
-    decide_climb,
-    decide_followup,
-)
+from bot.program.followup import Check, Do, RunnerStatus, climb_row, followup_row
 from bot.program.loader import Rules
 from bot.program.rules import (
     Gate,
@@ -480,15 +472,15 @@ def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
 def _regress(
     state: ProgramState, ctx: _Ctx, out: _Out, because: tuple[str, ...], seq: int | str
 ) -> ProgramState:
-    acts = ctx.pt.pain.actions
-    rule = acts.regress
-    esc = acts.escalate
+    pain = ctx.pt.pain
+    rule = pain.actions.regress
+    esc = pain.actions.escalate
     before = _level_id(state, ctx)
     here = _ladder_position(state, ctx)
     if _phase(state, ctx).runs:
         state = _move_levels(state, ctx, -rule.levels)
     rest_until = ctx.today + timedelta(days=rule.rest_days)
-    window = ctx.today - timedelta(days=esc.window_days)
+    window = ctx.today - timedelta(days=pain.escalate_window_days)
     regressions = (*(d for d in state.regressions if d > window), ctx.today)
     # "Still painful after stepping back": at or below the level of the last regression.
     last = _position_of(state.last_regress_level, ctx)
@@ -499,7 +491,7 @@ def _regress(
         clear_at_level=0,
         gate=None,
     )
-    if esc.watches_step_back and here is not None:  # remembered only where a rule asks for it
+    if pain.watches_step_back and here is not None:  # remembered only where a rule asks for it
         state = state.evolve(last_regress_level=before)
     out.act(
         Act.REGRESS,
@@ -522,7 +514,7 @@ def _regress(
         return state
     fired = [
         w
-        for w in esc.triggers
+        for w in pain.escalate_when
         if (w.regress_at_or_below_last and again)
         or (
             w.regressions is not None
@@ -649,7 +641,7 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     """A session that counts toward the plateau: what it does is looked up in followup.CLIMB."""
     phase = _phase(state, ctx)
     if not phase.runs:
-        row = decide_climb(Climb(ladder=False, hold_reached=False, deload_week=False, top=False))
+        row = climb_row(False, False, False, False)  # no ladder
         out.act(Act.HOLD, _row_rule(row.rule, ctx), reason="no ladder in this phase")
         return state
     level = phase.levels[state.level]
@@ -657,16 +649,14 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     days = (ctx.today - state.level_since).days
     state = state.evolve(clear_at_level=clear)
     reached = clear >= level.hold_sessions and days >= level.hold_days
-    seen = Climb(
-        ladder=True,
-        hold_reached=reached,
-        # Asked only once the hold is reached (the rows above it decide otherwise).
-        deload_week=reached
+    # The deload week is asked only once the hold is reached (the rows above decide otherwise).
+    deload_week = (
+        reached
         and phase.kind is not PhaseKind.MAINTENANCE
-        and build_deload_week(ctx.today, state.loading_since, ctx.rules.scheduling),
-        top=state.level + 1 >= len(phase.levels),
+        and build_deload_week(ctx.today, state.loading_since, ctx.rules.scheduling)
     )
-    row = decide_climb(seen)
+    top = state.level + 1 >= len(phase.levels)
+    row = climb_row(True, reached, deload_week, top)  # ladder, hold reached, deload week, top
     rule = _row_rule(row.rule, ctx)
     if row.do is Do.HOLDING:
         out.act(
@@ -889,31 +879,30 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
     state = state.evolve(open=tuple(o for o in state.open if o.seq != ev.seq))
     out.drop(f"followup:{ev.seq}", f"followup-nudge:{ev.seq}")
     status = state.status
-    seen = Situation(
-        check=Check.WATCH if found.watch else Check.RUN,
-        runner=(
-            RunnerStatus.STOPPED
-            if status.stopped
-            else RunnerStatus.PAUSED
-            if status is Status.PAUSED
-            else RunnerStatus.ACTIVE
-        ),
-        severity=severity,
-        already_applied=found.applied is not Severity.CLEAR and severity.rank <= found.applied.rank,
-        # A session done at another rung, or before the level last changed (its follow-up
-        # answered late, or a coach moved the level that day), still counts for regress and red
-        # flags, but not toward the plateau of the level the runner is on now.
-        counts=found.day >= state.level_since and found.level_id in (None, _level_id(state, ctx)),
+    runner = (
+        RunnerStatus.STOPPED
+        if status.stopped
+        else RunnerStatus.PAUSED
+        if status is Status.PAUSED
+        else RunnerStatus.ACTIVE
     )
-    row = decide_followup(seen)
-    answered = _Answered(ev.seq, found, answers, because, seen, _row_rule(row.rule, ctx))
+    applied = found.applied is not Severity.CLEAR and severity.rank <= found.applied.rank
+    # A session done at another rung, or before the level last changed (its follow-up answered
+    # late, or a coach moved the level that day), still counts for regress and red flags, but
+    # not toward the plateau of the level the runner is on now.
+    counts = found.day >= state.level_since and found.level_id in (None, _level_id(state, ctx))
+    check = Check.WATCH if found.watch else Check.RUN
+    row = followup_row(check, runner, severity, applied, counts)
+    answered = _Answered(
+        ev.seq, found, answers, because, severity, counts, _row_rule(row.rule, ctx)
+    )
     state = _FOLLOWUP_DO[row.do](state, ctx, out, answered)
     if row.do is Do.NOTE_ONLY:
         return out.done(state)  # nothing changed for the calendar
     return out.done(_replan(state, ctx, out))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # internal and short-lived, like _Ctx
 class _Answered:
     """One answered follow-up, as the FOLLOWUP actions need it."""
 
@@ -921,7 +910,8 @@ class _Answered:
     session: OpenSession
     answers: dict[str, int | bool]
     because: tuple[str, ...]
-    seen: Situation
+    severity: Severity
+    counts: bool
     rule: str  # the id of the rule the table's row names
 
 
@@ -945,7 +935,7 @@ def _do_regress(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> Pro
 
 
 def _do_note_watch(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
-    severity = fu.seen.severity.value
+    severity = fu.severity.value
     out.act(Act.RECORD, fu.rule, seq=fu.seq, severity=severity, because=list(fu.because))
     return state
 
@@ -962,7 +952,7 @@ def _do_keep(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> Progra
 
 
 def _do_hold_mild(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
-    if ctx.pt.pain.actions.hold.counts_toward_hold and fu.seen.counts:
+    if ctx.pt.pain.actions.hold.counts_toward_hold and fu.counts:
         state = _progress_after_clear(state, ctx, out, fu.seq)
     level = _level_id(state, ctx)
     out.act(Act.HOLD, fu.rule, because=list(fu.because), level=level)

@@ -129,14 +129,26 @@ CLIMB: tuple[Row, ...] = (
 )
 
 
-@lru_cache(maxsize=256)  # a handful of situations recur for every runner
 def decide_followup(seen: Situation) -> Row:
-    return _first(FOLLOWUP, seen)
+    return followup_row(seen.check, seen.runner, seen.severity, seen.already_applied, seen.counts)
+
+
+def decide_climb(seen: Climb) -> Row:
+    return climb_row(seen.ladder, seen.hold_reached, seen.deload_week, seen.top)
+
+
+# The engine asks by plain arguments, remembered: a handful of situations recur for every runner,
+# and looking one up is then a hash of its arguments, not a walk down the table.
+@lru_cache(maxsize=256)
+def followup_row(
+    check: Check, runner: RunnerStatus, severity: Severity, already_applied: bool, counts: bool
+) -> Row:
+    return _first(FOLLOWUP, Situation(check, runner, severity, already_applied, counts))
 
 
 @lru_cache(maxsize=64)
-def decide_climb(seen: Climb) -> Row:
-    return _first(CLIMB, seen)
+def climb_row(ladder: bool, hold_reached: bool, deload_week: bool, top: bool) -> Row:
+    return _first(CLIMB, Climb(ladder, hold_reached, deload_week, top))
 
 
 def _first(table: tuple[Row, ...], seen: Situation | Climb) -> Row:

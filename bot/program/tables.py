@@ -21,6 +21,7 @@ from bot.program.rules import (
     Actions,
     Classification,
     Condition,
+    EscalateWhen,
     Gate,
     Habit,
     HabitsFile,
@@ -79,6 +80,19 @@ class PainTable:
     classifications: tuple[CompiledClassification, ...]
     actions: Actions
     says: Mapping[str, str]  # classification id -> why, in the runner's words
+    # The escalate rule's triggers (its short form as one), the days regressions are kept, and
+    # whether the level of the last regression must be kept ("still painful after stepping back").
+    escalate_when: tuple[EscalateWhen, ...] = ()
+    escalate_window_days: int = 0
+    watches_step_back: bool = False
+
+
+def _pain_table(
+    rows: tuple[CompiledClassification, ...], actions: Actions, says: Mapping[str, str]
+) -> PainTable:
+    esc = actions.escalate
+    triggers = tuple(esc.triggers)
+    return PainTable(rows, actions, says, triggers, esc.window_days, esc.watches_step_back)
 
 
 def _compiled(rows: Iterable[Classification]) -> tuple[CompiledClassification, ...]:
@@ -96,7 +110,7 @@ def _says(rows: Iterable[Classification]) -> Mapping[str, str]:
 
 def shared_pain_table(symptoms: SymptomsFile) -> PainTable:
     rows = symptoms.classifications
-    return PainTable(_compiled(rows), symptoms.actions, _says(rows))
+    return _pain_table(_compiled(rows), symptoms.actions, _says(rows))
 
 
 def protocol_pain_rows(protocol: Protocol, symptoms: SymptomsFile) -> list[Classification]:
@@ -119,8 +133,8 @@ def _protocol_pain_table(
     actions = symptoms.actions.model_copy(update=given) if given else symptoms.actions
     rows = protocol_pain_rows(protocol, symptoms)
     if rules.classifications is None:
-        return PainTable(shared.classifications, actions, shared.says)
-    return PainTable(_compiled(rows), actions, _says(rows))
+        return _pain_table(shared.classifications, actions, shared.says)
+    return _pain_table(_compiled(rows), actions, _says(rows))
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,10 +219,10 @@ def test_the_table_is_what_the_engine_reads(rules: Rules, monkeypatch: pytest.Mo
         for row in followup.FOLLOWUP
     )
     monkeypatch.setattr(followup, "FOLLOWUP", rows)
-    followup.decide_followup.cache_clear()
+    followup.followup_row.cache_clear()
     try:
         fu, r = _followup_with(pain=2)(rules)
         assert (Act.REGRESS, "pain-regress") in acts(fu) and r.level_id == "rw-l1"
     finally:
         monkeypatch.undo()
-        followup.decide_followup.cache_clear()
+        followup.followup_row.cache_clear()
