@@ -370,7 +370,7 @@ CLEARANCE = (
 )
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
 STEP_BACK_NOTICE = (
-    "🔔 {name} (#{id}) stepped back again ({regressions} step-backs lately).\n"
+    "🔔 {name} (#{id}) had to step back a level (step-backs lately: {regressions}).\n"
     "Site: {site}{high}\nPhase: {phase}, level now: {level}\nThey keep running at the lower "
     "level; no action is needed unless you want one (rules: {rules})."
 )
