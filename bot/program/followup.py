@@ -100,33 +100,40 @@ class Row:
         return True
 
 
-NOT_REGRESS = frozenset({Severity.CLEAR, Severity.MILD})
+CLEAR_OR_MILD = frozenset({Severity.CLEAR, Severity.MILD})
+
+WATCH = Check.WATCH
+STOPPED, PAUSED = RunnerStatus.STOPPED, RunnerStatus.PAUSED
+RED, REGRESS, MILD, CLEAR = Severity.RED_FLAG, Severity.REGRESS, Severity.MILD, Severity.CLEAR
 
 # DOMAIN §4.4. Red flags act in any status and any check; pain at 24 h still steps a paused
 # runner back; a stopped runner's answers are recorded only (a clinician already has the case).
+# fmt: off
 FOLLOWUP: tuple[Row, ...] = (
-    Row("red-flag-stops", Do.RED_FLAG, "red_flag", severity=Severity.RED_FLAG),
-    Row("stopped-noted", Do.NOTE_ONLY, "stale", runner=RunnerStatus.STOPPED),
-    Row("paused-noted", Do.NOTE_ONLY, "stale", runner=RunnerStatus.PAUSED, severity=NOT_REGRESS),
-    Row(
-        "watch-pain-steps-back", Do.REGRESS, "regress", check=Check.WATCH, severity=Severity.REGRESS
-    ),
-    Row("watch-noted", Do.NOTE_WATCH, "watch", check=Check.WATCH),
-    Row("already-regressed", Do.KEEP, "regress", already_applied=True),
-    Row("pain-regresses", Do.REGRESS, "regress", severity=Severity.REGRESS),
-    Row("mild-holds", Do.HOLD_MILD, "hold", severity=Severity.MILD),
-    Row("clear-counts", Do.COUNT, "progress", severity=Severity.CLEAR, counts=True),
-    Row("clear-before-level-changed", Do.NOT_COUNTED, "progress", severity=Severity.CLEAR),
+    #   row                           does            rule        the situation (blank: any)
+    Row("red-flag-stops",             Do.RED_FLAG,    "red_flag", severity=RED),
+    Row("stopped-noted",              Do.NOTE_ONLY,   "stale",    runner=STOPPED),
+    Row("paused-noted",               Do.NOTE_ONLY,   "stale",    runner=PAUSED,
+                                                                  severity=CLEAR_OR_MILD),
+    Row("watch-pain-steps-back",      Do.REGRESS,     "regress",  check=WATCH, severity=REGRESS),
+    Row("watch-noted",                Do.NOTE_WATCH,  "watch",    check=WATCH),
+    Row("already-regressed",          Do.KEEP,        "regress",  already_applied=True),
+    Row("pain-regresses",             Do.REGRESS,     "regress",  severity=REGRESS),
+    Row("mild-holds",                 Do.HOLD_MILD,   "hold",     severity=MILD),
+    Row("clear-counts",               Do.COUNT,       "progress", severity=CLEAR, counts=True),
+    Row("clear-before-level-changed", Do.NOT_COUNTED, "progress", severity=CLEAR),
 )
 
 # DOMAIN §3.3: at most one level per symptom-free 24-h check, after the level's hold.
 CLIMB: tuple[Row, ...] = (
-    Row("no-ladder-holds", Do.NO_LADDER, "progress", ladder=False),
-    Row("hold-not-reached", Do.HOLDING, "progress", hold_reached=False),
-    Row("deload-week-holds", Do.DELOAD_HOLD, "deload", deload_week=True),
-    Row("top-asks-next-gate", Do.TOP, "progress", top=True),
-    Row("step-up", Do.STEP_UP, "progress"),
+    #   row                   does             rule        the situation (blank: any)
+    Row("no-ladder-holds",    Do.NO_LADDER,   "progress", ladder=False),
+    Row("hold-not-reached",   Do.HOLDING,     "progress", hold_reached=False),
+    Row("deload-week-holds",  Do.DELOAD_HOLD, "deload",   deload_week=True),
+    Row("top-asks-next-gate", Do.TOP,         "progress", top=True),
+    Row("step-up",            Do.STEP_UP,     "progress"),
 )
+# fmt: on
 
 
 def decide_followup(seen: Situation) -> Row:
