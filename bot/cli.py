@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
+from time import perf_counter
 from typing import Annotated, Any
 
 import typer
@@ -20,8 +22,15 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.conversation.numbers import parse_int
+from bot.program.engine import chosen_protocol, protocol_choices
 from bot.program.loader import Rules, RulesError, load_rules, write_json_schemas
-from bot.program.simulate import Script, SimProfile, simulate, simulate_population
+from bot.program.simulate import (
+    PopulationResult,
+    Script,
+    SimProfile,
+    simulate,
+    simulate_population,
+)
 
 app = typer.Typer(
     help="boneload: back to running after a bone stress injury, with the coach in the loop.",
@@ -145,9 +154,16 @@ def _session_text(s: dict[str, Any]) -> str:
 
 @app.command("simulate")
 def simulate_cmd(
-    site: Annotated[str, typer.Option(help="Injury site id (see rules/sites.yaml).")] = (
-        "posteromedial-tibia"
-    ),
+    site: Annotated[
+        str | None,
+        typer.Option(
+            help="Injury site id (see rules/sites.yaml); one runner: posteromedial-tibia."
+        ),
+    ] = None,
+    protocol: Annotated[
+        str | None,
+        typer.Option(help="Protocol id (rules/protocols): every runner follows it."),
+    ] = None,
     start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2026-01-05",
     days: Annotated[int, typer.Option(min=1, max=730, help="How many days to show.")] = 84,
     answers: Annotated[
@@ -164,23 +180,38 @@ def simulate_cmd(
         int, typer.Option(min=0, help="Instead: N random runners, share reaching 30 min.")
     ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed for --population.")] = 1,
+    weeks: Annotated[
+        int, typer.Option(min=1, max=104, help="Weeks a --population is followed for.")
+    ] = 26,
+    compare: Annotated[
+        tuple[Path, Path] | None,
+        typer.Option(
+            help="With --population: the same runners under two rules directories, side by side.",
+        ),
+    ] = None,
     jobs: Annotated[
         int | None,
         typer.Option(min=1, help="Processes for --population (default: one per CPU)."),
     ] = None,
 ) -> None:
     """Print a runner's program day by day for a profile and scripted answers."""
-    rules = _load(rules_dir)
     try:
         start_day = date.fromisoformat(start)
     except ValueError:
         raise fail(f"--start: {start!r} is not a date like 2026-01-05") from None
+    if compare is not None and not population:
+        raise fail("--compare needs --population N (the runners to compare the rules on)")
     if population:
-        _population(rules, population, start_day, seed, as_json, jobs or os.cpu_count() or 1)
+        run = PopulationRun(population, start_day, seed, weeks, site, protocol)
+        workers = jobs or os.cpu_count() or 1
+        if compare is not None:
+            _compare(run, _load(compare[0]), _load(compare[1]), compare, as_json, workers)
+        else:
+            _population(run, _load(rules_dir), as_json, workers)
         return
-    if site not in rules.site_by_id:
-        known = ", ".join(sorted(rules.site_by_id))
-        raise fail(f"unknown site {site!r}; known sites: {known}")
+    rules = _load(rules_dir)
+    site = site or "posteromedial-tibia"
+    _check_choice(rules, site, protocol)
     try:
         from bot.program.calendar import zone
 
@@ -195,13 +226,15 @@ def simulate_cmd(
         timezone=timezone,
         preferred_time=_parse_time(at),
         available_days=_parse_days(available),
+        protocol_id=protocol,
     )
     rows = simulate(rules, profile, script)
     if as_json:
         json.dump([r.as_dict() for r in rows], sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
         return
-    table = Table(title=f"{rules.site(site).name}: {rules.protocol_for(rules.site(site)).name}")
+    followed = chosen_protocol(rules, rules.site(site), protocol)
+    table = Table(title=f"{rules.site(site).name}: {followed.name}")
     for col in ("date", "phase", "level", "session", "answers", "decisions (rule)"):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -220,39 +253,194 @@ def simulate_cmd(
     out.print(table)
 
 
-def _population(rules: Rules, n: int, start: date, seed: int, as_json: bool, jobs: int) -> None:
+@dataclass(frozen=True)
+class PopulationRun:
+    """What `simulate --population` was asked for."""
+
+    runners: int
+    start: date
+    seed: int
+    weeks: int
+    site: str | None
+    protocol: str | None
+
+    @property
+    def milestones(self) -> list[int]:
+        """The weeks the "reached 30 min" table shows: every 4th and the last."""
+        return sorted({*range(4, self.weeks + 1, 4), self.weeks})
+
+
+def _check_choice(rules: Rules, site: str | None, protocol: str | None) -> None:
+    """Unknown ids, or a protocol not written for the site's risk, end with a clear message."""
+    if site is not None and site not in rules.site_by_id:
+        known = ", ".join(sorted(rules.site_by_id))
+        raise fail(f"unknown site {site!r}; known sites: {known}")
+    if protocol is not None and protocol not in rules.protocols:
+        raise fail(f"unknown protocol {protocol!r}; known protocols: {', '.join(rules.protocols)}")
+    if site is not None and protocol is not None:
+        allowed = [p.id for p in protocol_choices(rules, rules.site(site))]
+        if protocol not in allowed:
+            raise fail(
+                f"protocol {protocol!r} is not one for site {site!r} "
+                f"(its risk class allows: {', '.join(allowed)})"
+            )
+
+
+def _population_sites(rules: Rules, run: PopulationRun) -> list[str]:
+    """The sites the runners are drawn from: the one asked for, or every site the protocol
+    asked for may be followed at, or every site."""
+    _check_choice(rules, run.site, run.protocol)
+    if run.site is not None:
+        return [run.site]
+    sites = rules.sites.sites
+    if run.protocol is not None:
+        return [s.id for s in sites if run.protocol in {p.id for p in protocol_choices(rules, s)}]
+    return [s.id for s in sites]
+
+
+def _run_population(
+    run: PopulationRun, rules: Rules, jobs: int, bar: Progress, label: str
+) -> PopulationResult:
+    task = bar.add_task(label, total=run.runners)
+    return simulate_population(
+        rules,
+        run.runners,
+        start=run.start,
+        seed=run.seed,
+        weeks=tuple(run.milestones),
+        days=run.weeks * 7,
+        sites=_population_sites(rules, run),
+        protocol_id=run.protocol,
+        jobs=jobs,
+        progress=lambda i: bar.update(task, completed=i, refresh=True),
+    )
+
+
+def _progress(as_json: bool) -> Progress:
     # Redrawn when a share of the runners is done, not by a thread of its own: with no other
-    # thread running, the worker processes can be forked (see simulate_population).
-    with Progress(console=err, transient=True, disable=as_json, auto_refresh=False) as bar:
-        task = bar.add_task("simulating runners", total=n)
-        res = simulate_population(
-            rules,
-            n,
-            start=start,
-            seed=seed,
-            jobs=jobs,
-            progress=lambda i: bar.update(task, completed=i, refresh=True),
-        )
+    # thread running, the worker processes can be forked (see simulate_population). Shown on a
+    # terminal only: never in --json output or a log.
+    hidden = as_json or not err.is_terminal
+    return Progress(console=err, transient=True, disable=hidden, auto_refresh=False)
+
+
+def _population_json(res: PopulationResult) -> dict[str, Any]:
+    return {
+        "runners": res.runners,
+        "reached_30_min_by_week": res.reached,
+        "red_flags": res.red_flags,
+        "escalations": res.escalations,
+        "summary": res.summary(),
+    }
+
+
+def _who(run: PopulationRun) -> str:
+    who = f"site {run.site}" if run.site else "random sites"
+    if run.protocol:
+        who += f", protocol {run.protocol}"
+    return f"{run.runners} runners, {who}, {run.weeks} weeks (seed {run.seed})"
+
+
+def _population(run: PopulationRun, rules: Rules, as_json: bool, jobs: int) -> None:
+    began = perf_counter()
+    with _progress(as_json) as bar:
+        res = _run_population(run, rules, jobs, bar, "simulating runners")
+    took = perf_counter() - began
     if as_json:
-        json.dump(
-            {
-                "runners": res.runners,
-                "reached_30_min_by_week": res.reached,
-                "red_flags": res.red_flags,
-                "escalations": res.escalations,
-            },
-            sys.stdout,
-        )
+        json.dump(_population_json(res), sys.stdout)
         sys.stdout.write("\n")
         return
-    table = Table(title=f"{n} runners, random sites and symptoms (seed {seed})")
+    table = Table(title=_who(run))
     table.add_column("by week")
     table.add_column("reached 30 min continuous")
     table.add_column("share")
     for w in res.weeks:
-        table.add_row(str(w), str(res.reached[w]), f"{res.reached[w] / n:.0%}")
+        table.add_row(str(w), str(res.reached[w]), f"{res.reached[w] / run.runners:.0%}")
     out.print(table)
+    out.print(_summary_table(run, [("", res.summary())]))
     out.print(f"red flags: {res.red_flags}, escalations: {res.escalations}", highlight=False)
+    out.print(_speed(run, took), highlight=False)
+
+
+def _speed(run: PopulationRun, seconds: float) -> str:
+    runner_days = run.runners * run.weeks * 7
+    return f"{runner_days:,} runner-days in {seconds:.1f} s ({runner_days / seconds:,.0f}/s)"
+
+
+def _days(spread: dict[str, Any]) -> str:
+    if spread["median"] is None:
+        return f"nobody ({spread['share']:.0%})"
+    return (
+        f"{spread['median']} d ({spread['p10']}-{spread['p90']}), {spread['share']:.0%} of runners"
+    )
+
+
+_SUMMARY_ROWS = (
+    ("first run/walk: median days (p10-p90), share", "first_run_walk_days"),
+    ("30 min continuous: median days (p10-p90), share", "continuous_30_min_days"),
+    ("red flags per 100 runners", "red_flags_per_100"),
+    ("escalations per 100 runners", "escalations_per_100"),
+    ("sessions per runner", "sessions_per_runner"),
+)
+
+
+def _cell(summary: dict[str, Any], key: str) -> str:
+    value = summary[key]
+    return _days(value) if isinstance(value, dict) else f"{value:g}"
+
+
+def _difference(a: dict[str, Any], b: dict[str, Any], key: str) -> str:
+    """B minus A: days for the milestones (median), a count for the rates."""
+    first, second = a[key], b[key]
+    if isinstance(first, dict):
+        if first["median"] is None or second["median"] is None:
+            return ""
+        first, second = first["median"], second["median"]
+        return f"{second - first:+d} d"
+    return f"{second - first:+.1f}"
+
+
+def _summary_table(run: PopulationRun, columns: list[tuple[str, dict[str, Any]]]) -> Table:
+    table = Table(title="" if len(columns) == 1 else _who(run))
+    table.add_column("")
+    for name, _ in columns:
+        table.add_column(name or "result")
+    if len(columns) == 2:
+        table.add_column("B - A")
+    for label, key in _SUMMARY_ROWS:
+        cells = [_cell(summary, key) for _, summary in columns]
+        if len(columns) == 2:
+            cells.append(_difference(columns[0][1], columns[1][1], key))
+        table.add_row(label, *cells)
+    return table
+
+
+def _compare(
+    run: PopulationRun,
+    rules_a: Rules,
+    rules_b: Rules,
+    dirs: tuple[Path, Path],
+    as_json: bool,
+    jobs: int,
+) -> None:
+    """The same runners (same seed: sites and answer streams) under two rules directories."""
+    began = perf_counter()
+    with _progress(as_json) as bar:
+        res_a = _run_population(run, rules_a, jobs, bar, f"A: {dirs[0]}")
+        res_b = _run_population(run, rules_b, jobs, bar, f"B: {dirs[1]}")
+    took = perf_counter() - began
+    a, b = res_a.summary(), res_b.summary()
+    if as_json:
+        doc = {
+            "a": {"rules": str(dirs[0]), **_population_json(res_a)},
+            "b": {"rules": str(dirs[1]), **_population_json(res_b)},
+            "difference": {key: _difference(a, b, key) for _, key in _SUMMARY_ROWS},
+        }
+        json.dump(doc, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    out.print(_summary_table(run, [(f"A: {dirs[0]}", a), (f"B: {dirs[1]}", b)]))
+    out.print(_speed(replace(run, runners=2 * run.runners), took), highlight=False)
 
 
 def _version(value: bool) -> None:

@@ -698,6 +698,28 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
 # --- handlers --------------------------------------------------------------------------------
 
 
+def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
+    """The protocols this site's runner may follow: those written for the site's risk class
+    ("not sure" counts as high). A low-risk protocol, with no non-weight-bearing phase and fewer
+    clearances, is never offered for a high-risk site."""
+    risk = "high" if site.unsure else site.risk.value
+    return [p for p in rules.protocols.values() if p.for_risk.value == risk]
+
+
+def chosen_protocol(rules: Rules, site: Site, protocol_id: str | None) -> Protocol:
+    """The protocol a runner at `site` follows: the one chosen for them, if it is allowed for
+    the site, else the site's own or its risk class's (sites.yaml)."""
+    if protocol_id is None:
+        return rules.protocol_for(site)
+    allowed = {p.id: p for p in protocol_choices(rules, site)}
+    if protocol_id not in allowed:
+        raise BadEvent(
+            f"protocol {protocol_id!r} is not one for site {site.id!r} "
+            f"(allowed: {', '.join(sorted(allowed))})"
+        )
+    return allowed[protocol_id]
+
+
 def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
     site = rules.site_by_id.get(ev.site_id)
     if site is None:
@@ -705,7 +727,7 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
     if not ev.available_days or not ev.available_days <= set(range(7)):
         raise BadEvent("available_days must be a non-empty set of weekdays 0..6")
     local_date(now, ev.timezone)  # raises for an unknown zone before anything is built
-    protocol = rules.protocol_for(site)
+    protocol = chosen_protocol(rules, site, ev.protocol_id)
     profile = Profile(
         site_id=site.id,
         diagnosis_date=ev.diagnosis_date,

@@ -27,6 +27,8 @@ class Enrolled:
     # never granted by saying so.
     claimed: frozenset[str] = frozenset()
     gate_answers: dict[str, bool] = field(default_factory=dict)  # answered during onboarding
+    # A protocol chosen for this runner (by their coach, or a simulation); None = by site/risk.
+    protocol_id: str | None = None
 
 
 @quick_init

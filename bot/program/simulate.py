@@ -108,6 +108,7 @@ class SimProfile:
     available_days: frozenset[int] = frozenset(range(7))
     diagnosis_date: date | None = None
     onboarding_yes: bool = True  # answer every onboarding gate question with yes, cleared
+    protocol_id: str | None = None  # a protocol chosen for the runner (else by site and risk)
 
 
 Answerer = Callable[[int, date, ProgramState], SessionAnswers]
@@ -303,6 +304,7 @@ class Simulation:
                 available_days=p.available_days,
                 claimed=frozenset(claimed),
                 gate_answers=gate_answers,
+                protocol_id=p.protocol_id,
             ),
             t0,
         )
@@ -441,11 +443,49 @@ def reached_continuous(state: ProgramState, rules: Rules, seconds: int) -> bool:
 
 @dataclass
 class PopulationResult:
+    """What a population run counts. The day lists hold one entry per runner who reached the
+    milestone within the horizon (days from the first day), sorted, so the result is the same
+    however the runners were shared out between processes."""
+
     runners: int
     weeks: list[int]
-    reached: dict[int, int]
-    red_flags: int
-    escalations: int
+    reached: dict[int, int]  # reached 30 min continuous by the end of each week
+    red_flags: int  # runners with at least one red flag
+    escalations: int  # runners escalated at least once
+    days_to_run_walk: list[int] = field(default_factory=list)  # first run/walk session done
+    days_to_30_min: list[int] = field(default_factory=list)  # first 30 min continuous planned
+    sessions: int = 0  # sessions done by all runners
+
+    def summary(self) -> dict[str, Any]:
+        """The figures a clinician compares protocols by (per 100 runners where it is a rate)."""
+        n = max(1, self.runners)
+        return {
+            "runners": self.runners,
+            "first_run_walk_days": _spread(self.days_to_run_walk, self.runners),
+            "continuous_30_min_days": _spread(self.days_to_30_min, self.runners),
+            "red_flags_per_100": round(100 * self.red_flags / n, 1),
+            "escalations_per_100": round(100 * self.escalations / n, 1),
+            "sessions_per_runner": round(self.sessions / n, 1),
+        }
+
+
+def _spread(days: list[int], runners: int) -> dict[str, Any]:
+    """Median and 10th-90th percentile of the days, and the share of runners who got there."""
+    share = round(len(days) / runners, 3) if runners else 0.0
+    if not days:
+        return {"reached": 0, "share": share, "median": None, "p10": None, "p90": None}
+    ordered = sorted(days)
+
+    def pick(q: float) -> int:  # nearest-rank percentile: a day some runner really had
+        return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.5) - 1))]
+
+    return {
+        "reached": len(ordered),
+        "share": share,
+        "median": pick(0.5),
+        "p10": pick(0.1),
+        "p90": pick(0.9),
+    }
 
 
 @dataclass(frozen=True)
@@ -458,6 +498,8 @@ class _Population:
     seed: int
     sites: tuple[str, ...]
     model: SymptomModel
+    protocol_id: str | None = None
+    days: int = 0  # the horizon; 0 = the last of `weeks`
 
 
 def runner_random(seed: int, index: int) -> random.Random:
@@ -473,30 +515,47 @@ def _simulate_runners(pop: _Population, first: int, stop: int) -> PopulationResu
     rules = pop.rules
     need = rules.scheduling.min_continuous_s_for_intensity
     reached = dict.fromkeys(pop.weeks, 0)
-    red = esc = 0
-    horizon = max(pop.weeks) * 7
+    red = esc = sessions = 0
+    to_run_walk: list[int] = []
+    to_30: list[int] = []
+    horizon = pop.days or max(pop.weeks) * 7
     t_start = local_instant(pop.start, time(0), "UTC")
     for index in range(first, stop):
         rng = runner_random(pop.seed, index)
-        prof = SimProfile(site_id=rng.choice(pop.sites), start=pop.start, days=horizon)
+        prof = SimProfile(
+            site_id=rng.choice(pop.sites),
+            start=pop.start,
+            days=horizon,
+            protocol_id=pop.protocol_id,
+        )
         sim = Simulation(rules, prof, answerer=random_answerer(rng, pop.model), record=False)
         first_reached: datetime | None = None
+        first_run: datetime | None = None
         flagged = escalated = False
         for at in sim.run():
             st = sim.state
             assert st is not None
             flagged |= st.status is Status.RED_FLAG
             escalated |= st.status is Status.ESCALATED
+            if first_run is None and any(kind is SessionKind.RUN for _, kind in st.recent):
+                first_run = at
             if first_reached is None and reached_continuous(st, rules, need):
                 first_reached = at
+        assert sim.state is not None
+        sessions += sim.state.sessions_total
         red += flagged
         esc += escalated
+        if first_run is not None:
+            to_run_walk.append((first_run - t_start).days)
         if first_reached is not None:
+            to_30.append((first_reached - t_start).days)
             week = (first_reached - t_start).days / 7
             for w in pop.weeks:
                 if week <= w:
                     reached[w] += 1
-    return PopulationResult(stop - first, list(pop.weeks), reached, red, esc)
+    return PopulationResult(
+        stop - first, list(pop.weeks), reached, red, esc, to_run_walk, to_30, sessions
+    )
 
 
 def _add(total: PopulationResult, part: PopulationResult) -> None:
@@ -505,6 +564,9 @@ def _add(total: PopulationResult, part: PopulationResult) -> None:
         total.reached[w] += count
     total.red_flags += part.red_flags
     total.escalations += part.escalations
+    total.days_to_run_walk = sorted(total.days_to_run_walk + part.days_to_run_walk)
+    total.days_to_30_min = sorted(total.days_to_30_min + part.days_to_30_min)
+    total.sessions += part.sessions
 
 
 # The population a worker process simulates its shares of (set once per process, see
@@ -549,6 +611,8 @@ def simulate_population(
     model: SymptomModel | None = None,
     progress: Callable[[int], None] | None = None,
     jobs: int = 1,
+    protocol_id: str | None = None,
+    days: int = 0,
 ) -> PopulationResult:
     """N random runners (random site and symptoms): how many reach 30 minutes continuous by each
     week, and how many had a red flag or an escalation.
@@ -562,6 +626,8 @@ def simulate_population(
         seed,
         tuple(sites or [s.id for s in rules.sites.sites]),
         model or SymptomModel(),
+        protocol_id,
+        days,
     )
     total = PopulationResult(0, list(weeks), dict.fromkeys(weeks, 0), 0, 0)
     shares = _shares(n, max(1, jobs))

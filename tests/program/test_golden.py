@@ -61,6 +61,11 @@ WORST = SymptomModel(mild=0.2, regress=0.1, red_flag=0.02, per_level=0.01)
 CHAOTIC = SymptomModel(mild=-1.0)  # a marker: answer with `_chaotic` instead
 
 
+# Event fields added after the hashes were recorded: left out while at their default (None), so
+# the recorded hashes still hold for the events that do not use them.
+ADDED_LATER = {("Enrolled", "protocol_id")}
+
+
 def _plain(x: Any) -> Any:
     """A JSON-ready, hash-seed independent rendering of events, details and payloads."""
     if isinstance(x, Enum):
@@ -76,7 +81,11 @@ def _plain(x: Any) -> Any:
     if dataclasses.is_dataclass(x) and not isinstance(x, type):
         return {
             "_": type(x).__name__,
-            **{f.name: _plain(getattr(x, f.name)) for f in dataclasses.fields(x)},
+            **{
+                f.name: _plain(getattr(x, f.name))
+                for f in dataclasses.fields(x)
+                if getattr(x, f.name) is not None or (type(x).__name__, f.name) not in ADDED_LATER
+            },
         }
     return x
 
