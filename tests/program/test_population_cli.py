@@ -117,7 +117,8 @@ def test_a_broken_rules_directory_in_compare_names_file_path_and_reason(tmp_path
     broken = tmp_path / "broken"
     shutil.copytree(RULES, broken)
     path = broken / "scheduling.yaml"
-    path.write_text(path.read_text().replace("min_days_between_runs: 2", "min_days_between_runs: 1"))
+    text = path.read_text().replace("min_days_between_runs: 2", "min_days_between_runs: 1")
+    path.write_text(text)
     args = ["simulate", "--population", "2", "--compare", str(RULES), str(broken)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 1
