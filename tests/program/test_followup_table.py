@@ -228,13 +228,6 @@ def test_the_table_is_what_the_engine_reads(rules: Rules, monkeypatch: pytest.Mo
         followup.followup_row.cache_clear()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Found while tabling: the watch rows come before already-regressed, so a session before "
-    "running regressed at report time (pain during >2/10) regresses again at its 24-hour check and "
-    "escalates on one report. Fix: move the already-regressed row above the watch rows (changes "
-    "2 golden fingerprints: random:7 and random:15); left for the lead, behaviour kept here.",
-)
 def test_one_painful_strength_session_is_one_regression(rules: Rules) -> None:
     r = Runner.at(rules, LOW, "low-strength")
     report = r.report(pain=4)

@@ -248,7 +248,7 @@ GOLDEN: dict[str, str] = {
     "random:4": "4958c882d283e1293c01",
     "random:5": "05fceedc7573f9101232",
     "random:6": "6b6fb5bd8ba45ec6650e",
-    "random:7": "c4792b1d32bc8fa6e76e",
+    "random:7": "470f8268c3538d9ebaf5",
     "random:8": "547fbed830d69de090d4",
     "random:9": "6212d2b13ded88327081",
     "random:10": "5916e0803fc2df2b81ae",
@@ -256,7 +256,7 @@ GOLDEN: dict[str, str] = {
     "random:12": "7311cc1a71de2a748fb4",
     "random:13": "643489e2f43b852fa2fb",
     "random:14": "e69c4188c17ef06efd01",
-    "random:15": "eb7abd478476a452ba0e",
+    "random:15": "0ed90c0abd9c1fb19caa",
 }
 
 
