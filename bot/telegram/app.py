@@ -37,6 +37,7 @@ from bot.services import coaches, runners
 from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
+from bot.timer.cache import TimerCache
 from bot.store import ops
 from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
@@ -181,6 +182,7 @@ def build_application(
     start_ticker: bool = True,
     wake_agenda: bool = True,
     keep_updates: timedelta = KEEP_UPDATES,
+    timer: TimerCache | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     # No PTB rate limiter: the agenda's own (bot.agenda.ratelimit) is the one budget for the
     # messages the bot starts; replies to updates go out at once (docs/delivery.md).
@@ -197,7 +199,7 @@ def build_application(
     app.bot_data["keep_updates"] = keep_updates
     app.bot_data["wake_agenda"] = wake_agenda
 
-    sender = TelegramSender(app.bot, deps)
+    sender = TelegramSender(app.bot, deps, timer=timer)
     dispatcher = Dispatcher(
         deps.sessionmaker,
         deps.rules,
