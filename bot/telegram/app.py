@@ -37,12 +37,12 @@ from bot.services import coaches, runners
 from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
-from bot.timer.cache import TimerCache
 from bot.store import ops
 from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender
+from bot.timer.cache import TimerCache
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from telegram import Bot, Message
 
-
 from bot import texts
 from bot.conversation.prompts import Prompt
 from bot.program.decision import MessageKind

@@ -8,6 +8,8 @@ in 8 bytes, so a 30-minute timer is about a quarter of a megabyte.
 from __future__ import annotations
 
 import io
+from typing import Any
+
 import av
 import numpy as np
 from numpy.typing import NDArray
@@ -96,11 +98,14 @@ def render_voice(plan: TimerPlan) -> bytes:
         stream = container.add_stream(
             "libopus",
             rate=SAMPLE_RATE,
-            options={"frame_duration": str(_FRAME * 1000 // SAMPLE_RATE), "application": "lowdelay"},
+            options={
+                "frame_duration": str(_FRAME * 1000 // SAMPLE_RATE),
+                "application": "lowdelay",
+            },
         )
         stream.bit_rate = BIT_RATE
         stream.layout = "mono"
-        packets: list[av.Packet] = []
+        packets: list[av.Packet[Any]] = []
         for index in _frames_to_encode(plan, frame_count):
             start = index * _FRAME
             samples = _samples(plan, start, start + _FRAME)
@@ -122,10 +127,11 @@ def render_voice(plan: TimerPlan) -> bytes:
     return out.getvalue()
 
 
-def _copy(data: bytes, pts: int, stream: av.audio.stream.AudioStream) -> av.Packet:
+def _copy(data: bytes, pts: int, stream: av.audio.stream.AudioStream) -> av.Packet[Any]:
     packet = av.Packet(data)
     packet.pts = packet.dts = pts
     packet.duration = _FRAME
+    assert stream.time_base is not None
     packet.time_base = stream.time_base
     packet.stream = stream
     return packet
