@@ -110,3 +110,12 @@ def test_cache_renders_once_and_keeps_files(tmp_path: Path) -> None:
     assert restarted.get(plan) == first
     assert restarted.renders == 0
     assert len(list(tmp_path.glob("timer-*.ogg"))) == 1
+
+
+def test_the_sandbox_terminal_shows_a_voice_message() -> None:
+    from bot.standin.records import SentFile, SentMessage
+    from bot.standin.terminal import render_message
+
+    voice = SentFile("voice-1", "u1", "session-timer.ogg", b"x" * 300_000, "audio/ogg")
+    message = SentMessage(1, 1001, 0, caption="⏱ Session timer", voice=voice, voice_duration=1807)
+    assert "🔊 voice 30:07 (292 KB, session timer)" in render_message(message)
