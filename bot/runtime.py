@@ -29,6 +29,7 @@ from bot.program.loader import Rules
 from bot.services import coaches as csvc
 from bot.services.deps import Deps
 from bot.store.db import make_engine, make_sessionmaker, migrate
+from bot.timer.cache import TimerCache
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ async def _main(settings: Any, rules: Rules, token: str, stop: asyncio.Event | N
         dispatch_interval=settings.dispatch_interval_seconds,
         owner=settings.instance_name,
         keep_updates=timedelta(days=settings.processed_updates_keep_days),
+        timer=TimerCache(settings.timer_cache_dir) if settings.session_timer else None,
     )
     await csvc.ensure_all_digests(deps)
     if stop is None:

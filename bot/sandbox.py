@@ -32,6 +32,7 @@ from bot.standin.terminal import (
     render_message,
 )
 from bot.store.db import make_engine, make_sessionmaker, migrate
+from bot.timer.cache import TimerCache
 
 RUNNER_ID = 1001
 COACH_ID = 2002
@@ -98,6 +99,7 @@ async def run_sandbox(rules: Rules, db: Path | None = None, start: datetime | No
         base_file_url=standin.base_file_url,
         dispatch_interval=1.0,
         owner="sandbox",
+        timer=TimerCache(),
     )
     await csvc.add_coach(deps, COACH_ID, "Sam (sandbox coach)")
     print(INTRO, flush=True)

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     metrics_listen: str = "127.0.0.1"
     # Telegram update ids are remembered this long to recognise a redelivered update.
     processed_updates_keep_days: float = Field(default=7.0, ge=1)
+    # The session timer (a voice message of beeps) sent with each run's reminder.
+    session_timer: bool = True
+    # Where rendered timers are kept across restarts; unset: in memory only (re-rendered after
+    # a restart, in well under a second each).
+    timer_cache_dir: Path | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -89,6 +89,15 @@ DAYS_NONE = "Pick at least one day."
 
 REMIND = "🏃 Today's session: {rx}"
 REMIND_DELOAD = "\nDeload week: shorter on purpose, so your bone can catch up."
+# The session timer's caption (a voice message sent with a run's reminder).
+TIMER_CAPTION_INTERVALS = (
+    "⏱ Session timer ({total}): press play as you set off and keep the phone in your pocket.\n"
+    "A few ticks, then two rising beeps = run, one low beep = walk, three beeps = done."
+)
+TIMER_CAPTION_CONTINUOUS = (
+    "⏱ Session timer ({total}): press play as you set off and keep the phone in your pocket.\n"
+    "A few ticks, then two rising beeps = run, three beeps = done."
+)
 BTN_DONE = "Done ✅"
 BTN_PARTIAL = "Couldn't finish"
 BTN_SKIP = "Skip"
@@ -300,6 +309,11 @@ STATUS_WORDS = {
 
 def mmss(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def timer_caption(total_s: int, *, walks: bool) -> str:
+    template = TIMER_CAPTION_INTERVALS if walks else TIMER_CAPTION_CONTINUOUS
+    return template.format(total=mmss(total_s))
 
 
 def prescription(rx: Prescription) -> str:

@@ -41,6 +41,7 @@ TEXT_PARAMS = frozenset(
         "file_id",
         "document",
         "photo",
+        "voice",
         "thumbnail",
         "filename",
         "question",

@@ -92,6 +92,8 @@ class SentMessage:
     reply_markup: dict[str, Any] | None = None
     document: SentFile | None = None
     photo: SentFile | None = None
+    voice: SentFile | None = None
+    voice_duration: int | None = None  # seconds, as the bot declared it
     previous_texts: list[str | None] = field(default_factory=list)
     edit_date: int | None = None
     deleted: bool = False

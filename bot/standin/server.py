@@ -154,6 +154,7 @@ class BotApiStandIn:
             ("getMe", self._get_me),
             ("getUpdates", self._get_updates),
             ("sendMessage", self._send_message),
+            ("sendVoice", self._send_voice),
             ("editMessageText", self._edit_message_text),
             ("editMessageReplyMarkup", self._edit_message_reply_markup),
             ("editMessageCaption", self._edit_message_caption),
@@ -697,6 +698,12 @@ class BotApiStandIn:
             data["photo"] = [
                 {**self._file_json(message.photo, with_name=False), "width": 1, "height": 1}
             ]
+        if message.voice is not None:
+            data["voice"] = {
+                **self._file_json(message.voice, with_name=False),
+                "duration": message.voice_duration or 0,
+                "mime_type": message.voice.mime_type or "audio/ogg",
+            }
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
         return data
@@ -941,11 +948,16 @@ class BotApiStandIn:
             reply_markup=markup,
             document=file if kind == "document" else None,
             photo=file if kind == "photo" else None,
+            voice=file if kind == "voice" else None,
+            voice_duration=int(params.get("duration") or 0) if kind == "voice" else None,
         )
         return self._deliver(chat_id, message)
 
     async def _send_document(self, params: Params) -> dict[str, Any]:
         return await self._send_file(params, "document")
+
+    async def _send_voice(self, params: Params) -> dict[str, Any]:
+        return await self._send_file(params, "voice")
 
     async def _send_photo(self, params: Params) -> dict[str, Any]:
         return await self._send_file(params, "photo")

@@ -86,6 +86,10 @@ def render_message(message: SentMessage) -> str:
         lines.append(f"📎 {message.document.filename}")
     if message.photo is not None:
         lines.append(f"🖼 {message.photo.filename}")
+    if message.voice is not None:
+        seconds = message.voice_duration or 0
+        size_kb = len(message.voice.content) // 1024
+        lines.append(f"🔊 voice {seconds // 60}:{seconds % 60:02d} ({size_kb} KB, session timer)")
     body = message.plain_text
     if body:
         lines.append(body)

@@ -42,6 +42,7 @@ from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, h
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender
+from bot.timer.cache import TimerCache
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ def build_application(
     start_ticker: bool = True,
     wake_agenda: bool = True,
     keep_updates: timedelta = KEEP_UPDATES,
+    timer: TimerCache | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     # No PTB rate limiter: the agenda's own (bot.agenda.ratelimit) is the one budget for the
     # messages the bot starts; replies to updates go out at once (docs/delivery.md).
@@ -197,7 +199,7 @@ def build_application(
     app.bot_data["keep_updates"] = keep_updates
     app.bot_data["wake_agenda"] = wake_agenda
 
-    sender = TelegramSender(app.bot, deps)
+    sender = TelegramSender(app.bot, deps, timer=timer)
     dispatcher = Dispatcher(
         deps.sessionmaker,
         deps.rules,

@@ -6,9 +6,10 @@ unreachable, give up) and records the outcome.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, Message
 
 from bot import texts
 from bot.conversation.prompts import Prompt
@@ -19,12 +20,17 @@ from bot.services.deps import Deps
 from bot.telegram.render import render_runner
 from bot.telegram.render_coach import render_coach
 from bot.telegram.ui import send_prompt
+from bot.timer.cache import TimerCache
+from bot.timer.plan import TimerPlan, timer_plan
+
+log = logging.getLogger(__name__)
 
 
 class TelegramSender:
-    def __init__(self, bot: Bot, deps: Deps) -> None:
+    def __init__(self, bot: Bot, deps: Deps, *, timer: TimerCache | None = None) -> None:
         self.bot = bot
         self.deps = deps
+        self.timer = timer  # None: no session timer with run reminders
 
     async def send(self, item: Any, state: ProgramState | None) -> int | None:
         kind = MessageKind(item.kind)
@@ -53,4 +59,47 @@ class TelegramSender:
             await svc.save_flow(
                 self.deps, int(item.chat_id), int(item.runner_id), flow, {"answers": {}}
             )
-        return await send_prompt(self.bot, int(item.chat_id), prompt)
+        message_id = await send_prompt(self.bot, int(item.chat_id), prompt)
+        if kind is MessageKind.SESSION_REMINDER and state is not None and state.next is not None:
+            plan = timer_plan(state.next.prescription)
+            if plan is not None and self.timer is not None:
+                await self._send_timer(item, plan)
+        return message_id
+
+    async def _send_timer(self, item: Any, plan: TimerPlan) -> None:
+        """The session timer after its reminder, as part of the same agenda row's send.
+
+        The reminder has gone out by now, so a failed upload must not fail the row (that would
+        send the reminder again): it is logged, without any text, and the reminder counts.
+        """
+        assert self.timer is not None
+        caption = texts.timer_caption(plan.total_s, walks=plan.walk_s > 0)
+        try:
+            known = self.timer.file_id(plan)
+            voice: Any = known if known is not None else await self.timer.get_async(plan)
+            try:
+                sent = await self._send_voice(item, voice, plan, caption)
+            except Exception:
+                if known is None:
+                    raise
+                # A remembered file id Telegram no longer knows: upload the audio again.
+                self.timer.forget_file_id(plan)
+                voice = await self.timer.get_async(plan)
+                sent = await self._send_voice(item, voice, plan, caption)
+        except Exception as exc:
+            log.warning(
+                "session timer not sent",
+                extra={"agenda_id": item.id, "error": type(exc).__name__},
+            )
+            return
+        if sent.voice is not None:
+            self.timer.remember_file_id(plan, sent.voice.file_id)
+
+    async def _send_voice(self, item: Any, voice: Any, plan: TimerPlan, caption: str) -> Message:
+        return await self.bot.send_voice(
+            int(item.chat_id),
+            voice,
+            duration=plan.total_s,
+            caption=caption,
+            filename="session-timer.ogg",
+        )

@@ -24,6 +24,7 @@ from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Agenda, Answer, ProcessedUpdate
 from bot.store.peek import next_due
 from bot.telegram.app import DONE_GROUP, build_application, serving
+from bot.timer.cache import TimerCache
 
 RUNNER = 1001
 COACH = 2002
@@ -178,7 +179,12 @@ class Harness:
 
 @asynccontextmanager
 async def running_bot(
-    rules: Rules, db_url: str, start: datetime, *, with_coaches: bool = True
+    rules: Rules,
+    db_url: str,
+    start: datetime,
+    *,
+    with_coaches: bool = True,
+    timer: TimerCache | None = None,
 ) -> AsyncIterator[Harness]:
     standin = BotApiStandIn()
     await standin.start()
@@ -198,6 +204,7 @@ async def running_bot(
         send_rate=1000,
         start_ticker=False,
         owner="e2e",
+        timer=timer,
     )
     if with_coaches:
         await csvc.add_coach(deps, COACH, "Coach Sam")
