@@ -701,9 +701,22 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
 def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
     """The protocols this site's runner may follow: those written for the site's risk class
     ("not sure" counts as high). A low-risk protocol, with no non-weight-bearing phase and fewer
-    clearances, is never offered for a high-risk site."""
+    clearances, is never offered for a high-risk site; nor one with hops or plyometrics for a
+    site where hopping could complete the fracture (`hop_tests: false`)."""
     risk = "high" if site.unsure else site.risk.value
-    return [p for p in rules.protocols.values() if p.for_risk.value == risk]
+    return [
+        p
+        for p in rules.protocols.values()
+        if p.for_risk.value == risk and (site.hop_tests or not _has_hops(p))
+    ]
+
+
+def _has_hops(protocol: Protocol) -> bool:
+    return any(
+        template is not None and template.hops
+        for phase in protocol.phases
+        for template in (phase.impact, phase.cross)
+    )
 
 
 def chosen_protocol(rules: Rules, site: Site, protocol_id: str | None) -> Protocol:

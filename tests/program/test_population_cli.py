@@ -97,6 +97,17 @@ def test_compare_runs_the_same_runners_under_two_rules_directories(tmp_path: Pat
             ["--population", "3", "--site", "navicular", "--protocol", "low-risk"],
             "protocol 'low-risk' is not one for site 'navicular'",
         ),
+        (
+            [
+                "--population",
+                "3",
+                "--site",
+                "femoral-neck-compression",
+                "--protocol",
+                "zero-pain-low-risk",
+            ],
+            "protocol 'zero-pain-low-risk' is not one for site 'femoral-neck-compression'",
+        ),
         (["--compare", "rules", "rules"], "--compare needs --population"),
     ],
 )
