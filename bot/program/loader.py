@@ -28,6 +28,7 @@ from bot.program.rules import (
     Question,
     QuestionsFile,
     QuestionStage,
+    Risk,
     SchedulingFile,
     Site,
     SitesFile,
@@ -64,6 +65,11 @@ class RulesError(Exception):
     def __init__(self, problems: list[RuleProblem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def site_risk(site: Site) -> Risk:
+    """The risk a site's protocol is chosen for: 'not sure' counts as high."""
+    return Risk.HIGH if site.unsure else site.risk
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,7 @@ class Rules:
     def protocol_for(self, site: Site) -> Protocol:
         if site.protocol is not None:
             return self.protocols[site.protocol]
-        risk = "high" if site.unsure else site.risk.value
-        return self.protocols[self.sites.protocol_by_risk[risk]]  # type: ignore[index]
+        return self.protocols[self.sites.protocol_by_risk[site_risk(site)]]
 
     def imaging_system_for(self, site: Site) -> ImagingSystem | None:
         """The grading system onboarding offers for this site (None: the rules define none)."""
@@ -263,6 +268,17 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
         proto = rules.protocols.get(site.protocol)
         if proto is None:
             out.append(RuleProblem("sites.yaml", path, f"unknown protocol {site.protocol!r}"))
+        elif proto.for_risk is not site_risk(site):
+            # A low-risk protocol (no protected phase, fewer clearances) on a high-risk site is
+            # a clinical hazard, and the reverse is a sign the wrong file was named.
+            out.append(
+                RuleProblem(
+                    "sites.yaml",
+                    path,
+                    f"protocol {site.protocol!r} is written for risk {proto.for_risk.value}, "
+                    f"but site {site.id!r} is {site_risk(site).value} risk",
+                )
+            )
     for site in rules.sites.sites:
         proto = _protocol_or_none(rules, site)
         if proto is None or site.hop_tests:
