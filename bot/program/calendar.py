@@ -340,6 +340,7 @@ def prescription(
             else:
                 run_s = max(60, int(run_s * factor) // 60 * 60)
         minutes = math.ceil((run_s + lv.walk_s) * repeats / 60)
+        minutes += lv.warmup_walk_min + lv.cooldown_walk_min
         desc = phase.impact.description if phase.impact else phase.name
         return Prescription(
             kind=SessionKind.RUN,
@@ -352,6 +353,9 @@ def prescription(
             repeats=repeats,
             deload=deload,
             intensity=lv.intensity and not deload,
+            walk_first=lv.walk_first,
+            warmup_walk_min=lv.warmup_walk_min,
+            cooldown_walk_min=lv.cooldown_walk_min,
         )
     tpl = phase.cross if kind is SessionKind.CROSS_TRAIN else phase.impact
     assert tpl is not None
