@@ -571,12 +571,22 @@ class Level(_Strict):
     hold_sessions: int = Field(2, ge=1, le=10)
     hold_days: int = Field(0, ge=0, le=60)
     max_per_week: int = Field(3, ge=1, le=4)
+    per_week: int | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="Target runs per calendar week (Mon-Sun), spread out; at most max_per_week.",
+    )
     intensity: bool = False
     rpe_max: int = Field(5, ge=1, le=10)
 
     @model_validator(mode="after")
     def _shape(self) -> Level:
         given = self.model_fields_set
+        if self.per_week is not None and self.per_week > self.max_per_week:
+            raise ValueError(
+                f"per_week ({self.per_week}) is above max_per_week ({self.max_per_week})"
+            )
         if self.walk_first and not self.walk_s:
             raise ValueError("walk_first needs walk_s above 0 (there is no walk to put first)")
         if self.total_min is None:

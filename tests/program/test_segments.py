@@ -121,7 +121,7 @@ def test_state_keeps_the_shape_and_leaves_it_out_when_default(rules: Rules) -> N
 
 FIRST = (
     "{id: bwj-wj-1, walk_first: true, walk_s: 300, run_s: 60, total_min: 30, "
-    "warmup_walk_min: 5, cooldown_walk_min: 5, hold_sessions: 2, max_per_week: 3}"
+    "warmup_walk_min: 5, cooldown_walk_min: 5, hold_sessions: 2, max_per_week: 3, per_week: 3}"
 )
 WHERE = f"{BWJ_FILE}: phases[2].levels[0]:"
 BAD = [
