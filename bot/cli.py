@@ -142,10 +142,16 @@ def _session_text(s: dict[str, Any]) -> str:
     mark = {"skipped": " (skipped)", "missed": " (missed)", "partial": " (partial)"}.get(status, "")
     if kind == "run":
         body = f"run {_fmt_s(s['run_s'])}"
-        if s.get("walk_s"):
+        if s.get("walk_s") and s.get("walk_first"):
+            body = f"walk {_fmt_s(s['walk_s'])} / run {_fmt_s(s['run_s'])} ×{s['repeats']}"
+        elif s.get("walk_s"):
             body += f" / walk {_fmt_s(s['walk_s'])} ×{s['repeats']}"
         elif s.get("repeats", 1) > 1:
             body += f" ×{s['repeats']}"
+        if s.get("warmup_walk_min"):
+            body = f"walk {s['warmup_walk_min']} min + " + body
+        if s.get("cooldown_walk_min"):
+            body += f" + walk {s['cooldown_walk_min']} min"
         if s.get("deload"):
             body += " deload"
         return body + mark

@@ -316,12 +316,22 @@ def timer_caption(total_s: int, *, walks: bool) -> str:
     return template.format(total=mmss(total_s))
 
 
+RX_WARMUP = "warm up: walk {minutes} min, then "
+RX_COOLDOWN = ", then cool down: walk {minutes} min"
+
+
 def prescription(rx: Prescription) -> str:
     if rx.kind.value == "run":
-        if rx.walk_s:
+        if rx.walk_s and rx.walk_first:
+            body = f"walk {mmss(rx.walk_s)}, jog {mmss(rx.run_s)}, ×{rx.repeats}"
+        elif rx.walk_s:
             body = f"jog {mmss(rx.run_s)}, walk {mmss(rx.walk_s)}, ×{rx.repeats}"
         else:
             body = f"run {rx.run_s // 60} min continuous"
+        if rx.warmup_walk_min:
+            body = RX_WARMUP.format(minutes=rx.warmup_walk_min) + body
+        if rx.cooldown_walk_min:
+            body += RX_COOLDOWN.format(minutes=rx.cooldown_walk_min)
         body += " — easy, flat, soft surface"
         if rx.intensity:
             body += "; strides allowed"
@@ -420,6 +430,9 @@ def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
                     run_s=lv.run_s,
                     walk_s=lv.walk_s,
                     repeats=lv.repeats,
+                    walk_first=lv.walk_first,
+                    warmup_walk_min=lv.warmup_walk_min,
+                    cooldown_walk_min=lv.cooldown_walk_min,
                 )
                 short = prescription(rx).split(" — ")[0]
                 return LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)

@@ -6,6 +6,7 @@ level being run):
 - cross-training only on days without a run (one session a day), so it falls between runs;
 - no more than `max_training_days_in_7` training days in any 7 consecutive days (a rest day);
 - no more runs in 7 days than the level's `max_per_week`;
+- with a level's `per_week`, up to that many runs per calendar week (Mon-Sun), spread out;
 - only on the runner's available weekdays; no run while `impact_free_until` lasts;
 - in maintenance, an off week (no running) every Nth week and a deload every Mth week.
 
@@ -263,6 +264,7 @@ def next_slot(
     gap = sch.min_days_between_runs
     most_in_7 = sch.max_training_days_in_7
     weekly_cap = level.max_per_week if level is not None else 7
+    per_week = level.per_week if level is not None else None
     impact = _impact_kind(phase)
     may_rest_in_maintenance = phase.runs and phase.kind is PhaseKind.MAINTENANCE
     first = start.toordinal()
@@ -281,10 +283,45 @@ def next_slot(
             far_enough = last_impact is None or d - last_impact >= gap
             runs_in_week = bisect_left(runs, d) - bisect_left(runs, window_start)
             if far_enough and (impact_kind is not run or runs_in_week < weekly_cap):
-                return Slot(date.fromordinal(d), impact_kind)
+                if impact_kind is not run or per_week is None:
+                    return Slot(date.fromordinal(d), impact_kind)
+                if _run_toward_target(d, runs, per_week, gap, available_days):
+                    return Slot(date.fromordinal(d), impact_kind)
         if phase.cross is not None:
             return Slot(date.fromordinal(d), cross)
     return None
+
+
+def runs_that_fit(first: int, last: int, gap: int, available_days: frozenset[int]) -> int:
+    """How many runs, `gap` days apart, fit on the available days from `first` to `last`."""
+    count, next_allowed = 0, first
+    for d in range(first, last + 1):
+        if d >= next_allowed and (d - 1) % 7 in available_days:
+            count, next_allowed = count + 1, d + gap
+    return count
+
+
+def _run_toward_target(
+    d: int,
+    runs: list[int],
+    per_week: int,
+    gap: int,
+    available_days: frozenset[int],
+) -> bool:
+    """Whether day `d` (an allowed run day) takes a run under a level's `per_week` target.
+
+    Runs are counted per calendar week (Monday to Sunday, local dates). They are spread: a run
+    waits until a 7 / per_week share of the week has passed since the last one (2 a week: Monday
+    and Thursday), unless waiting would leave too few days this week to meet the target."""
+    monday = d - (d - 1) % 7
+    before_d = bisect_left(runs, d)
+    done = before_d - bisect_left(runs, monday)
+    if done >= per_week:
+        return False
+    spread = max(gap, 7 // per_week)
+    if before_d == 0 or d - runs[before_d - 1] >= spread:
+        return True
+    return runs_that_fit(d + 1, monday + 6, gap, available_days) < per_week - done
 
 
 def _impact_kind(phase: Phase) -> SessionKind | None:
@@ -340,6 +377,7 @@ def prescription(
             else:
                 run_s = max(60, int(run_s * factor) // 60 * 60)
         minutes = math.ceil((run_s + lv.walk_s) * repeats / 60)
+        minutes += lv.warmup_walk_min + lv.cooldown_walk_min
         desc = phase.impact.description if phase.impact else phase.name
         return Prescription(
             kind=SessionKind.RUN,
@@ -352,6 +390,9 @@ def prescription(
             repeats=repeats,
             deload=deload,
             intensity=lv.intensity and not deload,
+            walk_first=lv.walk_first,
+            warmup_walk_min=lv.warmup_walk_min,
+            cooldown_walk_min=lv.cooldown_walk_min,
         )
     tpl = phase.cross if kind is SessionKind.CROSS_TRAIN else phase.impact
     assert tpl is not None

@@ -97,22 +97,26 @@ def _state_dict(s: ProgramState) -> dict[str, Any]:
 
 def _planned_to_dict(n: Planned) -> dict[str, Any]:
     rx = n.prescription
-    return {
-        "seq": n.seq,
-        "day": n.day.isoformat(),
-        "rx": {
-            "kind": rx.kind.value,
-            "phase_id": rx.phase_id,
-            "level_id": rx.level_id,
-            "description": rx.description,
-            "minutes": rx.minutes,
-            "run_s": rx.run_s,
-            "walk_s": rx.walk_s,
-            "repeats": rx.repeats,
-            "deload": rx.deload,
-            "intensity": rx.intensity,
-        },
+    rx_dict: dict[str, Any] = {
+        "kind": rx.kind.value,
+        "phase_id": rx.phase_id,
+        "level_id": rx.level_id,
+        "description": rx.description,
+        "minutes": rx.minutes,
+        "run_s": rx.run_s,
+        "walk_s": rx.walk_s,
+        "repeats": rx.repeats,
+        "deload": rx.deload,
+        "intensity": rx.intensity,
     }
+    # Segment shape: written only when not the default, so older states read the same.
+    shape: dict[str, Any] = {
+        "walk_first": rx.walk_first,
+        "warmup_walk_min": rx.warmup_walk_min,
+        "cooldown_walk_min": rx.cooldown_walk_min,
+    }
+    rx_dict.update({key: value for key, value in shape.items() if value})
+    return {"seq": n.seq, "day": n.day.isoformat(), "rx": rx_dict}
 
 
 def state_from_dict(d: dict[str, Any]) -> ProgramState:

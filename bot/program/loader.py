@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.program.calendar import runs_that_fit
 from bot.program.rules import (
     Classification,
     EscalateRule,
@@ -46,6 +47,7 @@ FILES: dict[str, type[BaseModel]] = {
     "habits.yaml": HabitsFile,
 }
 PROTOCOL_DIR = "protocols"
+ALL_DAYS = frozenset(range(7))  # rules check asks what fits in any week, all days available
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +310,17 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
                 elif q.stage is not QuestionStage.GATE or q.kind != "yes_no":
                     out.append(RuleProblem(rel, path, f"{qid!r} is not a yes/no gate question"))
             for j, lv in enumerate(ph.levels):
+                fits = runs_that_fit(1, 7, rules.scheduling.min_days_between_runs, ALL_DAYS)
+                if lv.per_week is not None and lv.per_week > fits:
+                    out.append(
+                        RuleProblem(
+                            rel,
+                            f"phases[{i}].levels[{j}].per_week",
+                            f"{lv.per_week} runs cannot fit in a Monday-Sunday week with runs "
+                            f"{rules.scheduling.min_days_between_runs} days apart "
+                            f"(scheduling.yaml min_days_between_runs; at most {fits})",
+                        )
+                    )
                 if lv.intensity and not _reached_continuous(proto, i, j, rules):
                     out.append(
                         RuleProblem(

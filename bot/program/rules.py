@@ -549,17 +549,71 @@ class HabitsFile(_Strict):
 
 
 class Level(_Strict):
-    """One rung of a run ladder. Continuous running is run_s with walk_s 0 and repeats 1."""
+    """One rung of a run ladder. Continuous running is run_s with walk_s 0 and repeats 1.
+
+    The intervals are run then walk, `repeats` times; `walk_first` swaps each block to walk then
+    run ("walk 5 / jog 1"). `total_min` gives the intervals' length instead of `repeats` (repeats
+    are then the whole blocks that fit). Warm-up and cool-down walks frame the intervals.
+    """
 
     id: RuleId
     run_s: SECONDS = Field(gt=0)
     walk_s: SECONDS
-    repeats: int = Field(ge=1, le=20)
+    repeats: int = Field(
+        1, ge=1, le=20, description="Blocks per session; required unless total_min is given."
+    )
+    total_min: int | None = Field(
+        None, ge=1, le=180, description="Minutes of intervals; repeats = whole blocks that fit."
+    )
+    walk_first: bool = Field(False, description="Each block is walk then run (walk 5 / jog 1).")
+    warmup_walk_min: int = Field(0, ge=0, le=30, description="Walk this long before the blocks.")
+    cooldown_walk_min: int = Field(0, ge=0, le=30, description="Walk this long after the blocks.")
     hold_sessions: int = Field(2, ge=1, le=10)
     hold_days: int = Field(0, ge=0, le=60)
     max_per_week: int = Field(3, ge=1, le=4)
+    per_week: int | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="Target runs per calendar week (Mon-Sun), spread out; at most max_per_week.",
+    )
     intensity: bool = False
     rpe_max: int = Field(5, ge=1, le=10)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Level:
+        given = self.model_fields_set
+        if self.per_week is not None and self.per_week > self.max_per_week:
+            raise ValueError(
+                f"per_week ({self.per_week}) is above max_per_week ({self.max_per_week})"
+            )
+        if self.walk_first and not self.walk_s:
+            raise ValueError("walk_first needs walk_s above 0 (there is no walk to put first)")
+        if self.total_min is None:
+            if "repeats" not in given:
+                raise ValueError("give repeats or total_min")
+            return self
+        if "repeats" in given:
+            raise ValueError("give repeats or total_min, not both")
+        if not self.walk_s:
+            raise ValueError("total_min is for run/walk blocks; continuous running sets run_s")
+        block_s = self.run_s + self.walk_s
+        blocks, left_s = divmod(self.total_min * 60, block_s)
+        if blocks < 1:
+            raise ValueError(
+                f"total_min ({self.total_min}) is shorter than one block of run_s + walk_s "
+                f"({block_s // 60}:{block_s % 60:02d})"
+            )
+        if left_s:
+            raise ValueError(
+                f"total_min ({self.total_min}) is not a whole number of "
+                f"{block_s // 60}:{block_s % 60:02d} blocks"
+            )
+        if blocks > 20:
+            raise ValueError(f"total_min ({self.total_min}) makes {blocks} blocks; at most 20")
+        # The model is frozen; the derived count is set once, here, while validating.
+        object.__setattr__(self, "repeats", blocks)
+        return self
 
     @property
     def run_total_s(self) -> int:

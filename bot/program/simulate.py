@@ -267,6 +267,13 @@ class Simulation:
                     deload=rx.deload,
                     intensity=rx.intensity,
                 )
+                shape = {
+                    "walk_first": rx.walk_first,
+                    "warmup_walk_min": rx.warmup_walk_min,
+                    "cooldown_walk_min": rx.cooldown_walk_min,
+                }
+                # Only non-default shapes, so the output of today's protocols is unchanged.
+                row.session.update({key: value for key, value in shape.items() if value})
             if a.outcome is not Outcome.SKIPPED:
                 row.answers.update(pain_during=a.pain_during, rpe=a.rpe)
         ev = SessionReported(seq, a.outcome, a.pain_during, a.rpe)

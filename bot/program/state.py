@@ -60,6 +60,9 @@ class Prescription:
     repeats: int = 0
     deload: bool = False
     intensity: bool = False
+    walk_first: bool = False
+    warmup_walk_min: int = 0
+    cooldown_walk_min: int = 0
 
 
 @quick_init
