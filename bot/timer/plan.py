@@ -69,12 +69,23 @@ def timer_plan(rx: Prescription) -> TimerPlan | None:
     first = LEAD_IN_S - COUNTDOWN_TICKS
     cues = [Cue(first + tick, CueKind.COUNT) for tick in range(COUNTDOWN_TICKS)]
     at = LEAD_IN_S
-    for _ in range(repeats):
-        cues.append(Cue(at, CueKind.RUN))
-        at += rx.run_s
-        if walk_s:
-            cues.append(Cue(at, CueKind.WALK))
-            at += walk_s
+    # The session's own shape (rules: walk_first, warm-up and cool-down walks): each stretch
+    # starts with its cue, so a walk-first block opens with the walk beep.
+    stretches: list[tuple[CueKind, int]] = []
+    if rx.warmup_walk_min:
+        stretches.append((CueKind.WALK, rx.warmup_walk_min * 60))
+    block = [(CueKind.RUN, rx.run_s), (CueKind.WALK, walk_s)]
+    if rx.walk_first:
+        block.reverse()
+    stretches.extend(block * repeats)
+    if rx.cooldown_walk_min:
+        stretches.append((CueKind.WALK, rx.cooldown_walk_min * 60))
+    for kind, seconds in stretches:
+        if seconds <= 0:
+            continue
+        if kind is not CueKind.WALK or cues[-1].kind is not CueKind.WALK:  # walks in a row: one
+            cues.append(Cue(at, kind))
+        at += seconds
     cues.append(Cue(at, CueKind.END))
     return TimerPlan(
         cues=tuple(cues),

@@ -51,6 +51,28 @@ def test_cues_span_exactly_the_session(run_s: int, walk_s: int, repeats: int) ->
     assert starts[0].at_s == LEAD_IN_S
 
 
+def test_a_walk_first_session_with_warm_up_and_cool_down_beeps_in_its_own_order() -> None:
+    """Brigham's walk 5 / jog 1 with 5-minute walks either side: the warm-up and the first
+    block's walk are one walk, and the cool-down follows the last jog."""
+    import dataclasses
+
+    rx = dataclasses.replace(
+        run(60, 300, 2), walk_first=True, warmup_walk_min=5, cooldown_walk_min=5
+    )
+    plan = timer_plan(rx)
+    assert plan is not None
+    shape = [(c.at_s - LEAD_IN_S, c.kind) for c in plan.cues if c.kind is not CueKind.COUNT]
+    assert shape == [
+        (0, CueKind.WALK),  # warm-up 5 min + the first block's walk 5 min
+        (600, CueKind.RUN),
+        (660, CueKind.WALK),
+        (960, CueKind.RUN),
+        (1020, CueKind.WALK),  # cool-down
+        (1320, CueKind.END),
+    ]
+    assert plan.session_s == 1320
+
+
 def test_no_timer_for_cross_training_or_strength() -> None:
     for kind in (SessionKind.CROSS_TRAIN, SessionKind.STRENGTH):
         rx = Prescription(kind=kind, phase_id="p", level_id=None, description="bike", minutes=30)
