@@ -187,6 +187,7 @@ NOTICES = {
         "pain starts."
     ),
     "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
+    "discharged": "🏁 You have finished the program (rule {rule}). {message}",
 }
 # The same notices for a runner with no coach linked: nobody was told, and how to fix that.
 NOTICES_NO_COACH = {
@@ -295,6 +296,7 @@ STATUS_WORDS = {
     "paused": "paused",
     "escalated": "paused for review (repeated step-backs)",
     "red_flag": "stopped: see a clinician",
+    "discharged": "finished: discharged from the program, nothing more is planned",
 }
 
 

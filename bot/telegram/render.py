@@ -118,6 +118,7 @@ def notice(
         needed=payload.get("needed", ""),
         phase=phase_name,
         intro=intro,
+        message=payload.get("message", ""),
         coach=payload.get("coach", ""),
         text=payload.get("text", ""),
     ).strip()
