@@ -1166,6 +1166,9 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
             state = _acknowledge(state, ev, ctx, out)
         out.act(Act.RECORD, acts.acknowledged.id, status=state.status.value, **who)
         return out.done(state)
+    if state.status is Status.DISCHARGED:  # the protocol has ended: nothing to change
+        out.act(Act.STALE, rule, status=state.status.value, **who)
+        return out.done(state, stale=True)
     if state.status.stopped:
         # A red flag or an escalation: only a deliberate Clear lifts it. Every other verb is
         # the clinician's word on the runner that keeps them stopped, and says so.
@@ -1364,8 +1367,8 @@ def _on_runner_pause(state: ProgramState, ev: RunnerPaused, ctx: _Ctx) -> Decisi
 def _on_runner_resume(state: ProgramState, ev: RunnerResumed, ctx: _Ctx) -> Decision:
     out = _Out()
     acts = ctx.rules.symptoms.actions
-    if state.status is Status.ACTIVE:
-        out.act(Act.STALE, acts.runner_pause.id, status="active")
+    if state.status in (Status.ACTIVE, Status.DISCHARGED):  # a discharge is the end: no resuming
+        out.act(Act.STALE, acts.runner_pause.id, status=state.status.value)
         return out.done(state, stale=True)
     if state.status.stopped:
         if not ev.clinician_reviewed:

@@ -693,6 +693,11 @@ class Protocol(_Strict):
             )
         if PhaseKind.RUN_WALK not in {p.kind for p in self.phases}:
             raise ValueError("a protocol needs a run_walk phase")
+        if self.discharges and self.phases[-1].kind is PhaseKind.MAINTENANCE:
+            raise ValueError(
+                "on_finish: discharge ends the program after the last run level; drop the "
+                "maintenance phase or use then: maintenance"
+            )
         return self
 
     def phase(self, phase_id: str) -> Phase:
