@@ -21,6 +21,7 @@ from bot.program.events import RunnerResumed
 from bot.program.loader import Rules
 from bot.program.simulate import Script, SessionAnswers, SimProfile
 from bot.program.state import Status
+from bot.telegram.render import notice
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -155,3 +156,12 @@ def test_a_discharged_runner_cannot_resume_and_status_says_discharged(rules: Rul
     decision = decide(rec.state, RunnerResumed(), rules, now)
     assert decision.stale and decision.state.status is Status.DISCHARGED
     assert "discharged" in texts.STATUS_WORDS[Status.DISCHARGED.value]
+
+
+def test_the_runner_reads_the_discharge_message_with_its_rule(rules: Rules) -> None:
+    rec = wm_runner(rules)
+    step = next(s for s in rec.log if any(a.act is Act.DISCHARGE for a in s.decision.actions))
+    payload = next(m.payload for m in step.decision.messages if m.payload.get("code"))
+    text = notice(payload, rec.state, rules)
+    assert "finished the program" in text and "wm-discharge" in text
+    assert rules.protocols[WM].on_finish.message in text
