@@ -146,6 +146,9 @@ NOTICES = {
         "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the "
         "next step (rule {rule})."
     ),
+    "stage_holding": (
+        "➡️ Staying at {level}: day {day} of a {days}-day stage, symptom-free so far (rule {rule})."
+    ),
     "held": "➡️ Holding {level}: {why} (rule {rule}).",
     "regressed": "⬇️ Back to {level} after {rest_days} days without running: {why} (rule {rule}).",
     "red_flag": (
@@ -275,6 +278,8 @@ STATUS = (
 )
 STATUS_LEVEL = "Level: {level}\n"
 STATUS_PROGRESS_LEVEL = "Symptom-free sessions at this level: {done} of {hold}"
+STATUS_STAGE = "Stage: day {day} of {days} (since {since:%d %b}, every session symptom-free)"
+STATUS_STAGE_NOT_STARTED = "Stage of {days} days: it starts with your next session here"
 STATUS_PROGRESS_PHASE = "In this phase since {since:%d %b}"
 STATUS_NONE_YET = "none yet"
 STATUS_LAST = "{day:%d %b}: {outcome}, pain during {during}"

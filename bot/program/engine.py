@@ -682,7 +682,21 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     top = state.level + 1 >= len(phase.levels)
     row = climb_row(True, reached, deload_week, top)  # ladder, hold reached, deload week, top
     rule = _row_rule(row.rule, ctx)
-    if row.do is Do.HOLDING:
+    if row.do is Do.HOLDING and level.stage_days is not None:
+        start = state.stage_since or ctx.today
+        day = (ctx.today - start).days + 1
+        out.act(Act.HOLD, rule, level=level.id, stage_day=day, stage_days=level.stage_days)
+        _notice(
+            out,
+            ctx,
+            f"notice:holding:{seq}",
+            "stage_holding",
+            level=level.id,
+            day=day,
+            days=level.stage_days,
+            rules=[rule],
+        )
+    elif row.do is Do.HOLDING:
         out.act(
             Act.HOLD,
             rule,

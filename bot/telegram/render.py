@@ -119,6 +119,8 @@ def notice(
         phase=phase_name,
         intro=intro,
         message=payload.get("message", ""),
+        day=payload.get("day", ""),
+        days=payload.get("days", ""),
         coach=payload.get("coach", ""),
         text=payload.get("text", ""),
     ).strip()

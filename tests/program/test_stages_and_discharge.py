@@ -21,6 +21,7 @@ from bot.program.events import RunnerResumed
 from bot.program.loader import Rules
 from bot.program.simulate import Script, SessionAnswers, SimProfile
 from bot.program.state import Status
+from bot.services.runners import stage_progress
 from bot.telegram.render import notice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,3 +166,33 @@ def test_the_runner_reads_the_discharge_message_with_its_rule(rules: Rules) -> N
     text = notice(payload, rec.state, rules)
     assert "finished the program" in text and "wm-discharge" in text
     assert rules.protocols[WM].on_finish.message in text
+
+
+def test_a_clear_session_inside_a_stage_tells_the_runner_the_day_of_the_stage(rules: Rules) -> None:
+    rec = wm_runner(rules, days=160)
+    holding = [
+        (s, m.payload)
+        for s in rec.log
+        for m in s.decision.messages
+        if m.payload.get("code") == "stage_holding"
+    ]
+    assert holding
+    step, payload = holding[0]
+    assert payload["days"] == 28 and 1 <= payload["day"] <= 28
+    text = notice(payload, step.decision.state, rules)
+    assert f"day {payload['day']} of a 28-day stage" in text and "progress-after-hold" in text
+
+
+def test_status_shows_the_day_of_the_stage(rules: Rules) -> None:
+    rec = wm_runner(rules, days=160)
+    state = next(
+        s.decision.state
+        for s in rec.log
+        if s.decision.state.stage_since is not None
+        and s.decision.state.stage_since >= s.decision.state.level_since
+    )
+    assert state.stage_since is not None
+    today = state.stage_since + timedelta(days=9)
+    assert stage_progress(state, 28, today).startswith("Stage: day 10 of 28")
+    fresh = state.evolve(stage_since=None)
+    assert "starts with your next session" in stage_progress(fresh, 28, today)
