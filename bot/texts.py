@@ -155,6 +155,9 @@ NOTICES = {
         "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the "
         "next step (rule {rule})."
     ),
+    "stage_holding": (
+        "➡️ Staying at {level}: day {day} of a {days}-day stage, symptom-free so far (rule {rule})."
+    ),
     "held": "➡️ Holding {level}: {why} (rule {rule}).",
     "regressed": "⬇️ Back to {level} after {rest_days} days without running: {why} (rule {rule}).",
     "red_flag": (
@@ -196,6 +199,7 @@ NOTICES = {
         "pain starts."
     ),
     "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
+    "discharged": "🏁 You have finished the program (rule {rule}). {message}",
 }
 # The same notices for a runner with no coach linked: nobody was told, and how to fix that.
 NOTICES_NO_COACH = {
@@ -283,6 +287,8 @@ STATUS = (
 )
 STATUS_LEVEL = "Level: {level}\n"
 STATUS_PROGRESS_LEVEL = "Symptom-free sessions at this level: {done} of {hold}"
+STATUS_STAGE = "Stage: day {day} of {days} (since {since:%d %b}, every session symptom-free)"
+STATUS_STAGE_NOT_STARTED = "Stage of {days} days: it starts with your next session here"
 STATUS_PROGRESS_PHASE = "In this phase since {since:%d %b}"
 STATUS_NONE_YET = "none yet"
 STATUS_LAST = "{day:%d %b}: {outcome}, pain during {during}"
@@ -304,6 +310,7 @@ STATUS_WORDS = {
     "paused": "paused",
     "escalated": "paused for review (repeated step-backs)",
     "red_flag": "stopped: see a clinician",
+    "discharged": "finished: discharged from the program, nothing more is planned",
 }
 
 

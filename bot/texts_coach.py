@@ -113,6 +113,7 @@ STATUS_WORDS = {
     "paused": "paused",
     "escalated": "paused for review after repeated step-backs",
     "red_flag": "RED FLAG: stopped until a clinician clears",
+    "discharged": "discharged: finished the protocol",
 }
 KIND_WORDS = {"run": "run", "cross_train": "cross-training", "strength": "strength"}
 OUTCOME_WORDS = {
@@ -367,6 +368,10 @@ ALERT = (
 CLEARANCE = (
     "✅ {name} (#{id}) is ready for “{phase}” by their answers.\nSite: {site}{high}\n"
     "Your clinical clearance is needed (rules: {rules}). Cleared?"
+)
+DISCHARGED = (
+    "🏁 {name} (#{id}) finished the last level of their protocol and is discharged: nothing "
+    "more is scheduled.\nSite: {site}{high}\nPhase: {phase}, level: {level} (rules: {rules})."
 )
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
 STEP_BACK_NOTICE = (

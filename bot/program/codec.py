@@ -32,6 +32,8 @@ def state_to_dict(s: ProgramState) -> dict[str, Any]:
     # stay as they were.
     if s.last_regress_level is not None:
         out["last_regress_level"] = s.last_regress_level
+    if s.stage_since is not None:
+        out["stage_since"] = s.stage_since.isoformat()
     return out
 
 
@@ -193,4 +195,5 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
         loading_since=_d(d.get("loading_since")),
         watched_on=_d(d.get("watched_on")),
         last_regress_level=d.get("last_regress_level"),
+        stage_since=_d(d.get("stage_since")),
     )

@@ -62,6 +62,7 @@ class Act(StrEnum):
     RECORD = "record"
     DELOAD = "deload"
     OFF_WEEK = "off_week"
+    DISCHARGE = "discharge"
 
 
 @quick_init

@@ -53,6 +53,7 @@ from bot.program.loader import Rules
 from bot.program.rules import (
     Gate,
     ImagingGrade,
+    Level,
     Phase,
     PhaseKind,
     Protocol,
@@ -375,6 +376,7 @@ def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> Pro
         gate=None,
         maintenance_since=maint,
         loading_since=loading,
+        stage_since=None,
     )
     state = _climbed(state, ctx)
     out.act(Act.ADVANCE_PHASE, phase.gate.id, phase=phase.id, kind=phase.kind.value)
@@ -403,13 +405,34 @@ def _gate_ready(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
     """The current run ladder is complete: ask the next gate now (or pass straight through)."""
     nxt = _next_phase(state, ctx)
     if nxt is None:
-        return state
+        return _discharge(state, ctx, out) if ctx.protocol.discharges else state
     if not _gate_questions(nxt, ctx):
         return _try_pass_gate(state, nxt, ctx, out)
     key = f"gate:{nxt.id}:{ctx.today.isoformat()}"
     out.send(Message(MessageKind.GATE_CHECK, key, ctx.now, {"phase": nxt.id}))
     out.act(Act.GATE_ASKED, nxt.gate.id, phase=nxt.id)
     return state
+
+
+def _discharge(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
+    """The last phase's top level is passed and the protocol ends there (on_finish: discharge):
+    nothing more is scheduled, the runner is told, the coach gets a notice."""
+    rule = ctx.protocol.on_finish.id
+    level = _level_id(state, ctx)
+    for session in state.open:
+        out.drop(f"followup:{session.seq}", f"followup-nudge:{session.seq}")
+    state = state.evolve(status=Status.DISCHARGED, gate=None, open=(), pause_reason=rule)
+    out.act(Act.DISCHARGE, rule, phase=state.phase_id, level=level)
+    _notice(
+        out,
+        ctx,
+        f"notice:discharged:{state.phase_id}",
+        "discharged",
+        rules=[rule],
+        message=ctx.protocol.on_finish.message,
+    )
+    _coach_alert(out, state, ctx, f"alert:discharged:{ctx.today}", "discharged", [rule])
+    return _replan(state, ctx, out)
 
 
 def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
@@ -466,6 +489,7 @@ def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:
         level_since=ctx.today,
         phase_since=state.phase_since if phase.id == state.phase_id else ctx.today,
         clear_at_level=0,
+        stage_since=None,
     )
 
 
@@ -648,7 +672,7 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     clear = state.clear_at_level + 1
     days = (ctx.today - state.level_since).days
     state = state.evolve(clear_at_level=clear)
-    reached = clear >= level.hold_sessions and days >= level.hold_days
+    reached = _hold_met(state, level, ctx.today)
     # The deload week is asked only once the hold is reached (the rows above decide otherwise).
     deload_week = (
         reached
@@ -658,7 +682,21 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     top = state.level + 1 >= len(phase.levels)
     row = climb_row(True, reached, deload_week, top)  # ladder, hold reached, deload week, top
     rule = _row_rule(row.rule, ctx)
-    if row.do is Do.HOLDING:
+    if row.do is Do.HOLDING and level.stage_days is not None:
+        start = state.stage_since or ctx.today
+        day = (ctx.today - start).days + 1
+        out.act(Act.HOLD, rule, level=level.id, stage_day=day, stage_days=level.stage_days)
+        _notice(
+            out,
+            ctx,
+            f"notice:holding:{seq}",
+            "stage_holding",
+            level=level.id,
+            day=day,
+            days=level.stage_days,
+            rules=[rule],
+        )
+    elif row.do is Do.HOLDING:
         out.act(
             Act.HOLD,
             rule,
@@ -682,7 +720,9 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
         # A deload week is a plateau on purpose: the step up waits for the week after it.
         out.act(Act.HOLD, rule, level=level.id, clear=clear, reason="deload week")
     elif row.do is Do.STEP_UP:
-        state = state.evolve(level=state.level + 1, level_since=ctx.today, clear_at_level=0)
+        state = state.evolve(
+            level=state.level + 1, level_since=ctx.today, clear_at_level=0, stage_since=None
+        )
         state = _climbed(state, ctx)
         new = phase.levels[state.level].id
         out.act(Act.PROGRESS, rule, from_level=level.id, to_level=new)
@@ -693,6 +733,37 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
         if state.gate is None:
             state = _gate_ready(state, ctx, out)
     return state
+
+
+def _hold_met(state: ProgramState, level: Level, today: date) -> bool:
+    """The level's hold is met: its clear sessions and days, and for a stage (stage_days) the
+    calendar days since the stage's first session (a mild session restarted it)."""
+    if state.clear_at_level < level.hold_sessions:
+        return False
+    if today < state.level_since + timedelta(level.hold_days):
+        return False
+    if level.stage_days is None:
+        return True
+    start = state.stage_since
+    return (
+        start is not None
+        and start >= state.level_since
+        and today >= start + timedelta(level.stage_days)
+    )
+
+
+def _stage_started(state: ProgramState, ctx: _Ctx, level_id: str | None) -> ProgramState:
+    """A session at a stage level (stage_days) starts the stage's clock if none is running."""
+    phase = _phase(state, ctx)
+    if not phase.runs:
+        return state
+    level = phase.levels[state.level]
+    if level.stage_days is None or level.id != level_id:
+        return state
+    start = state.stage_since
+    if start is not None and start >= state.level_since:
+        return state
+    return state.evolve(stage_since=ctx.today)
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -809,6 +880,8 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     cutoff = ctx.today - SIX_DAYS
     recent = (*[r for r in state.recent if r[0] >= cutoff], (ctx.today, kind))
     state = state.evolve(next=None, recent=recent, sessions_total=state.sessions_total + 1)
+    if kind.is_impact:
+        state = _stage_started(state, ctx, nxt.prescription.level_id)
     out.act(
         Act.RECORD,
         acts.partial.id if ev.outcome is Outcome.PARTIAL else acts.plan.id,
@@ -989,6 +1062,10 @@ def _do_keep(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> Progra
 def _do_hold_mild(state: ProgramState, ctx: _Ctx, out: _Out, fu: _Answered) -> ProgramState:
     if ctx.pt.pain.actions.hold.counts_toward_hold and fu.counts:
         state = _progress_after_clear(state, ctx, out, fu.seq)
+    elif fu.counts and state.stage_since is not None:
+        # A stage counts only sessions that were all clear: a mild one starts it again.
+        state = state.evolve(stage_since=None)
+        out.act(Act.HOLD, fu.rule, reason="stage restarts", level=_level_id(state, ctx))
     level = _level_id(state, ctx)
     out.act(Act.HOLD, fu.rule, because=list(fu.because), level=level)
     key = f"notice:hold:{fu.seq}"
@@ -1055,8 +1132,7 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
     ladder_done = (
         top is not None
         and state.level == len(phase.levels) - 1
-        and state.clear_at_level >= top.hold_sessions
-        and ctx.today >= state.level_since + timedelta(top.hold_days)
+        and _hold_met(state, top, ctx.today)
     )
     # The next gate's own minimum (e.g. 6 weeks non-weight-bearing) counts, not just this phase's.
     since_diagnosis = gate_min_days(nxt, ctx.grade) if nxt is not None else 0
@@ -1117,6 +1193,9 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
             state = _acknowledge(state, ev, ctx, out)
         out.act(Act.RECORD, acts.acknowledged.id, status=state.status.value, **who)
         return out.done(state)
+    if state.status is Status.DISCHARGED:  # the protocol has ended: nothing to change
+        out.act(Act.STALE, rule, status=state.status.value, **who)
+        return out.done(state, stale=True)
     if state.status.stopped:
         # A red flag or an escalation: only a deliberate Clear lifts it. Every other verb is
         # the clinician's word on the runner that keeps them stopped, and says so.
@@ -1315,8 +1394,8 @@ def _on_runner_pause(state: ProgramState, ev: RunnerPaused, ctx: _Ctx) -> Decisi
 def _on_runner_resume(state: ProgramState, ev: RunnerResumed, ctx: _Ctx) -> Decision:
     out = _Out()
     acts = ctx.rules.symptoms.actions
-    if state.status is Status.ACTIVE:
-        out.act(Act.STALE, acts.runner_pause.id, status="active")
+    if state.status in (Status.ACTIVE, Status.DISCHARGED):  # a discharge is the end: no resuming
+        out.act(Act.STALE, acts.runner_pause.id, status=state.status.value)
         return out.done(state, stale=True)
     if state.status.stopped:
         if not ev.clinician_reviewed:

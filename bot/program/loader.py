@@ -463,6 +463,8 @@ def _rule_ids_with_place(rules: Rules, proto_files: dict[str, str]) -> list[tupl
         where = proto_files.get(pid, pid)
         out += [(ph.gate.id, where) for ph in proto.phases]
         out += [(rid, where) for rid in _pain_rule_ids(proto)]
+        if proto.discharges:
+            out.append((proto.on_finish.id, where))
     return out
 
 

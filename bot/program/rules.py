@@ -570,6 +570,17 @@ class Level(_Strict):
     cooldown_walk_min: int = Field(0, ge=0, le=30, description="Walk this long after the blocks.")
     hold_sessions: int = Field(2, ge=1, le=10)
     hold_days: int = Field(0, ge=0, le=60)
+    stage_days: int | None = Field(
+        None,
+        ge=1,
+        le=182,
+        description=(
+            "This level is a stage of N calendar days: the runner steps up at the first counted "
+            "clear follow-up on or after day N, counted from the first session at the level. A "
+            "mild or painful session restarts the stage (the clock starts again at the next "
+            "session). Besides hold_sessions and hold_days, which still apply."
+        ),
+    )
     max_per_week: int = Field(3, ge=1, le=4)
     per_week: int | None = Field(
         None,
@@ -687,6 +698,27 @@ class Phase(_Strict):
         return bool(self.levels)
 
 
+class OnFinish(_Strict):
+    """What happens after the last phase's top level is passed."""
+
+    id: RuleId = "finish"
+    then: Literal["maintenance", "discharge"] = Field(
+        "maintenance",
+        description="maintenance: stay at the top level (today's behaviour); discharge: the "
+        "program ends, nothing more is scheduled and the coach is told.",
+    )
+    message: str = Field("", max_length=500, description="What the runner reads at discharge.")
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _message(self) -> OnFinish:
+        if self.then == "discharge" and not self.message.strip():
+            raise ValueError("a discharge needs a message for the runner")
+        if self.then == "maintenance" and self.message:
+            raise ValueError("a message is read only at discharge (then: discharge)")
+        return self
+
+
 class Protocol(_Strict):
     id: RuleId
     name: str
@@ -697,6 +729,11 @@ class Protocol(_Strict):
     pain_rules: PainRules | None = Field(
         None, description="This protocol's own symptom classification and actions."
     )
+    on_finish: OnFinish = Field(default_factory=OnFinish)
+
+    @property
+    def discharges(self) -> bool:
+        return self.on_finish.then == "discharge"
 
     @model_validator(mode="after")
     def _order(self) -> Protocol:
@@ -710,6 +747,11 @@ class Protocol(_Strict):
             )
         if PhaseKind.RUN_WALK not in {p.kind for p in self.phases}:
             raise ValueError("a protocol needs a run_walk phase")
+        if self.discharges and self.phases[-1].kind is PhaseKind.MAINTENANCE:
+            raise ValueError(
+                "on_finish: discharge ends the program after the last run level; drop the "
+                "maintenance phase or use then: maintenance"
+            )
         return self
 
     def phase(self, phase_id: str) -> Phase:

@@ -21,6 +21,7 @@ class Status(StrEnum):
     PAUSED = "paused"  # by the runner or a coach: no sessions, resumes on request
     ESCALATED = "escalated"  # repeated regressions: running paused until a coach clears
     RED_FLAG = "red_flag"  # stop all impact and seek review; a clinician must clear
+    DISCHARGED = "discharged"  # the protocol's ladder is done and it ends there (on_finish)
 
     @property
     def stopped(self) -> bool:
@@ -139,6 +140,9 @@ class ProgramState:
     # The level the last regression came at, while the runner has not climbed past it (kept only
     # when an escalate rule watches for "still painful after stepping back").
     last_regress_level: str | None = None
+    # The first session of the current stage (a level with stage_days); None until one is done.
+    # Older than level_since means it belongs to an earlier level and does not count.
+    stage_since: date | None = None
 
     def session_open(self, seq: int, today: date) -> bool:
         """Can session `seq` be reported now: the runner is active and it is the planned
@@ -192,6 +196,7 @@ class StateChanges(TypedDict, total=False):
     loading_since: date | None
     watched_on: date | None
     last_regress_level: str | None
+    stage_since: date | None
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(ProgramState))

@@ -602,6 +602,17 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             rules=", ".join(rules),
         )
         return AlertView(text, r.id, version, Offer.NONE)
+    if reason == "discharged":
+        text = tc.DISCHARGED.format(
+            name=name,
+            id=r.id,
+            site=site_name,
+            high=high,
+            phase=phase,
+            level=lvl,
+            rules=", ".join(rules),
+        )
+        return AlertView(text, r.id, version, Offer.NONE)
     if reason == "screening":
         text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
         return AlertView(text, r.id, version, Offer.NONE)

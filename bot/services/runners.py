@@ -396,6 +396,14 @@ async def sessions(d: Deps, runner_id: int, *, limit: int = 200) -> list[Session
     return out
 
 
+def stage_progress(st: ProgramState, stage_days: int, today: date) -> str:
+    """Where the runner is in a stage of calendar days (a level with stage_days)."""
+    start = st.stage_since
+    if start is None or start < st.level_since:
+        return texts.STATUS_STAGE_NOT_STARTED.format(days=stage_days)
+    return texts.STATUS_STAGE.format(day=(today - start).days + 1, days=stage_days, since=start)
+
+
 async def status_text(d: Deps, runner: RunnerCtx) -> str:
     st = runner.state
     assert st is not None
@@ -410,6 +418,8 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
     if phase.levels:
         lv = phase.levels[st.level]
         progress = texts.STATUS_PROGRESS_LEVEL.format(done=st.clear_at_level, hold=lv.hold_sessions)
+        if lv.stage_days is not None:
+            progress += "\n" + stage_progress(st, lv.stage_days, local_today(d, st))
     else:
         progress = texts.STATUS_PROGRESS_PHASE.format(since=st.phase_since)
     recent = await sessions(d, runner.id, limit=1)

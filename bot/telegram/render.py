@@ -118,6 +118,9 @@ def notice(
         needed=payload.get("needed", ""),
         phase=phase_name,
         intro=intro,
+        message=payload.get("message", ""),
+        day=payload.get("day", ""),
+        days=payload.get("days", ""),
         coach=payload.get("coach", ""),
         text=payload.get("text", ""),
     ).strip()
