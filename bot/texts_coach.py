@@ -114,7 +114,13 @@ STATUS_WORDS = {
     "escalated": "paused for review after repeated step-backs",
     "red_flag": "RED FLAG: stopped until a clinician clears",
 }
-KIND_WORDS = {"run": "run", "cross_train": "cross-training", "strength": "strength"}
+KIND_WORDS = {
+    "run": "run",
+    "cross_train": "cross-training",
+    "strength": "strength",
+    "walk": "walk",
+    "plyometric": "plyometrics",
+}
 OUTCOME_WORDS = {
     "done": "done",
     "partial": "partly done",
