@@ -417,9 +417,7 @@ def prescription(
         steps=tpl.steps,
         contacts=tpl.contacts,
         exercises=tuple(
-            ExerciseRx(
-                name=e.name, sets=e.sets, reps=e.reps, per_side=e.per_side, hold_s=e.hold_s
-            )
+            ExerciseRx(name=e.name, sets=e.sets, reps=e.reps, per_side=e.per_side, hold_s=e.hold_s)
             for e in tpl.exercises
         ),
         progression=tpl.progression,

@@ -131,9 +131,7 @@ def test_walk_and_plyometric_texts_give_steps_and_contacts(rules: Rules) -> None
     sch = rules.scheduling
     walk = prescription(SessionKind.WALK, _phase(rules, PhaseKind.WALKING), 0, False, sch)
     assert "(30 min, about 4000 steps)" in texts.prescription(walk)
-    plyo = prescription(
-        SessionKind.PLYOMETRIC, _phase(rules, PhaseKind.PLYOMETRIC), 0, False, sch
-    )
+    plyo = prescription(SessionKind.PLYOMETRIC, _phase(rules, PhaseKind.PLYOMETRIC), 0, False, sch)
     assert "(30 min, 470 foot contacts)\n• Two-leg hops" in texts.prescription(plyo)
 
 
@@ -189,7 +187,8 @@ BAD = [
     (
         "{name: Squats, sets: 3, reps: 10}",
         "{name: Squats, sets: 0, reps: 10}",
-        f"{FP_FILE}: phases[1].impact.exercises[0].sets: Input should be greater than or equal to 1",
+        f"{FP_FILE}: phases[1].impact.exercises[0].sets: "
+        "Input should be greater than or equal to 1",
     ),
     (
         "      contacts: 470\n",
@@ -237,7 +236,9 @@ def test_rules_check_refuses_a_plyometric_phase_after_run_walk(tmp_path: Path) -
     protocol.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     output = _check(target)
     assert f"{FP_FILE}" in output
-    assert "phases must follow protection, cross_training, walking, strength, plyometric, " in output
+    assert (
+        "phases must follow protection, cross_training, walking, strength, plyometric, " in output
+    )
 
 
 def test_rules_check_refuses_plyometrics_for_a_site_that_must_not_hop(tmp_path: Path) -> None:
