@@ -155,7 +155,12 @@ def _session_text(s: dict[str, Any]) -> str:
         if s.get("deload"):
             body += " deload"
         return body + mark
-    return f"{kind.replace('_', '-')} {s.get('minutes', '')} min" + mark
+    body = f"{kind.replace('_', '-')} {s.get('minutes', '')} min"
+    if s.get("contacts"):
+        body += f", {s['contacts']} contacts"
+    if s.get("exercises"):
+        body += f", {len(s['exercises'])} exercises"
+    return body + mark
 
 
 @app.command("simulate")

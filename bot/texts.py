@@ -343,7 +343,35 @@ def prescription(rx: Prescription) -> str:
         if rx.intensity:
             body += "; strides allowed"
         return body
-    return f"{rx.description} ({rx.minutes} min)"
+    return _session_content(rx)
+
+
+RX_STEPS = ", about {steps} steps"
+RX_CONTACTS = ", {contacts} foot contacts"
+RX_EXERCISE = "\n• {name}: {sets} × {reps}"
+RX_EXERCISE_HOLD = ", hold {hold_s} s"
+RX_EXERCISE_PER_SIDE = " each side"
+RX_PROGRESSION = "\nProgression: {text}"
+
+
+def _session_content(rx: Prescription) -> str:
+    """A non-run session: its description and minutes, then its own content when the rules give
+    it (steps, foot contacts, one line per exercise)."""
+    body = f"{rx.description} ({rx.minutes} min"
+    if rx.steps:
+        body += RX_STEPS.format(steps=rx.steps)
+    if rx.contacts:
+        body += RX_CONTACTS.format(contacts=rx.contacts)
+    body += ")"
+    for e in rx.exercises:
+        body += RX_EXERCISE.format(name=e.name, sets=e.sets, reps=e.reps)
+        if e.hold_s:
+            body += RX_EXERCISE_HOLD.format(hold_s=e.hold_s)
+        if e.per_side:
+            body += RX_EXERCISE_PER_SIDE
+    if rx.progression:
+        body += RX_PROGRESSION.format(text=rx.progression)
+    return body
 
 
 def reminder(rx: Prescription) -> str:

@@ -115,7 +115,13 @@ STATUS_WORDS = {
     "red_flag": "RED FLAG: stopped until a clinician clears",
     "discharged": "discharged: finished the protocol",
 }
-KIND_WORDS = {"run": "run", "cross_train": "cross-training", "strength": "strength"}
+KIND_WORDS = {
+    "run": "run",
+    "cross_train": "cross-training",
+    "strength": "strength",
+    "walk": "walk",
+    "plyometric": "plyometrics",
+}
 OUTCOME_WORDS = {
     "done": "done",
     "partial": "partly done",

@@ -55,7 +55,14 @@ def _clearance_keys(site: Site, rules: Rules, grade: ImagingGrade | None) -> lis
     keys: list[str] = []
     for ph in proto.phases[1:]:
         g = ph.gate
-        if ph.kind.value not in ("protection", "cross_training", "strength", "run_walk"):
+        if ph.kind.value not in (
+            "protection",
+            "cross_training",
+            "walking",
+            "strength",
+            "plyometric",
+            "run_walk",
+        ):
             break  # later gates are far off; the coach clears them when the time comes
         if needs_clearance(g, site, grade) and g.clearance_key and g.clearance_key not in keys:
             keys.append(g.clearance_key)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.program.frozen import quick_init
 from bot.program.rules import Level, Phase, PhaseKind, QuietHours, SchedulingFile, SessionKind
-from bot.program.state import Prescription
+from bot.program.state import ExerciseRx, Prescription
 
 SEARCH_DAYS = 21
 
@@ -262,6 +262,7 @@ def next_slot(
     free_after = impact_free_until.toordinal() if impact_free_until is not None else None
     since = maintenance_since.toordinal() if maintenance_since is not None else None
     gap = sch.min_days_between_runs
+    impact_gap = _impact_gap(phase, gap)
     most_in_7 = sch.max_training_days_in_7
     weekly_cap = level.max_per_week if level is not None else 7
     per_week = level.per_week if level is not None else None
@@ -280,7 +281,7 @@ def next_slot(
         if may_rest_in_maintenance and _off_week(d, since, sch):
             impact_kind = None  # the off week: no running
         if impact_kind is not None and (free_after is None or d > free_after):
-            far_enough = last_impact is None or d - last_impact >= gap
+            far_enough = last_impact is None or d - last_impact >= impact_gap
             runs_in_week = bisect_left(runs, d) - bisect_left(runs, window_start)
             if far_enough and (impact_kind is not run or runs_in_week < weekly_cap):
                 if impact_kind is not run or per_week is None:
@@ -322,6 +323,17 @@ def _run_toward_target(
     if before_d == 0 or d - runs[before_d - 1] >= spread:
         return True
     return runs_that_fit(d + 1, monday + 6, gap, available_days) < per_week - done
+
+
+def _impact_gap(phase: Phase, gap: int) -> int:
+    """Days between a phase's impact sessions. A plyometric template's `min_hours_apart` is
+    honoured in whole days: one session a day at most already keeps bouts of up to 24 hours
+    apart, and above 24 hours the bouts fall ceil(hours / 24) days apart (never fewer than the
+    scheduling file's `min_days_between_runs`)."""
+    hours = phase.impact.min_hours_apart if phase.impact is not None else None
+    if hours is None or phase.runs:
+        return gap
+    return max(gap, math.ceil(hours / 24))
 
 
 def _impact_kind(phase: Phase) -> SessionKind | None:
@@ -402,4 +414,11 @@ def prescription(
         level_id=None,
         description=tpl.description,
         minutes=tpl.minutes,
+        steps=tpl.steps,
+        contacts=tpl.contacts,
+        exercises=tuple(
+            ExerciseRx(name=e.name, sets=e.sets, reps=e.reps, per_side=e.per_side, hold_s=e.hold_s)
+            for e in tpl.exercises
+        ),
+        progression=tpl.progression,
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.program.rules import SessionKind, Severity
 from bot.program.state import (
+    ExerciseRx,
     OpenSession,
     PendingGate,
     Planned,
@@ -118,7 +119,30 @@ def _planned_to_dict(n: Planned) -> dict[str, Any]:
         "cooldown_walk_min": rx.cooldown_walk_min,
     }
     rx_dict.update({key: value for key, value in shape.items() if value})
+    # Session content: also only when given, so today's states and fingerprints stay the same.
+    content: dict[str, Any] = {
+        "steps": rx.steps,
+        "contacts": rx.contacts,
+        "progression": rx.progression,
+        "exercises": [_exercise_to_dict(e) for e in rx.exercises],
+    }
+    rx_dict.update({key: value for key, value in content.items() if value})
     return {"seq": n.seq, "day": n.day.isoformat(), "rx": rx_dict}
+
+
+def _exercise_to_dict(e: ExerciseRx) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": e.name, "sets": e.sets, "reps": e.reps}
+    if e.per_side:
+        out["per_side"] = True
+    if e.hold_s is not None:
+        out["hold_s"] = e.hold_s
+    return out
+
+
+def _prescription_from_dict(rx: dict[str, Any]) -> Prescription:
+    rest = {k: v for k, v in rx.items() if k not in ("kind", "exercises")}
+    exercises = tuple(ExerciseRx(**e) for e in rx.get("exercises", ()))
+    return Prescription(kind=SessionKind(rx["kind"]), exercises=exercises, **rest)
 
 
 def state_from_dict(d: dict[str, Any]) -> ProgramState:
@@ -153,10 +177,7 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
             Planned(
                 seq=nxt["seq"],
                 day=date.fromisoformat(nxt["day"]),
-                prescription=Prescription(
-                    kind=SessionKind(nxt["rx"]["kind"]),
-                    **{k: v for k, v in nxt["rx"].items() if k != "kind"},
-                ),
+                prescription=_prescription_from_dict(nxt["rx"]),
             )
             if nxt
             else None

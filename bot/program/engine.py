@@ -783,8 +783,9 @@ def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
 
 
 def _has_hops(protocol: Protocol) -> bool:
+    """Hops in any session template; a plyometric phase is all hops."""
     return any(
-        template is not None and template.hops
+        phase.kind is PhaseKind.PLYOMETRIC or (template is not None and template.has_hops)
         for phase in protocol.phases
         for template in (phase.impact, phase.cross)
     )

@@ -288,11 +288,12 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
         for j, ph in enumerate(proto.phases):
             for slot in ("impact", "cross"):
                 tpl = getattr(ph, slot)
-                if tpl is not None and tpl.hops:
+                if tpl is not None and tpl.has_hops:
+                    field = "hops" if tpl.hops else "kind"  # a plyometric session is all hops
                     out.append(
                         RuleProblem(
                             proto_files[proto.id],
-                            f"phases[{j}].{slot}.hops",
+                            f"phases[{j}].{slot}.{field}",
                             f"site {site.id!r} must never hop (hop_tests: false) but follows "
                             "this protocol: give the site its own protocol (sites.yaml protocol:)",
                         )

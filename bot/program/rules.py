@@ -57,7 +57,9 @@ _SEVERITY_RANK = {Severity.CLEAR: 0, Severity.MILD: 1, Severity.REGRESS: 2, Seve
 class PhaseKind(StrEnum):
     PROTECTION = "protection"
     CROSS_TRAINING = "cross_training"
+    WALKING = "walking"  # pain-free walking before any running (W&M/Cannon phase I)
     STRENGTH = "strength"
+    PLYOMETRIC = "plyometric"  # hops and jumps counted in foot contacts (W&M/Cannon phase II)
     RUN_WALK = "run_walk"
     CONTINUOUS = "continuous"
     MAINTENANCE = "maintenance"
@@ -66,6 +68,8 @@ class PhaseKind(StrEnum):
 class SessionKind(StrEnum):
     CROSS_TRAIN = "cross_train"
     STRENGTH = "strength"
+    WALK = "walk"
+    PLYOMETRIC = "plyometric"
     RUN = "run"
 
     @property
@@ -636,6 +640,16 @@ class Level(_Strict):
         return self.run_s if self.walk_s else self.run_s * self.repeats
 
 
+class Exercise(_Strict):
+    """One exercise of a strength (or plyometric) session, shown to the runner line by line."""
+
+    name: str = Field(min_length=1, max_length=60)
+    sets: int = Field(ge=1, le=10)
+    reps: int = Field(ge=1, le=100)
+    per_side: bool = Field(False, description="The reps are for each leg (or side).")
+    hold_s: int | None = Field(None, ge=1, le=300, description="Hold each rep this many seconds.")
+
+
 class SessionTemplate(_Strict):
     kind: SessionKind
     description: str = Field(min_length=1, max_length=300)
@@ -643,6 +657,45 @@ class SessionTemplate(_Strict):
     hops: bool = Field(
         False, description="The session includes hops or plyometrics (never for no-hop sites)."
     )
+    steps: int | None = Field(
+        None, ge=500, le=30000, description="A walk session's step count, shown with its minutes."
+    )
+    contacts: int | None = Field(
+        None,
+        ge=10,
+        le=1000,
+        description="Foot contacts in a plyometric session (W&M/Cannon phase II: 470 per leg).",
+    )
+    min_hours_apart: int | None = Field(
+        None,
+        ge=6,
+        le=96,
+        description="Plyometric bouts at least this many hours apart (above 24: whole days).",
+    )
+    exercises: list[Exercise] = Field(
+        default_factory=list, max_length=20, description="The session's exercises, in order."
+    )
+    progression: str = Field(
+        "", max_length=200, description="How the session grows, in words (shown to the runner)."
+    )
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> SessionTemplate:
+        if self.steps is not None and self.kind is not SessionKind.WALK:
+            raise ValueError("steps is for walk sessions")
+        plyometric = self.kind is SessionKind.PLYOMETRIC
+        if not plyometric and (self.contacts is not None or self.min_hours_apart is not None):
+            raise ValueError("contacts and min_hours_apart are for plyometric sessions")
+        if plyometric and self.contacts is None:
+            raise ValueError("a plyometric session needs its contacts (foot contacts per session)")
+        if self.exercises and self.kind in (SessionKind.RUN, SessionKind.WALK):
+            raise ValueError("exercises are for strength, plyometric or cross-training sessions")
+        return self
+
+    @property
+    def has_hops(self) -> bool:
+        """Hops of any kind: a plyometric session always has them."""
+        return self.hops or self.kind is SessionKind.PLYOMETRIC
 
 
 class Gate(_Strict):
@@ -690,6 +743,17 @@ class Phase(_Strict):
             raise ValueError("run sessions belong to run_walk/continuous/maintenance phases")
         if self.cross is not None and self.cross.kind is SessionKind.RUN:
             raise ValueError("cross-training sessions cannot be runs")
+        own = {PhaseKind.WALKING: SessionKind.WALK, PhaseKind.PLYOMETRIC: SessionKind.PLYOMETRIC}
+        for slot, tpl in (("impact", self.impact), ("cross", self.cross)):
+            for phase_kind, session_kind in own.items():
+                if tpl is not None and tpl.kind is session_kind and self.kind is not phase_kind:
+                    raise ValueError(
+                        f"{slot}: {session_kind.value} sessions belong to {phase_kind.value} phases"
+                    )
+        if self.kind in own and (self.impact is None or self.impact.kind is not own[self.kind]):
+            raise ValueError(
+                f"a {self.kind.value} phase needs an impact session of kind {own[self.kind].value}"
+            )
         _require_unique([lv.id for lv in self.levels], "levels")
         return self
 
@@ -742,8 +806,8 @@ class Protocol(_Strict):
         kinds = [order.index(p.kind) for p in self.phases]
         if kinds != sorted(kinds):
             raise ValueError(
-                "phases must follow protection, cross_training, strength, run_walk, "
-                "continuous, maintenance"
+                "phases must follow protection, cross_training, walking, strength, plyometric, "
+                "run_walk, continuous, maintenance"
             )
         if PhaseKind.RUN_WALK not in {p.kind for p in self.phases}:
             raise ValueError("a protocol needs a run_walk phase")

@@ -40,7 +40,7 @@ from bot.program.events import (
 from bot.program.loader import Rules
 from bot.program.recheck import Verdict, recheck
 from bot.program.rules import QuestionStage, SessionKind
-from bot.program.state import Outcome, ProgramState, Status
+from bot.program.state import Outcome, Prescription, ProgramState, Status
 
 SESSION_LENGTH = timedelta(hours=1)
 ANSWER_DELAY = timedelta(minutes=5)  # follow-ups and gates are answered 5 minutes after asking
@@ -48,6 +48,23 @@ COACH_DELAY = timedelta(minutes=30)  # the coach clears half an hour after the a
 ONE_DAY = timedelta(days=1)
 ONE_MINUTE = timedelta(minutes=1)
 MIDNIGHT = time(0, 0)
+
+
+def _session_content(rx: Prescription) -> dict[str, object]:
+    """A non-run session's own content (steps, contacts, exercises), only where the rules give
+    it, so the output of today's protocols is unchanged."""
+    content: dict[str, object] = {}
+    if rx.steps is not None:
+        content["steps"] = rx.steps
+    if rx.contacts is not None:
+        content["contacts"] = rx.contacts
+    if rx.exercises:
+        content["exercises"] = [
+            {"name": e.name, "sets": e.sets, "reps": e.reps, "per_side": e.per_side}
+            | ({"hold_s": e.hold_s} if e.hold_s is not None else {})
+            for e in rx.exercises
+        ]
+    return content
 
 
 class SessionAnswers(BaseModel):
@@ -274,6 +291,8 @@ class Simulation:
                 }
                 # Only non-default shapes, so the output of today's protocols is unchanged.
                 row.session.update({key: value for key, value in shape.items() if value})
+            else:
+                row.session.update(_session_content(rx))
             if a.outcome is not Outcome.SKIPPED:
                 row.answers.update(pain_during=a.pain_during, rpe=a.rpe)
         ev = SessionReported(seq, a.outcome, a.pain_during, a.rpe)

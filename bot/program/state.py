@@ -48,6 +48,18 @@ class Profile:
 
 @quick_init
 @dataclass(frozen=True, slots=True)
+class ExerciseRx:
+    """One exercise of a session, as the runner is shown it (from a template's `exercises`)."""
+
+    name: str
+    sets: int
+    reps: int
+    per_side: bool = False
+    hold_s: int | None = None
+
+
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Prescription:
     """What a session asks for. For runs: run_s/walk_s/repeats; otherwise minutes."""
 
@@ -64,6 +76,10 @@ class Prescription:
     walk_first: bool = False
     warmup_walk_min: int = 0
     cooldown_walk_min: int = 0
+    steps: int | None = None  # a walk session's step count
+    contacts: int | None = None  # a plyometric session's foot contacts
+    exercises: tuple[ExerciseRx, ...] = ()
+    progression: str = ""
 
 
 @quick_init

@@ -177,6 +177,13 @@ def _prescriptions(
         ):
             if template is not None:
                 made[(phase.id, kind, 0, False)] = prescription(kind, phase, 0, False, sch)
+        # Walking and plyometric phases plan their impact sessions under their own kinds.
+        if phase.impact is not None and phase.impact.kind in (
+            SessionKind.WALK,
+            SessionKind.PLYOMETRIC,
+        ):
+            kind = phase.impact.kind
+            made[(phase.id, kind, 0, False)] = prescription(kind, phase, 0, False, sch)
     return made
 
 
