@@ -22,7 +22,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from bot.conversation.numbers import parse_int
-from bot.program.engine import chosen_protocol, protocol_choices
+from bot.program.engine import BadEvent, chosen_protocol, protocol_choices
 from bot.program.loader import Rules, RulesError, load_rules, write_json_schemas
 from bot.program.simulate import (
     PopulationResult,
@@ -289,12 +289,10 @@ def _check_choice(rules: Rules, site: str | None, protocol: str | None) -> None:
     if protocol is not None and protocol not in rules.protocols:
         raise fail(f"unknown protocol {protocol!r}; known protocols: {', '.join(rules.protocols)}")
     if site is not None and protocol is not None:
-        allowed = [p.id for p in protocol_choices(rules, rules.site(site))]
-        if protocol not in allowed:
-            raise fail(
-                f"protocol {protocol!r} is not one for site {site!r} "
-                f"(its risk class allows: {', '.join(allowed)})"
-            )
+        try:
+            chosen_protocol(rules, rules.site(site), protocol)  # the engine's own rule
+        except BadEvent as exc:
+            raise fail(str(exc)) from None
 
 
 def _population_sites(rules: Rules, run: PopulationRun) -> list[str]:

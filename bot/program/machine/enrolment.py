@@ -7,14 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.program.calendar import (
-    local_date,
-)
+from bot.program.calendar import local_date
 from bot.program.decision import Act, Decision
-from bot.program.events import (
-    Enrolled,
-)
-from bot.program.loader import Rules
+from bot.program.events import Enrolled
+from bot.program.loader import Rules, site_risk
 from bot.program.machine.context import BadEvent, _context, _Out
 from bot.program.machine.gates import (
     _gate_questions,
@@ -24,15 +20,8 @@ from bot.program.machine.gates import (
     gate_min_days,
 )
 from bot.program.machine.replan import _replan
-from bot.program.rules import (
-    PhaseKind,
-    Protocol,
-    Site,
-)
-from bot.program.state import (
-    Profile,
-    ProgramState,
-)
+from bot.program.rules import PhaseKind, Protocol, Site
+from bot.program.state import Profile, ProgramState
 
 
 def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
@@ -40,11 +29,11 @@ def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
     ("not sure" counts as high). A low-risk protocol, with no non-weight-bearing phase and fewer
     clearances, is never offered for a high-risk site; nor one with hops or plyometrics for a
     site where hopping could complete the fracture (`hop_tests: false`)."""
-    risk = "high" if site.unsure else site.risk.value
+    risk = site_risk(site)
     return [
         p
         for p in rules.protocols.values()
-        if p.for_risk.value == risk and (site.hop_tests or not _has_hops(p))
+        if p.for_risk is risk and (site.hop_tests or not _has_hops(p))
     ]
 
 
