@@ -590,8 +590,8 @@ def _add(total: PopulationResult, part: PopulationResult) -> None:
         total.reached[w] += count
     total.red_flags += part.red_flags
     total.escalations += part.escalations
-    total.days_to_run_walk = sorted(total.days_to_run_walk + part.days_to_run_walk)
-    total.days_to_30_min = sorted(total.days_to_30_min + part.days_to_30_min)
+    total.days_to_run_walk += part.days_to_run_walk
+    total.days_to_30_min += part.days_to_30_min
     total.sessions += part.sessions
 
 
@@ -662,7 +662,7 @@ def simulate_population(
             _add(total, _simulate_runners(pop, first, stop))
             if progress:
                 progress(total.runners)
-        return total
+        return _sorted(total)
     workers = min(jobs, len(shares))
     with ProcessPoolExecutor(
         workers, _pool_context(), initializer=_start_worker, initargs=(pop,)
@@ -671,4 +671,11 @@ def simulate_population(
             _add(total, part.result())
             if progress:
                 progress(total.runners)
+    return _sorted(total)
+
+
+def _sorted(total: PopulationResult) -> PopulationResult:
+    """The day lists in order, once at the end: the shares arrive in any order."""
+    total.days_to_run_walk.sort()
+    total.days_to_30_min.sort()
     return total
