@@ -40,6 +40,10 @@ DIGEST_WEEKDAY = 0  # Monday
 DIGEST_TIME = time(8, 0)
 
 
+# Coach alerts that tell and offer no buttons: the runner goes on as the program says.
+_TOLD_ONLY = {"step_back_notice": tc.STEP_BACK_NOTICE, "discharged": tc.DISCHARGED}
+
+
 class NotYourRunner(Exception):
     """The runner does not exist or belongs to another coach: the same answer for both."""
 
@@ -590,22 +594,12 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         return AlertView(text, r.id, version, Offer.CLEARANCE)
     if reason == "unreachable":
         return AlertView(tc.UNREACHABLE.format(name=name, id=r.id), r.id, version, Offer.NONE)
-    if reason == "step_back_notice":  # an escalate rule's `then: notify`: no stop, no buttons
-        text = tc.STEP_BACK_NOTICE.format(
+    told = _TOLD_ONLY.get(reason)
+    if told is not None:  # an escalate rule's `then: notify`, a discharge: nothing to press
+        text = told.format(
             name=name,
             id=r.id,
-            regressions=payload.get("regressions", ""),
-            site=site_name,
-            high=high,
-            phase=phase,
-            level=lvl,
-            rules=", ".join(rules),
-        )
-        return AlertView(text, r.id, version, Offer.NONE)
-    if reason == "discharged":
-        text = tc.DISCHARGED.format(
-            name=name,
-            id=r.id,
+            regressions=payload.get("regressions", ""),  # used by the step-back notice only
             site=site_name,
             high=high,
             phase=phase,
