@@ -59,9 +59,7 @@ from bot.program.machine.sessions import (
     followup_questions,
     report_questions,
 )
-from bot.program.state import (
-    ProgramState,
-)
+from bot.program.state import ProgramState
 
 __all__ = [
     "BadEvent",

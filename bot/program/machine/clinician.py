@@ -9,11 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.program.decision import Act, Decision
-from bot.program.events import (
-    CoachAction,
-    CoachLinked,
-    CoachVerb,
-)
+from bot.program.events import CoachAction, CoachLinked, CoachVerb
 from bot.program.loader import Rules
 from bot.program.machine.context import (
     BadEvent,
@@ -30,13 +26,8 @@ from bot.program.machine.gates import _clearance_alert, _enter_phase, _schedule_
 from bot.program.machine.ladder import _move_levels
 from bot.program.machine.replan import _replan
 from bot.program.machine.stops import _call_off_reminder
-from bot.program.rules import (
-    ResumeOption,
-)
-from bot.program.state import (
-    ProgramState,
-    Status,
-)
+from bot.program.rules import ResumeOption
+from bot.program.state import ProgramState, Status
 
 
 def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:

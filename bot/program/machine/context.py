@@ -10,10 +10,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
-from bot.program.calendar import (
-    local_date,
-    local_instant,
-)
+from bot.program.calendar import local_date, local_instant
 from bot.program.decision import Act, Action, Decision, Message, MessageKind
 from bot.program.loader import Rules
 from bot.program.rules import (
@@ -22,10 +19,7 @@ from bot.program.rules import (
     Protocol,
     Site,
 )
-from bot.program.state import (
-    Profile,
-    ProgramState,
-)
+from bot.program.state import Profile, ProgramState
 from bot.program.tables import ProtocolTables, RuleTables
 
 MIDNIGHT = time(0, 0)

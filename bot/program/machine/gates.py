@@ -29,11 +29,7 @@ from bot.program.rules import (
     PhaseKind,
     Site,
 )
-from bot.program.state import (
-    PendingGate,
-    ProgramState,
-    Status,
-)
+from bot.program.state import PendingGate, ProgramState, Status
 from bot.program.tables import gate_questions as _site_gate_questions
 
 

@@ -7,20 +7,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.program.calendar import (
-    build_deload_week,
-)
+from bot.program.calendar import build_deload_week
 from bot.program.decision import Act
 from bot.program.followup import Do, climb_row
 from bot.program.machine.context import _climbed, _Ctx, _notice, _Out, _phase, _row_rule
 from bot.program.machine.gates import _gate_ready
-from bot.program.rules import (
-    Level,
-    PhaseKind,
-)
-from bot.program.state import (
-    ProgramState,
-)
+from bot.program.rules import Level, PhaseKind
+from bot.program.state import ProgramState
 
 
 def _move_levels(state: ProgramState, ctx: _Ctx, steps: int) -> ProgramState:

@@ -27,11 +27,7 @@ from bot.program.machine.context import (
     _phase,
     _session_keys,
 )
-from bot.program.rules import (
-    Phase,
-    PhaseKind,
-    SessionKind,
-)
+from bot.program.rules import Phase, PhaseKind, SessionKind
 from bot.program.state import (
     Planned,
     Prescription,

@@ -8,9 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.program.calendar import (
-    local_date,
-)
+from bot.program.calendar import local_date
 from bot.program.decision import Act, Decision, Message, MessageKind
 from bot.program.events import (
     ClearanceClaimed,
@@ -41,13 +39,8 @@ from bot.program.machine.gates import (
 from bot.program.machine.ladder import _hold_met
 from bot.program.machine.replan import _replan
 from bot.program.machine.stops import _red_flag, _regress
-from bot.program.rules import (
-    Severity,
-)
-from bot.program.state import (
-    ProgramState,
-    Status,
-)
+from bot.program.rules import Severity
+from bot.program.state import ProgramState, Status
 from bot.program.symptoms import classify, validate_answers
 
 

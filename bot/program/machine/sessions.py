@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from bot.program.calendar import (
-    followup_times,
-)
+from bot.program.calendar import followup_times
 from bot.program.decision import Act, Decision, Message, MessageKind
 from bot.program.events import (
     FollowupAnswered,
@@ -35,10 +33,7 @@ from bot.program.machine.context import (
 from bot.program.machine.ladder import _progress_after_clear, _stage_started
 from bot.program.machine.replan import _replan
 from bot.program.machine.stops import _red_flag, _regress
-from bot.program.rules import (
-    QuestionStage,
-    Severity,
-)
+from bot.program.rules import QuestionStage, Severity
 from bot.program.state import (
     OpenSession,
     Outcome,

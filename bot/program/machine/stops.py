@@ -20,10 +20,7 @@ from bot.program.machine.context import (
     _position_of,
 )
 from bot.program.machine.ladder import _move_levels
-from bot.program.state import (
-    ProgramState,
-    Status,
-)
+from bot.program.state import ProgramState, Status
 
 
 def _regress(
