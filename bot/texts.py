@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
+from bot.i18n import _, weekday_day_month
 from bot.program.loader import Rules
 from bot.program.rules import SessionKind
 from bot.program.state import Planned, Prescription
@@ -320,28 +321,38 @@ def mmss(seconds: int) -> str:
 
 def timer_caption(total_s: int, *, walks: bool) -> str:
     template = TIMER_CAPTION_INTERVALS if walks else TIMER_CAPTION_CONTINUOUS
-    return template.format(total=mmss(total_s))
+    return _(template).format(total=mmss(total_s))
 
 
 RX_WARMUP = "warm up: walk {minutes} min, then "
 RX_COOLDOWN = ", then cool down: walk {minutes} min"
+RX_WALK_JOG = "walk {walk}, jog {run}, ×{repeats}"
+RX_JOG_WALK = "jog {run}, walk {walk}, ×{repeats}"
+RX_CONTINUOUS = "run {minutes} min continuous"
+# level_label cuts a run's prescription at " — ": every language keeps that dash.
+RX_EASY = " — easy, flat, soft surface"
+RX_STRIDES = "; strides allowed"
 
 
 def prescription(rx: Prescription) -> str:
     if rx.kind.value == "run":
         if rx.walk_s and rx.walk_first:
-            body = f"walk {mmss(rx.walk_s)}, jog {mmss(rx.run_s)}, ×{rx.repeats}"
+            body = _(RX_WALK_JOG).format(
+                walk=mmss(rx.walk_s), run=mmss(rx.run_s), repeats=rx.repeats
+            )
         elif rx.walk_s:
-            body = f"jog {mmss(rx.run_s)}, walk {mmss(rx.walk_s)}, ×{rx.repeats}"
+            body = _(RX_JOG_WALK).format(
+                walk=mmss(rx.walk_s), run=mmss(rx.run_s), repeats=rx.repeats
+            )
         else:
-            body = f"run {rx.run_s // 60} min continuous"
+            body = _(RX_CONTINUOUS).format(minutes=rx.run_s // 60)
         if rx.warmup_walk_min:
-            body = RX_WARMUP.format(minutes=rx.warmup_walk_min) + body
+            body = _(RX_WARMUP).format(minutes=rx.warmup_walk_min) + body
         if rx.cooldown_walk_min:
-            body += RX_COOLDOWN.format(minutes=rx.cooldown_walk_min)
-        body += " — easy, flat, soft surface"
+            body += _(RX_COOLDOWN).format(minutes=rx.cooldown_walk_min)
+        body += _(RX_EASY)
         if rx.intensity:
-            body += "; strides allowed"
+            body += _(RX_STRIDES)
         return body
     return _session_content(rx)
 
@@ -352,63 +363,70 @@ RX_EXERCISE = "\n• {name}: {sets} × {reps}"
 RX_EXERCISE_HOLD = ", hold {hold_s} s"
 RX_EXERCISE_PER_SIDE = " each side"
 RX_PROGRESSION = "\nProgression: {text}"
+RX_SESSION = "{description} ({minutes} min"
 
 
 def _session_content(rx: Prescription) -> str:
     """A non-run session: its description and minutes, then its own content when the rules give
-    it (steps, foot contacts, one line per exercise)."""
-    body = f"{rx.description} ({rx.minutes} min"
+    it (steps, foot contacts, one line per exercise). The rules' words are translated too."""
+    body = _(RX_SESSION).format(description=_(rx.description), minutes=rx.minutes)
     if rx.steps:
-        body += RX_STEPS.format(steps=rx.steps)
+        body += _(RX_STEPS).format(steps=rx.steps)
     if rx.contacts:
-        body += RX_CONTACTS.format(contacts=rx.contacts)
+        body += _(RX_CONTACTS).format(contacts=rx.contacts)
     body += ")"
     for e in rx.exercises:
-        body += RX_EXERCISE.format(name=e.name, sets=e.sets, reps=e.reps)
+        body += _(RX_EXERCISE).format(name=_(e.name), sets=e.sets, reps=e.reps)
         if e.hold_s:
-            body += RX_EXERCISE_HOLD.format(hold_s=e.hold_s)
+            body += _(RX_EXERCISE_HOLD).format(hold_s=e.hold_s)
         if e.per_side:
-            body += RX_EXERCISE_PER_SIDE
+            body += _(RX_EXERCISE_PER_SIDE)
     if rx.progression:
-        body += RX_PROGRESSION.format(text=rx.progression)
+        body += _(RX_PROGRESSION).format(text=_(rx.progression))
     return body
 
 
 def reminder(rx: Prescription) -> str:
-    return REMIND.format(rx=prescription(rx)) + (REMIND_DELOAD if rx.deload else "")
+    return _(REMIND).format(rx=prescription(rx)) + (_(REMIND_DELOAD) if rx.deload else "")
+
+
+DAY_TODAY = "today"
+DAY_TOMORROW = "tomorrow"
+REST = "rest"
+PLAN_LINE = "• {day}: {what}"
 
 
 def day_label(d: date, today: date) -> str:
     if d == today:
-        return "today"
+        return _(DAY_TODAY)
     if (d - today).days == 1:
-        return "tomorrow"
-    return f"{WEEKDAY_SHORT[d.weekday()]} {d:%d %b}"
+        return _(DAY_TOMORROW)
+    return weekday_day_month(d)
 
 
 def next_session(day: date | None, planned: Prescription | None, today: date) -> str:
     if day is None or planned is None:
-        return NONE_PLANNED
+        return _(NONE_PLANNED)
     return f"{day_label(day, today)}: {prescription(planned)}"
 
 
 def next_of(planned: Planned | None, today: date) -> str:
     """The next session in words ("none planned" when there is none)."""
     if planned is None:
-        return NONE_PLANNED
+        return _(NONE_PLANNED)
     return next_session(planned.day, planned.prescription, today)
 
 
 def plan_lines(rows: Sequence[tuple[date, Prescription | None]], today: date) -> str:
-    lines = [PLAN_HEADER]
+    lines = [_(PLAN_HEADER)]
     for d, rx in rows:
-        what = prescription(rx) if rx else "rest"
-        lines.append(f"• {WEEKDAY_SHORT[d.weekday()]} {d:%d %b}: {what}")
+        what = prescription(rx) if rx else _(REST)
+        lines.append(_(PLAN_LINE).format(day=weekday_day_month(d), what=what))
     return "\n".join(lines)
 
 
 def days_label(days: Iterable[int]) -> str:
-    return ", ".join(WEEKDAY_SHORT[d] for d in sorted(days))
+    return ", ".join(_(WEEKDAY_SHORT[d]) for d in sorted(days))
 
 
 def tg_len(text: str) -> int:
@@ -448,10 +466,13 @@ def split_long(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return parts
 
 
+THIS_PHASE = "this phase"
+
+
 def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
     """'level 3 of 7 (jog 3:00, walk 2:00, ×6)' for a level id of the runner's protocol."""
     if level_id is None:
-        return "this phase"
+        return _(THIS_PHASE)
     proto = rules.protocols[protocol_id]
     for ph in proto.phases:
         for i, lv in enumerate(ph.levels):
@@ -470,5 +491,5 @@ def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
                     cooldown_walk_min=lv.cooldown_walk_min,
                 )
                 short = prescription(rx).split(" — ")[0]
-                return LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)
+                return _(LEVEL).format(n=i + 1, of=len(ph.levels), rx=short)
     return level_id

@@ -14,6 +14,8 @@ import unicodedata
 from datetime import date, timedelta
 
 from bot.coach.views import DecisionLine, RosterEntry, SessionPoint
+from bot.i18n import _, current, day_month, day_month_time, ngettext, weekday_day_month
+from bot.i18n import localise_map as _m
 
 TELEGRAM_LIMIT = 4096  # characters per message (Bot API sendMessage)
 
@@ -153,22 +155,22 @@ def clean(text: str, limit: int) -> str:
 
 
 def runner_name(e: RosterEntry) -> str:
-    return clean(e.name, NAME_MAX) or UNNAMED.format(id=e.runner_id)
+    return clean(e.name, NAME_MAX) or _(UNNAMED).format(id=e.runner_id)
 
 
 def pain(value: int | None) -> str:
-    return NONE if value is None else str(value)
+    return _(NONE) if value is None else str(value)
 
 
 def ago(day: date | None, today: date) -> str:
     if day is None:
-        return LAST_NEVER
+        return _(LAST_NEVER)
     n = (today - day).days
     if n <= 0:
-        return AGO_TODAY
+        return _(AGO_TODAY)
     if n == 1:
-        return AGO_YESTERDAY
-    return AGO_DAYS.format(n=n)
+        return _(AGO_YESTERDAY)
+    return _(AGO_DAYS).format(n=n)
 
 
 def phase_level(e: RosterEntry) -> str:
@@ -181,20 +183,20 @@ def phase_level(e: RosterEntry) -> str:
 def status_tags(e: RosterEntry) -> list[str]:
     tags: list[str] = []
     if e.status == "red_flag":
-        tags.append(TAG_RED_FLAG)
+        tags.append(_(TAG_RED_FLAG))
     elif e.status == "escalated":
-        tags.append(TAG_ESCALATED)
+        tags.append(_(TAG_ESCALATED))
     elif e.status == "paused":
-        tags.append(TAG_PAUSED)
+        tags.append(_(TAG_PAUSED))
     if e.awaiting_clearance:
-        tags.append(TAG_AWAITING)
+        tags.append(_(TAG_AWAITING))
     if e.unreachable:
-        tags.append(TAG_UNREACHABLE)
+        tags.append(_(TAG_UNREACHABLE))
     if e.open_flags > 0:
-        tags.append(TAG_FLAGS.format(n=e.open_flags))
+        tags.append(_(TAG_FLAGS).format(n=e.open_flags))
     if e.missed_followups_7d > 0:
-        many = e.missed_followups_7d > 1
-        tags.append((TAG_MISSED_MANY if many else TAG_MISSED).format(n=e.missed_followups_7d))
+        n = e.missed_followups_7d
+        tags.append(ngettext(TAG_MISSED, TAG_MISSED_MANY, n).format(n=n))
     return tags
 
 
@@ -208,22 +210,26 @@ def runner_line(e: RosterEntry, today: date, attention: str) -> str:
         *status_tags(e),
     ]
     if e.last_session is None:
-        parts.append(LAST_NEVER)
+        parts.append(_(LAST_NEVER))
     else:
-        parts.append(LAST.format(ago=ago(e.last_session, today)))
+        parts.append(_(LAST).format(ago=ago(e.last_session, today)))
         if e.last_pain_during is not None or e.last_pain_24h is not None:
-            parts.append(PAINS.format(during=pain(e.last_pain_during), after=pain(e.last_pain_24h)))
+            parts.append(
+                _(PAINS).format(during=pain(e.last_pain_during), after=pain(e.last_pain_24h))
+            )
     if e.prescribed_14d > 0:
-        parts.append(ADHERENCE.format(done=e.done_14d, prescribed=e.prescribed_14d))
+        parts.append(_(ADHERENCE).format(done=e.done_14d, prescribed=e.prescribed_14d))
     return SEP.join(parts)
 
 
 def roster_header(n: int, attention: int) -> str:
-    return f"{ROSTER_HEADER.format(n=n, k=attention)}\n{LEGEND}"
+    return f"{_(ROSTER_HEADER).format(n=n, k=attention)}\n{_(LEGEND)}"
 
 
 def week_label(week_start: date) -> str:
     end = week_start + timedelta(days=6)
+    if current() != "en":
+        return f"{day_month(week_start)} – {day_month(end)} {end:%Y}"
     if week_start.year != end.year:
         return f"{week_start:%d %b %Y} – {end:%d %b %Y}"
     if week_start.month != end.month:
@@ -234,62 +240,62 @@ def week_label(week_start: date) -> str:
 def digest_header(
     coach: str, week_start: date, *, n: int, flags: int, missed: int, attention: int
 ) -> str:
-    counts = DIGEST_COUNTS.format(n=n, flags=flags, missed=missed, k=attention)
+    counts = _(DIGEST_COUNTS).format(n=n, flags=flags, missed=missed, k=attention)
     return (
-        DIGEST_HEADER.format(
+        _(DIGEST_HEADER).format(
             week=week_label(week_start), coach=clean(coach, NAME_MAX), counts=counts
         )
-        + f"\n{LEGEND}"
+        + f"\n{_(LEGEND)}"
     )
 
 
 def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
     site = clean(e.site, SITE_MAX)
     lines = [
-        DETAIL_TITLE.format(icon=ATTENTION_ICON[attention], name=runner_name(e), id=e.runner_id),
-        (DETAIL_SITE_HIGH if e.high_risk else DETAIL_SITE).format(site=site),
+        _(DETAIL_TITLE).format(icon=ATTENTION_ICON[attention], name=runner_name(e), id=e.runner_id),
+        (_(DETAIL_SITE_HIGH) if e.high_risk else _(DETAIL_SITE)).format(site=site),
         (
-            DETAIL_PHASE_LEVEL.format(
+            _(DETAIL_PHASE_LEVEL).format(
                 phase=clean(e.phase, PHASE_MAX), level=clean(e.level, LEVEL_MAX)
             )
             if e.level
-            else DETAIL_PHASE.format(phase=clean(e.phase, PHASE_MAX))
+            else _(DETAIL_PHASE).format(phase=clean(e.phase, PHASE_MAX))
         ),
     ]
-    status = [STATUS_WORDS.get(e.status, clean(e.status, 30))]
+    status = [_m(STATUS_WORDS).get(e.status, clean(e.status, 30))]
     if e.awaiting_clearance:
-        status.append(DETAIL_ALSO_AWAITING)
+        status.append(_(DETAIL_ALSO_AWAITING))
     if e.unreachable:
-        status.append(DETAIL_ALSO_UNREACHABLE)
-    lines.append(DETAIL_STATUS.format(status="; ".join(status)))
+        status.append(_(DETAIL_ALSO_UNREACHABLE))
+    lines.append(_(DETAIL_STATUS).format(status="; ".join(status)))
     if e.stop_since is not None:
-        at = f"{e.stop_ack_at:%d %b %H:%M}" if e.stop_ack_at else None
-        lines.append(stop_detail(f"{e.stop_since:%d %b %H:%M}", e.stop_ack_by, at))
-    lines.append(DETAIL_FLAGS.format(flags=e.open_flags, missed=e.missed_followups_7d))
+        at = day_month_time(e.stop_ack_at) if e.stop_ack_at else None
+        lines.append(stop_detail(day_month_time(e.stop_since), e.stop_ack_by, at))
+    lines.append(_(DETAIL_FLAGS).format(flags=e.open_flags, missed=e.missed_followups_7d))
     adherence = e.adherence
     if adherence is None:
-        lines.append(DETAIL_ADHERENCE_NONE)
+        lines.append(_(DETAIL_ADHERENCE_NONE))
     else:
         lines.append(
-            DETAIL_ADHERENCE.format(
+            _(DETAIL_ADHERENCE).format(
                 done=e.done_14d, prescribed=e.prescribed_14d, pct=round(adherence * 100)
             )
         )
-    lines.append(DETAIL_LAST.format(ago=ago(e.last_session, today)))
+    lines.append(_(DETAIL_LAST).format(ago=ago(e.last_session, today)))
     return lines
 
 
 def session_line(p: SessionPoint) -> str:
     run = ""
     if p.run_s_total > 0:
-        run = DETAIL_SESSION_RUN.format(minutes=round(p.run_s_total / 60))
+        run = _(DETAIL_SESSION_RUN).format(minutes=round(p.run_s_total / 60))
     pains = ""
     if p.pain_during is not None or p.pain_24h is not None:
-        pains = DETAIL_SESSION_PAINS.format(during=pain(p.pain_during), after=pain(p.pain_24h))
-    return DETAIL_SESSION.format(
-        day=f"{p.day:%a %d %b}",
-        kind=KIND_WORDS.get(p.kind, clean(p.kind, 20)),
-        outcome=OUTCOME_WORDS.get(p.outcome, clean(p.outcome, 20)),
+        pains = _(DETAIL_SESSION_PAINS).format(during=pain(p.pain_during), after=pain(p.pain_24h))
+    return _(DETAIL_SESSION).format(
+        day=weekday_day_month(p.day),
+        kind=_m(KIND_WORDS).get(p.kind, clean(p.kind, 20)),
+        outcome=_m(OUTCOME_WORDS).get(p.outcome, clean(p.outcome, 20)),
         run=run,
         pains=pains,
     )
@@ -297,12 +303,12 @@ def session_line(p: SessionPoint) -> str:
 
 def actor_word(actor: str) -> str:
     key = actor.split(":", 1)[0].strip().lower()
-    return ACTOR_WORDS.get(key, clean(actor, 20))
+    return _m(ACTOR_WORDS).get(key, clean(actor, 20))
 
 
 def decision_line(d: DecisionLine) -> str:
-    line = DETAIL_DECISION.format(
-        at=f"{d.at:%d %b %H:%M}",
+    line = _(DETAIL_DECISION).format(
+        at=day_month_time(d.at),
         action=clean(d.action, 30),
         rule=clean(d.rule, RULE_MAX),
         actor=actor_word(d.actor),
@@ -312,22 +318,22 @@ def decision_line(d: DecisionLine) -> str:
 
 
 def more(n: int) -> str:
-    return DETAIL_DECISION_MORE.format(n=n)
+    return _(DETAIL_DECISION_MORE).format(n=n)
 
 
 def rest_days(n: int) -> str:
-    return REST_DAYS.get(n, REST_DAYS_MANY.format(n=n))
+    return ngettext(REST_DAYS[1], REST_DAYS_MANY, n).format(n=n)
 
 
 def stop_word(status: str) -> str:
-    return STOP_WORDS.get(status, clean(status, 30))
+    return _m(STOP_WORDS).get(status, clean(status, 30))
 
 
 def stop_detail(since: str, who: str | None, at: str | None) -> str:
     """The stop's line in `/runner <id>`: since when, and who acknowledged it when."""
     if who is None:
-        return DETAIL_STOP_NOT_ACKED.format(since=since)
-    return DETAIL_STOP_ACKED.format(since=since, who=clean(who, NAME_MAX + 12), at=at or NONE)
+        return _(DETAIL_STOP_NOT_ACKED).format(since=since)
+    return _(DETAIL_STOP_ACKED).format(since=since, who=clean(who, NAME_MAX + 12), at=at or _(NONE))
 
 
 # --- commands, alerts and buttons (handlers) ---------------------------------------------------
@@ -402,6 +408,9 @@ BTN_CONFIRM = "Confirm"
 BTN_CANCEL = "Cancel"
 REST_DAYS = {1: "1 rest day"}
 REST_DAYS_MANY = "{n} rest days"
+# Texts with a plural: the catalog holds them as one entry (singular, plural), looked up with
+# ngettext so each language uses its own plural rule.
+PLURALS = {TAG_MISSED: TAG_MISSED_MANY, REST_DAYS[1]: REST_DAYS_MANY}
 STOP_WORDS = {"red_flag": "red flag", "escalated": "paused after repeated step-backs"}
 
 # What a press or a command on a stopped runner did, in words (coaches see rule ids).

@@ -22,8 +22,8 @@ from matplotlib import font_manager, ft2font
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot import texts_coach as t
 from bot.coach.views import PhaseMark, SessionPoint
+from bot.localised import texts_coach as t
 
 WIDTH_IN, HEIGHT_IN, DPI = 9, 6, 100  # 900 x 600 px
 MILD = 2

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from bot import texts_coach as t
 from bot.coach.roster import attention, needs_attention, order_roster, pack, runner_line
 from bot.coach.views import DecisionLine, RosterEntry, SessionPoint
+from bot.localised import texts_coach as t
 
 SESSIONS_SHOWN = 5
 DECISIONS_SHOWN = 15

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import IntEnum
 
-from bot import texts_coach as t
 from bot.coach.views import RosterEntry
+from bot.localised import texts_coach as t
 
 LOW_ADHERENCE = 0.6
 

@@ -13,11 +13,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from bot import texts
 from bot.conversation.callbacks import Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt, Result, grid
 from bot.conversation.questions import parse_yes_no
+from bot.localised import texts
 from bot.program.engine import gate_questions, needs_clearance
 from bot.program.events import Enrolled
 from bot.program.loader import Rules

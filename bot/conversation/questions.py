@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot import texts
 from bot.conversation.callbacks import Kind
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Prompt, Result, grid
+from bot.localised import texts
 from bot.program.rules import Question
 from bot.program.symptoms import InvalidAnswer, check_answer
 

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
-from bot import texts_coach as tc
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
 from bot.conversation.numbers import parse_int
+from bot.localised import texts
+from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date, local_instant, zone
 from bot.program.decision import Decision, MessageKind
 from bot.program.engine import BadEvent, decide, resume_options

@@ -19,8 +19,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import texts
 from bot.conversation.onboarding import enrolled_event
+from bot.localised import texts
 from bot.program.calendar import local_date
 from bot.program.codec import state_from_dict
 from bot.program.decision import Decision, MessageKind

@@ -29,10 +29,11 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import metrics, texts, texts_coach
+from bot import metrics
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
 from bot.conversation.callbacks import Kind
+from bot.localised import texts, texts_coach
 from bot.services import coaches, runners
 from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn

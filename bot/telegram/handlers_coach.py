@@ -13,12 +13,12 @@ from telegram import CallbackQuery, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot import texts_coach as tc
 from bot.coach.chart import runner_chart
 from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
 from bot.conversation.callbacks import BadCallback, Callback, Kind, decode
 from bot.conversation.prompts import Prompt
+from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
 from bot.program.events import CoachVerb

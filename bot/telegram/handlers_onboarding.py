@@ -10,9 +10,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
 from bot.conversation import onboarding
 from bot.conversation.callbacks import Callback
+from bot.localised import texts
 from bot.program import screening
 from bot.program.plan import project
 from bot.services import runners

@@ -16,11 +16,11 @@ from typing import Any
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from bot import texts
 from bot.conversation import checks, onboarding, questions
 from bot.conversation.callbacks import BadCallback, Callback, Kind, cb, decode
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
+from bot.localised import texts
 from bot.program.events import (
     ClearanceClaimed,
     Event,

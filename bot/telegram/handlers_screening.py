@@ -8,10 +8,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import texts
 from bot.conversation.callbacks import BadCallback, Kind, decode
 from bot.conversation.prompts import Prompt, grid
 from bot.conversation.questions import question_prompt
+from bot.localised import texts
 from bot.program import screening
 from bot.services import coaches, runners
 from bot.telegram.context import deps_of

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import texts
 from bot.conversation.callbacks import Kind, cb
 from bot.conversation.prompts import Button, Prompt, grid
 from bot.conversation.questions import question_prompt
+from bot.localised import texts
 from bot.program import engine
 from bot.program.decision import MessageKind
 from bot.program.engine import gate_questions

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import texts_coach as tc
 from bot.conversation.callbacks import Kind, cb
 from bot.conversation.prompts import Button, Prompt
+from bot.localised import texts_coach as tc
 from bot.program.state import ProgramState
 from bot.services import coaches
 from bot.services.deps import Deps

@@ -11,8 +11,8 @@ from typing import Any
 
 from telegram import Bot, Message
 
-from bot import texts
 from bot.conversation.prompts import Prompt
+from bot.localised import texts
 from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
 from bot.services import runners as svc

@@ -15,8 +15,8 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
-from bot import texts
 from bot.conversation.prompts import Prompt
+from bot.localised import texts
 
 log = logging.getLogger(__name__)
 
