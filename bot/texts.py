@@ -144,6 +144,8 @@ AWAITING_CLEARANCE_NO_COACH = (
     "clear you first, and you have no coach linked here, so nobody has been asked. It stays "
     "locked until a clinician linked here clears it. " + LINK_A_CLINICIAN
 )
+# When no classification of the rules says why in words.
+WHY_ANSWERS = "your answers"
 WHO = {"coach": "your coach", "operator": "the clinic"}
 REST_AFTER = " after {n} days without running or impact"
 RESTART_SAME_PHASE = "your current phase"

@@ -329,6 +329,22 @@ def stop_word(status: str) -> str:
     return _m(STOP_WORDS).get(status, clean(status, 30))
 
 
+ANSWER_YES = "yes"
+ANSWER_NO = "no"
+ALERT_SESSION = "{day} {kind} {outcome} pain {pain}"
+
+
+def alert_session(day: date, kind: str, outcome: str, pain_during: int | None) -> str:
+    """One of the last sessions in an alert: 'Thu 03 Dec run done pain 2' (English shows the
+    stored codes, other languages their words)."""
+    if current() != "en":
+        kind = _m(KIND_WORDS).get(kind, kind)
+        outcome = _m(OUTCOME_WORDS).get(outcome, outcome)
+    return _(ALERT_SESSION).format(
+        day=day_month(day), kind=kind, outcome=outcome, pain=pain(pain_during)
+    )
+
+
 def stop_detail(since: str, who: str | None, at: str | None) -> str:
     """The stop's line in `/runner <id>`: since when, and who acknowledged it when."""
     if who is None:

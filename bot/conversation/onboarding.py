@@ -17,6 +17,7 @@ from bot.conversation.callbacks import Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt, Result, grid
 from bot.conversation.questions import parse_yes_no
+from bot.i18n import _
 from bot.localised import texts
 from bot.program.engine import gate_questions, needs_clearance
 from bot.program.events import Enrolled
@@ -112,7 +113,7 @@ def prompt(
             texts.DISCLAIMER, grid(k, step, [(texts.AGREE, "y"), (texts.DECLINE, "n")], 2)
         )
     if step == "site":
-        opts = [(s.name, s.id) for s in rules.sites.sites]
+        opts = [(_(s.name), s.id) for s in rules.sites.sites]
         return Prompt(texts.ASK_SITE, grid(k, step, opts, 1))
     if step == "diagnosis":
         opts = [(texts.DIAG_TODAY, "0")] + [
@@ -122,10 +123,10 @@ def prompt(
     if step == "imaging":
         system = _imaging_system(data, rules)
         grades = system.grades if system is not None else []
-        opts = [(g.label, g.id) for g in grades] + [(texts.IMAGING_UNKNOWN, IMAGING_UNKNOWN)]
+        opts = [(_(g.label), g.id) for g in grades] + [(texts.IMAGING_UNKNOWN, IMAGING_UNKNOWN)]
         text = texts.ASK_IMAGING
         if system is not None:
-            text += "\n" + texts.IMAGING_SYSTEM.format(name=system.name)
+            text += "\n" + texts.IMAGING_SYSTEM.format(name=_(system.name))
         return Prompt(text, grid(k, step, opts, 1))
     if step.startswith("clear:"):
         key = step.split(":", 1)[1]
@@ -136,7 +137,7 @@ def prompt(
         )
     if step.startswith("ask:"):
         q = rules.question_by_id[step.split(":", 1)[1]]
-        return Prompt(q.text, grid(k, step, [(texts.YES, "y"), (texts.NO, "n")], 2))
+        return Prompt(_(q.text), grid(k, step, [(texts.YES, "y"), (texts.NO, "n")], 2))
     if step == "days":
         chosen = set(data.get("days", []))
         buttons = [

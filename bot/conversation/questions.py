@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversation.callbacks import Kind
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Prompt, Result, grid
+from bot.i18n import _
 from bot.localised import texts
 from bot.program.rules import Question
 from bot.program.symptoms import InvalidAnswer, check_answer
@@ -20,9 +21,9 @@ def question_prompt(kind: Kind, ref: str, q: Question, intro: str = "") -> Promp
         opts = [(str(i), str(i)) for i in range(q.min, q.max + 1)]
         per_row = 6 if len(opts) > 8 else len(opts)
         rows = grid(kind, f"{ref}:{q.id}", opts, per_row)
-    text = q.text
+    text = _(q.text)
     if q.kind == "scale" and (q.low_label or q.high_label):
-        text += "\n" + texts.SCALE_HINT.format(low=q.low_label, high=q.high_label)
+        text += "\n" + texts.SCALE_HINT.format(low=_(q.low_label), high=_(q.high_label))
     return Prompt(f"{intro}\n\n{text}" if intro else text, rows)
 
 

@@ -138,11 +138,14 @@ def template(messages: Iterable[Message], domain: str) -> Catalog:
 
 
 def templates() -> dict[str, Catalog]:
-    return {"boneload": template(code_messages(), "boneload"), "rules": template(rules_messages(), "rules")}
+    return {
+        "boneload": template(code_messages(), "boneload"),
+        "rules": template(rules_messages(), "rules"),
+    }
 
 
-def _key(msgid: Message) -> str:
-    return msgid[0] if isinstance(msgid, tuple) else msgid
+def _key(msgid: str | tuple[str, ...] | list[str]) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]
 
 
 def missing(lang: str) -> dict[str, list[str]]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
 from bot.conversation.numbers import parse_int
+from bot.i18n import _
 from bot.localised import texts
 from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date, local_instant, zone
@@ -201,9 +202,9 @@ async def _entry(d: Deps, r: Runner) -> RosterEntry:
     return RosterEntry(
         runner_id=r.id,
         name=r.display_name or f"#{r.id}",
-        site=site.name,
+        site=_(site.name),
         high_risk=site.needs_clearance,
-        phase=phase.name,
+        phase=_(phase.name),
         level=texts.level_label(d.rules, st.protocol_id, phase.levels[st.level].id)
         if phase.levels
         else None,
@@ -507,7 +508,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     name = _name(r)
     reason = str(payload.get("reason", ""))
     site = d.rules.site_by_id.get(str(payload.get("site", "")))
-    site_name = site.name if site else str(payload.get("site", ""))
+    site_name = _(site.name) if site else str(payload.get("site", ""))
     high = (tc.RISK_HIGH if site.needs_clearance else tc.RISK_LOW) if site else ""
     proto_id = state.protocol_id if state else ""
     lvl = (
@@ -517,12 +518,12 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     )
     phase = payload.get("phase", "")
     if proto_id and phase:
-        phase = d.rules.protocols[proto_id].phase(str(phase)).name
+        phase = _(d.rules.protocols[proto_id].phase(str(phase)).name)
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
     ans = (
         ", ".join(
-            f"{k}={'yes' if v is True else 'no' if v is False else v}"
+            f"{k}={tc.ANSWER_YES if v is True else tc.ANSWER_NO if v is False else v}"
             for k, v in answers.items()
             if v not in (0, False)
         )
@@ -547,7 +548,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         else:
             last = await runner_flows.sessions(d, r.id, limit=3)
             last_txt = "; ".join(
-                f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
+                tc.alert_session(x.day, x.kind, x.outcome or "", x.pain_during) for x in last
             )
             title = tc.ALERT_TITLES[reason]
             if payload.get("reminder"):
@@ -584,7 +585,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     if reason == "clearance_needed":
         nxt = payload.get("next_phase", "")
         if proto_id and nxt:
-            nxt = d.rules.protocols[proto_id].phase(str(nxt)).name
+            nxt = _(d.rules.protocols[proto_id].phase(str(nxt)).name)
         words = tc.CLEARANCE_CLAIMED if payload.get("claimed") else tc.CLEARANCE
         text = words.format(
             name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules)

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.onboarding import enrolled_event
+from bot.i18n import _
 from bot.localised import texts
 from bot.program.calendar import local_date
 from bot.program.codec import state_from_dict
@@ -442,7 +443,7 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         if len(lines) >= 5:
             break
     return texts.STATUS.format(
-        phase=phase.name,
+        phase=_(phase.name),
         level=level,
         status=texts.STATUS_WORDS.get(st.status.value, st.status.value),
         progress=progress,

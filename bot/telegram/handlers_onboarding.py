@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import onboarding
 from bot.conversation.callbacks import Callback
+from bot.i18n import _
 from bot.localised import texts
 from bot.program import screening
 from bot.program.plan import project
@@ -81,7 +82,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
     elif result.invite_lost:  # the code was fine at /start, used or expired since
         await context.bot.send_message(chat.id, texts.INVITE_BAD)
     text = texts.ENROLLED.format(
-        protocol=proto.name, phase=proto.phase(state.phase_id).name, plan=plan
+        protocol=_(proto.name), phase=_(proto.phase(state.phase_id).name), plan=plan
     )
     parts = texts.split_long(text)
     for part in parts[:-1]:

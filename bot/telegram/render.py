@@ -12,6 +12,7 @@ from typing import Any
 from bot.conversation.callbacks import Kind, cb
 from bot.conversation.prompts import Button, Prompt, grid
 from bot.conversation.questions import question_prompt
+from bot.i18n import _, weekday_day_month
 from bot.localised import texts
 from bot.program import engine
 from bot.program.decision import MessageKind
@@ -71,8 +72,8 @@ def gate_question_list(state: ProgramState, phase_id: str, rules: Rules) -> list
 def _why(rule_ids: Sequence[str], rules: Rules, protocol_id: str = "") -> str:
     proto = rules.tables.protocols.get(protocol_id)
     says = (proto.pain if proto is not None else rules.tables.pain).says  # its own pain rules
-    found = [says[r] for r in rule_ids if r in says]
-    return ", ".join(found) or "your answers"
+    found = [_(says[r]) for r in rule_ids if r in says]
+    return ", ".join(found) or texts.WHY_ANSWERS
 
 
 def notice(
@@ -98,7 +99,7 @@ def notice(
     intro = ""
     if "phase" in payload and state is not None:
         ph = rules.protocols[state.protocol_id].phase(str(payload["phase"]))
-        phase_name, intro = ph.name, ph.intro
+        phase_name, intro = _(ph.name), _(ph.intro)
     if code in ("coach_kept_stop", "coach_cleared_stop") and level is None:
         level_text = texts.RESTART_SAME_PHASE
     else:
@@ -118,7 +119,7 @@ def notice(
         needed=payload.get("needed", ""),
         phase=phase_name,
         intro=intro,
-        message=payload.get("message", ""),
+        message=_(str(payload.get("message", ""))),
         day=payload.get("day", ""),
         days=payload.get("days", ""),
         coach=payload.get("coach", ""),
@@ -154,7 +155,7 @@ def render_runner(
             return None
         day = next((o.day for o in state.open if o.seq == seq), None)
         intro = texts.WATCH_INTRO if is_watch_check(state, seq) else texts.FOLLOWUP_INTRO
-        intro = intro.format(day=f"{day:%a %d %b}" if day else "")
+        intro = intro.format(day=weekday_day_month(day) if day else "")
         return question_prompt(Kind.FOLLOWUP, str(seq), qs[0], intro)
     if kind is MessageKind.FOLLOWUP_NUDGE:
         watch = state is not None and is_watch_check(state, int(payload.get("seq", -1)))
@@ -164,7 +165,7 @@ def render_runner(
             return None
         phase_id = str(payload["phase"])
         qs = gate_question_list(state, phase_id, rules)
-        name = rules.protocols[state.protocol_id].phase(phase_id).name
+        name = _(rules.protocols[state.protocol_id].phase(phase_id).name)
         if not qs:
             return None
         return question_prompt(Kind.GATE, phase_id, qs[0], texts.GATE_INTRO.format(phase=name))
@@ -181,8 +182,8 @@ def render_runner(
             return None
         if habit.question:
             q = rules.question_by_id[habit.question]
-            return question_prompt(Kind.HABIT, habit.id, q, habit.text)
-        return Prompt(habit.text)
+            return question_prompt(Kind.HABIT, habit.id, q, _(habit.text))
+        return Prompt(_(habit.text))
     return None
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.conversation.callbacks import Kind, cb
 from bot.conversation.prompts import Button, Prompt
+from bot.i18n import day_month_time
 from bot.localised import texts_coach as tc
 from bot.program.state import ProgramState
 from bot.services import coaches
@@ -63,7 +64,7 @@ def clearance_rows(ref: str) -> tuple[tuple[Button, ...], ...]:
 
 def choose_prompt(stop: coaches.RunnerStop) -> Prompt:
     """`/clear <id>` on a stopped runner: the ways back, each one confirmed before it acts."""
-    since = f"{stop.since:%d %b %H:%M}" if stop.since else tc.NONE
+    since = day_month_time(stop.since) if stop.since else tc.NONE
     text = tc.CHOOSE_RESUME.format(
         name=stop.name, id=stop.runner_id, status=tc.stop_word(stop.status.value), since=since
     )
