@@ -485,6 +485,7 @@ class Dispatcher:
             if c is None or not c.active:
                 return _Context(None, state, unreachable, "coach gone or inactive")
             chat_id, tz = c.telegram_user_id, c.timezone
+            language = c.language or "en"  # the coach's own language, not the runner's
         if chat_id is None:
             return _Context(None, state, unreachable, "no recipient")
         item = AgendaItem(

@@ -91,6 +91,14 @@ def localise_map(words: Mapping[K, str]) -> dict[K, str]:
     return {k: gettext(v) for k, v in words.items()}
 
 
+def in_every_language(message: str) -> list[str]:
+    """`message` as each supported language says it (e.g. a keyboard button's label, which
+    comes back as text in the language it was shown in)."""
+    return [
+        translations(lang).gettext(message) if lang != DEFAULT else message for lang in SUPPORTED
+    ]
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The plural form for `n` by the language's own plural rule (from its catalog header)."""
     return translations(_LANGUAGE.get()).ngettext(singular, plural, n)

@@ -55,6 +55,7 @@ class CoachCtx:
     telegram_user_id: int
     name: str
     timezone: str
+    language: str | None = None  # None: not yet contacted
 
 
 # --- registration (operator, CLI) and lookup ------------------------------------------------
@@ -111,7 +112,12 @@ async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
         c = await repo.get_coach_by_telegram(s, telegram_user_id)
         if c is None or not c.active:
             return None
-        return CoachCtx(c.id, c.telegram_user_id, c.name, c.timezone)
+        return CoachCtx(c.id, c.telegram_user_id, c.name, c.timezone, c.language)
+
+
+async def set_coach_language(d: Deps, coach_id: int, language: str) -> None:
+    async with writing(d) as s:
+        await repo.set_coach_language(s, coach_id, language)
 
 
 async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tuple[str, str]:

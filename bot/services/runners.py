@@ -259,7 +259,13 @@ async def _coach_linked(
 
 
 async def enrol(
-    d: Deps, telegram_user_id: int, chat_id: int, display_name: str | None, data: dict[str, Any]
+    d: Deps,
+    telegram_user_id: int,
+    chat_id: int,
+    display_name: str | None,
+    data: dict[str, Any],
+    *,
+    language: str = "en",
 ) -> EnrolResult:
     """Create the runner and their program from the onboarding answers, in one transaction."""
     event = enrolled_event(data, d.rules)
@@ -272,6 +278,7 @@ async def enrol(
             chat_id=chat_id,
             timezone=event.timezone,
             now=now,
+            language=language,
             display_name=(display_name or "")[:60] or None,
         )
         coach_name = None
@@ -346,6 +353,11 @@ async def record_answers(
 async def set_runner_timezone(d: Deps, runner_id: int, tz: str) -> None:
     async with writing(d) as s:
         await repo.update_runner(s, runner_id, timezone=tz)
+
+
+async def set_runner_language(d: Deps, runner_id: int, language: str) -> None:
+    async with writing(d) as s:
+        await repo.update_runner(s, runner_id, language=language)
 
 
 async def delete_runner(d: Deps, runner_id: int, telegram_user_id: int) -> None:

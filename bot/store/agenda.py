@@ -405,9 +405,9 @@ async def recipients(
         runners = {r.id: r for r in result}
     if coach_ids:
         result = await session.execute(
-            select(Coach.id, Coach.telegram_user_id, Coach.active, Coach.timezone).where(
-                Coach.id.in_(coach_ids)
-            )
+            select(
+                Coach.id, Coach.telegram_user_id, Coach.active, Coach.timezone, Coach.language
+            ).where(Coach.id.in_(coach_ids))
         )
         coaches = {c.id: c for c in result}
     return runners, coaches

@@ -87,6 +87,8 @@ class Coach(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None until the coach's first contact sets it from Telegram's language_code.
+    language: Mapped[str | None] = mapped_column(String(16))
 
 
 class Runner(Base):

@@ -228,6 +228,10 @@ async def get_coach_by_telegram(session: AsyncSession, telegram_user_id: int) ->
     return result.scalar_one_or_none()
 
 
+async def set_coach_language(session: AsyncSession, coach_id: int, language: str) -> None:
+    await session.execute(update(Coach).where(Coach.id == coach_id).values(language=language))
+
+
 async def list_coaches(session: AsyncSession, *, active_only: bool = False) -> list[Coach]:
     stmt = select(Coach).order_by(Coach.id)
     if active_only:

@@ -37,6 +37,7 @@ _RUNNER_COLUMNS = (
     _runners.c.coach_id,
     _runners.c.unreachable,
     _runners.c.display_name,
+    _runners.c.language,
     _programs.c.state,
     _programs.c.version,
 )
@@ -70,6 +71,7 @@ class RunnerRow:
     coach_id: int | None
     unreachable: bool
     display_name: str | None
+    language: str
     state: dict[str, Any] | None  # the program's stored state, not decoded
     version: int | None
 
@@ -122,6 +124,7 @@ def _runner(row: Any) -> RunnerRow:
         row.coach_id,
         bool(row.unreachable),
         row.display_name,
+        row.language,
         row.state,
         row.version,
     )

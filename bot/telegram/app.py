@@ -30,9 +30,11 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import metrics
+from bot import texts as _texts
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
 from bot.conversation.callbacks import Kind
+from bot.i18n import in_every_language, negotiate, set_language
 from bot.localised import texts, texts_coach
 from bot.services import coaches, runners
 from bot.services.deps import Deps
@@ -100,6 +102,13 @@ async def _first_sight(update: Update, context: TurnContext) -> None:
         raise ApplicationHandlerStop
     data["started"][update.update_id] = time.monotonic()
     runner = rows.runner
+    # Replies in the sender's language: a runner's stored one; anyone else's Telegram language
+    # (a coach's stored language is set where the coach is looked up, handlers_coach).
+    set_language(
+        runner.language
+        if runner is not None
+        else negotiate(user.language_code if user is not None else None)
+    )
     if runner is not None and runner.unreachable and await runners.came_back(turn.deps, runner.id):
         await context.bot.send_message(runner.chat_id, texts.UNREACHABLE_BACK)
 
@@ -226,7 +235,8 @@ def build_application(
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
     app.add_handler(MessageHandler(filters.COMMAND, handlers_runner.cmd_unknown))
     # The persistent "🩹 Report pain" keyboard button sends its label: the same check as /pain.
-    report_button = filters.Text([texts.BTN_REPORT_PAIN])
+    # Its label in every language: a runner may have changed language since it was shown.
+    report_button = filters.Text(in_every_language(_texts.BTN_REPORT_PAIN))
     app.add_handler(MessageHandler(report_button, handlers_runner.cmd_pain))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, handlers_runner.on_text))
     app.add_handler(MessageHandler(~filters.TEXT & ~filters.COMMAND, handlers_runner.on_other))

@@ -18,6 +18,7 @@ from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
 from bot.conversation.callbacks import BadCallback, Callback, Kind, decode
 from bot.conversation.prompts import Prompt
+from bot.i18n import current, set_language
 from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
@@ -65,6 +66,12 @@ async def _coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> coaches.
     if user is None:
         return None
     coach = await coaches.find_coach(deps_of(context), user.id)
+    if coach is not None:
+        if coach.language is None:
+            # The coach's first contact: their Telegram language, kept from now on.
+            await coaches.set_coach_language(deps_of(context), coach.id, current())
+        else:
+            set_language(coach.language)
     if coach is None:
         if update.callback_query is not None:
             await update.callback_query.answer(tc.NOT_A_COACH, show_alert=True)

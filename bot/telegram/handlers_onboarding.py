@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import onboarding
 from bot.conversation.callbacks import Callback
-from bot.i18n import _
+from bot.i18n import _, current
 from bot.localised import texts
 from bot.program import screening
 from bot.program.plan import project
@@ -72,7 +72,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, data: dict[
     deps = deps_of(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
-    result = await runners.enrol(deps, user.id, chat.id, user.first_name, data)
+    result = await runners.enrol(deps, user.id, chat.id, user.first_name, data, language=current())
     state = result.decision.state
     proto = deps.rules.protocols[state.protocol_id]
     today = runners.local_today(deps, state)

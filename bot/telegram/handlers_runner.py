@@ -20,6 +20,7 @@ from bot.conversation import checks, onboarding, questions
 from bot.conversation.callbacks import BadCallback, Callback, Kind, cb, decode
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
+from bot.i18n import NAMES, SUPPORTED, set_language
 from bot.localised import texts
 from bot.program.events import (
     ClearanceClaimed,
@@ -365,6 +366,13 @@ async def _on_settings(
     assert query is not None and runner.state is not None
     user_id = query.from_user.id
     p = runner.state.profile
+    if pressed.ref == "menu" and pressed.value == "lang":
+        await query.answer()
+        await edit_or_send(query.message, runner.chat_id, context.bot, _language_prompt())
+        return
+    if pressed.ref == "lang":
+        await _language_chosen(update, context, runner, pressed.value)
+        return
     if pressed.ref == "menu":
         step = _SETTING_STEPS.get(pressed.value)
         if step is None:
@@ -377,6 +385,29 @@ async def _on_settings(
         await edit_or_send(query.message, runner.chat_id, context.bot, prompt)
         return
     await _settings_input(update, context, runner, pressed.ref, pressed.value)
+
+
+def _language_prompt() -> Prompt:
+    buttons = tuple(Button(NAMES[lang], cb(Kind.SETTINGS, "lang", lang)) for lang in SUPPORTED)
+    return Prompt(texts.ASK_LANGUAGE, (buttons,))
+
+
+async def _language_chosen(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx, lang: str
+) -> None:
+    query = update.callback_query
+    assert query is not None
+    if lang not in SUPPORTED:
+        await query.answer(texts.STALE)
+        return
+    await runners.set_runner_language(deps_of(context), runner.id, lang)
+    set_language(lang)  # the answer, and everything from now on, in the new language
+    await query.answer()
+    await context.bot.send_message(
+        runner.chat_id,
+        texts.LANGUAGE_SAVED.format(language=NAMES[lang]),
+        reply_markup=report_keyboard(),
+    )
 
 
 async def _settings_text(
@@ -548,6 +579,7 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 Button(texts.BTN_TIME, cb(Kind.SETTINGS, "menu", "time")),
                 Button(texts.BTN_TZ, cb(Kind.SETTINGS, "menu", "tz")),
             ),
+            (Button(texts.BTN_LANGUAGE, cb(Kind.SETTINGS, "menu", "lang")),),
         ),
     )
     await update.message.reply_text(prompt.text, reply_markup=markup(prompt))
