@@ -268,6 +268,15 @@ COMMANDS = [
     ("delete", "Delete all your data"),
     ("help", "What I can do"),
 ]
+# The bot's profile in Telegram (setMyDescription: up to 512 characters, shown before /start;
+# setMyShortDescription: up to 120, on the profile and in shared links).
+BOT_DESCRIPTION = (
+    "boneload guides your return to running after a bone stress injury, one bone-loading "
+    "session at a time, and keeps your coach or physio in the loop. A coaching aid, not a "
+    "diagnosis: with pain at rest, at night, a limp or groin pain, stop running and see a "
+    "clinician."
+)
+BOT_SHORT_DESCRIPTION = "Back to running after a bone stress injury, with your coach in the loop."
 PAUSED = "⏸ Paused. No reminders until you send /resume."
 RESUMED = "▶️ Welcome back. {next}"
 ALREADY_ACTIVE = "Your program is already running."

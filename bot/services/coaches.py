@@ -89,6 +89,7 @@ async def list_coaches(d: Deps) -> list[dict[str, Any]]:
                     "telegram_user_id": c.telegram_user_id,
                     "name": c.name,
                     "active": c.active,
+                    "language": c.language,
                     "runners": n,
                 }
             )

@@ -146,6 +146,9 @@ class BotApiStandIn:
         self._file_paths: dict[str, SentFile] = {}
         self._file_seq = 0
         self._commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+        # setMyDescription / setMyShortDescription, by language_code ("" = every language).
+        self._descriptions: dict[str, str] = {}
+        self._short_descriptions: dict[str, str] = {}
         self._webhook: dict[str, Any] = {}
         self._faults: dict[str, deque[faults.Fault]] = defaultdict(deque)
         self._blocked: set[int] = set()
@@ -166,6 +169,10 @@ class BotApiStandIn:
             ("setMyCommands", self._set_my_commands),
             ("getMyCommands", self._get_my_commands),
             ("deleteMyCommands", self._delete_my_commands),
+            ("setMyDescription", self._set_my_description),
+            ("getMyDescription", self._get_my_description),
+            ("setMyShortDescription", self._set_my_short_description),
+            ("getMyShortDescription", self._get_my_short_description),
             ("setWebhook", self._set_webhook),
             ("deleteWebhook", self._delete_webhook),
             ("getWebhookInfo", self._get_webhook_info),
@@ -302,6 +309,13 @@ class BotApiStandIn:
         """The command menu set by setMyCommands for a scope and language."""
         stored = self._commands.get(self._commands_key(scope, language_code), [])
         return [(c["command"], c["description"]) for c in stored]
+
+    def my_description(self, language_code: str = "") -> str:
+        """The description set by setMyDescription for a language ("" if none)."""
+        return self._descriptions.get(language_code, "")
+
+    def my_short_description(self, language_code: str = "") -> str:
+        return self._short_descriptions.get(language_code, "")
 
     @property
     def webhook_url(self) -> str:
@@ -1064,6 +1078,38 @@ class BotApiStandIn:
         key = self._commands_key(params.get("scope"), params.get("language_code"))
         self._commands.pop(key, None)
         return True
+
+    @staticmethod
+    def _set_text(store: dict[str, str], params: Params, field: str, limit: int) -> bool:
+        """Telegram's rule for both descriptions: up to `limit` characters, empty removes it
+        (the bot then shows the one for every language)."""
+        text = params.get(field)
+        if text is None:
+            text = ""
+        if not isinstance(text, str) or len(text) > limit:
+            raise _bad(f"{field} is too long or not a string")
+        code = str(params.get("language_code") or "")
+        if text:
+            store[code] = text
+        else:
+            store.pop(code, None)
+        return True
+
+    def _get_text(self, store: dict[str, str], params: Params) -> str:
+        code = str(params.get("language_code") or "")
+        return store.get(code, store.get("", ""))
+
+    async def _set_my_description(self, params: Params) -> bool:
+        return self._set_text(self._descriptions, params, "description", 512)
+
+    async def _get_my_description(self, params: Params) -> dict[str, str]:
+        return {"description": self._get_text(self._descriptions, params)}
+
+    async def _set_my_short_description(self, params: Params) -> bool:
+        return self._set_text(self._short_descriptions, params, "short_description", 120)
+
+    async def _get_my_short_description(self, params: Params) -> dict[str, str]:
+        return {"short_description": self._get_text(self._short_descriptions, params)}
 
     async def _set_webhook(self, params: Params) -> bool:
         url = params.get("url")

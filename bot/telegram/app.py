@@ -34,7 +34,7 @@ from bot import texts as _texts
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
 from bot.conversation.callbacks import Kind
-from bot.i18n import in_every_language, negotiate, set_language
+from bot.i18n import DEFAULT, SUPPORTED, in_every_language, negotiate, set_language, use_language
 from bot.localised import texts, texts_coach
 from bot.services import coaches, runners
 from bot.services.deps import Deps
@@ -245,11 +245,12 @@ def build_application(
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await application.bot.get_me()  # fails fast on a wrong token; PTB keeps the username
-        runner_menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
-        await application.bot.set_my_commands(runner_menu)
-        coach_menu = runner_menu + [BotCommand(name, about) for name, about in texts_coach.COMMANDS]
+        await _set_profile(application.bot)
         for coach in await coaches.list_coaches(deps):
             scope = BotCommandScopeChat(coach["telegram_user_id"])
+            with use_language(coach["language"]):  # the coach's own language
+                runner_menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
+                coach_menu = runner_menu + [BotCommand(n, a) for n, a in texts_coach.COMMANDS]
             try:
                 if coach["active"]:
                     await application.bot.set_my_commands(coach_menu, scope=scope)
@@ -273,6 +274,19 @@ def build_application(
     app.post_init = post_init
     app.post_stop = post_stop
     return app
+
+
+async def _set_profile(bot: Any) -> None:
+    """The command menu, description and short description in each language: English for
+    every language (no language_code), then each other language for users whose Telegram
+    is set to it."""
+    for lang in SUPPORTED:
+        code = None if lang == DEFAULT else lang
+        with use_language(lang):
+            menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
+            await bot.set_my_commands(menu, language_code=code)
+            await bot.set_my_description(texts.BOT_DESCRIPTION, language_code=code)
+            await bot.set_my_short_description(texts.BOT_SHORT_DESCRIPTION, language_code=code)
 
 
 @asynccontextmanager

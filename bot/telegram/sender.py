@@ -12,6 +12,7 @@ from typing import Any
 from telegram import Bot, Message
 
 from bot.conversation.prompts import Prompt
+from bot.i18n import use_language
 from bot.localised import texts
 from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
@@ -33,6 +34,11 @@ class TelegramSender:
         self.timer = timer  # None: no session timer with run reminders
 
     async def send(self, item: Any, state: ProgramState | None) -> int | None:
+        # Rendered now, in the recipient's language now (a runner's, or a coach's own).
+        with use_language(getattr(item, "language", None)):
+            return await self._send(item, state)
+
+    async def _send(self, item: Any, state: ProgramState | None) -> int | None:
         kind = MessageKind(item.kind)
         payload: dict[str, Any] = dict(item.payload or {})
         if kind is MessageKind.DIGEST:
