@@ -58,7 +58,7 @@ async def test_a_removed_coach_is_refused_and_loses_the_coach_menu(
         assert added.returncode == 0, added.stderr
 
         async def as_coach() -> None:
-            await standin.wait_for_call("setMyCommands", count=2, timeout=15)
+            await standin.wait_for_call("setMyCommands", count=3, timeout=15)  # en, de, the coach
             assert any(c == "runners" for c, _ in standin.my_commands(scope=SCOPE))
             standin.push_text(COACH, "/invite")
             msgs = await standin.wait_for_messages(COACH, 1, timeout=15)
