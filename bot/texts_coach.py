@@ -361,6 +361,8 @@ USAGE_RUNNER = "Usage: /runner <id or name>"
 USAGE_VERB = "Usage: /{verb} <runner id or name>"
 USAGE_RELEASE = "Usage: /release <runner id or name>"
 USAGE_REPLY = "Usage: /reply <runner id or name> <message>"
+USAGE_LANGUAGE = "Usage: /language <code>, one of: {options}"
+LANGUAGE_SET = "Saved: I'll write to you in {language} from now on."
 DONE_VERB = "Done: {verb} for runner #{id} (rules: {rules}). They have been told."
 DONE_BUTTON = "Done: {verb}."
 RELEASED = "Runner #{id} is no longer linked to you."
@@ -470,4 +472,5 @@ COMMANDS = [
     ("clear", "Clear a runner to continue"),
     ("reply", "Message a runner"),
     ("release", "Unlink a runner"),
+    ("language", "Your language (en, de)"),
 ]

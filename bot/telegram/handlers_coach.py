@@ -18,7 +18,7 @@ from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
 from bot.conversation.callbacks import BadCallback, Callback, Kind, decode
 from bot.conversation.prompts import Prompt
-from bot.i18n import current, set_language
+from bot.i18n import NAMES, SUPPORTED, current, negotiate, set_language
 from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
@@ -177,6 +177,21 @@ async def cmd_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await coaches.release(deps_of(context), coach, runner_id)
     await update.message.reply_text(tc.RELEASED.format(id=runner_id))
+
+
+async def cmd_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/language de`: the coach's own language for replies, alerts, the digest and the menu."""
+    coach = await _coach(update, context)
+    if coach is None or update.message is None:
+        return
+    choice = negotiate(context.args[0]) if context.args else None
+    if choice is None or (context.args and context.args[0].lower()[:2] != choice):
+        options = ", ".join(f"{code} ({NAMES[code]})" for code in SUPPORTED)
+        await update.message.reply_text(tc.USAGE_LANGUAGE.format(options=options))
+        return
+    await coaches.set_coach_language(deps_of(context), coach.id, choice)
+    set_language(choice)
+    await update.message.reply_text(tc.LANGUAGE_SET.format(language=NAMES[choice]))
 
 
 async def cmd_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -349,6 +364,7 @@ COMMANDS: dict[str, Any] = {
     "runners": cmd_runners,
     "runner": cmd_runner,
     "release": cmd_release,
+    "language": cmd_language,
     "reply": cmd_reply,
     **{
         name: _verb_command(verb)

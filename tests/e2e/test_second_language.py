@@ -163,3 +163,16 @@ async def test_the_language_is_changed_in_settings_and_scheduled_messages_follow
         # Telegram still says German; the stored choice wins for replies too.
         await h.say("/today", user=ANNA, language_code="de")
         assert "Heutige Einheit" not in h.last(ANNA).text
+
+
+async def test_a_coach_chooses_their_own_language(shipped_rules: Rules, db_url: str) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await h.say("/language fr", user=COACH)
+        assert h.last(COACH).text.startswith("Usage: /language <code>, one of: en (English)")
+        await h.say("/language de", user=COACH)
+        assert h.last(COACH).text == "Gespeichert: Ab jetzt schreibe ich dir auf Deutsch."
+        sam = await csvc.find_coach(h.deps, COACH)
+        assert sam is not None and sam.language == "de"
+        # Telegram says English; the stored choice wins.
+        await h.say("/runners", user=COACH, language_code="en")
+        assert h.last(COACH).text.startswith("Du hast noch keine Läufer/innen")
