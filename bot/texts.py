@@ -40,6 +40,7 @@ ONBOARDING_RESUME = "Let's continue where we left off."
 ASK_SITE = "Where is your bone stress injury?"
 ASK_DIAGNOSIS = "When was it diagnosed? Tap one, or send a date like 2026-11-03."
 DIAG_TODAY = "Today"
+DIAG_WEEK = "{n} week ago"
 DIAG_WEEKS = "{n} weeks ago"
 ASK_IMAGING = (
     "Do you know the grade on your scan report? A higher grade means more days before running "
@@ -327,6 +328,11 @@ STATUS_WORDS = {
     "red_flag": "stopped: see a clinician",
     "discharged": "finished: discharged from the program, nothing more is planned",
 }
+
+
+# Texts with a plural: one catalog entry (singular, plural), looked up with ngettext so each
+# language uses its own plural rule.
+PLURALS = {DIAG_WEEK: DIAG_WEEKS}
 
 
 def mmss(seconds: int) -> str:

@@ -89,3 +89,12 @@ def test_constants_functions_plurals_and_numbers_follow_the_language() -> None:
 def test_an_unknown_language_reads_english() -> None:
     with use_language("xx"):
         assert texts.YES == "Yes"
+
+
+def test_diagnosis_buttons_use_the_plural_rule() -> None:
+    from bot.texts import DIAG_WEEK, DIAG_WEEKS
+
+    assert ngettext(DIAG_WEEK, DIAG_WEEKS, 1).format(n=1) == "1 week ago"
+    with use_language("de"):
+        assert ngettext(DIAG_WEEK, DIAG_WEEKS, 1).format(n=1) == "vor 1 Woche"
+        assert ngettext(DIAG_WEEK, DIAG_WEEKS, 4).format(n=4) == "vor 4 Wochen"
