@@ -404,6 +404,12 @@ def stage_progress(st: ProgramState, stage_days: int, today: date) -> str:
     return texts.STATUS_STAGE.format(day=(today - start).days + 1, days=stage_days, since=start)
 
 
+def _says(d: Deps, protocol_id: str, rule_ids: list[str]) -> str:
+    """The classifications behind a decision in the runner's words (rule ids stay unsaid)."""
+    says = d.rules.tables.protocols[protocol_id].pain.says
+    return ", ".join(says[r] for r in rule_ids if r in says)
+
+
 async def status_text(d: Deps, runner: RunnerCtx) -> str:
     st = runner.state
     assert st is not None
@@ -437,8 +443,10 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            act = a["act"].replace("_", " ")
-            lines.append(texts.STATUS_DECISION.format(at=rec.at, act=act, rule=a["rule"]))
+            act = texts.ACT_WORDS.get(a["act"], a["act"].replace("_", " "))
+            why = _says(d, st.protocol_id, (a.get("detail") or {}).get("because") or [])
+            template = texts.STATUS_DECISION_WHY if why else texts.STATUS_DECISION
+            lines.append(template.format(at=rec.at, act=act, why=why))
         if len(lines) >= 5:
             break
     return texts.STATUS.format(
