@@ -159,8 +159,7 @@ SCALE_HINT = "{low} · {high}"
 NOTICES = {
     "progressed": "⬆️ Up to {level}: your last sessions were symptom-free.",
     "holding": (
-        "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the "
-        "next step."
+        "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the next step."
     ),
     "stage_holding": "➡️ Staying at {level}: day {day} of a {days}-day stage, symptom-free so far.",
     "held": "➡️ Holding {level}: {why}.",
@@ -229,8 +228,8 @@ NOTICES_NO_COACH = {
     ),
     "escalated": (
         "⏸ Running is paused: you have had to step back more than once lately (this time: "
-        "{why}); see a clinician. You have no coach linked here, so nobody was told. Running stays stopped "
-        "until a clinician linked here clears it. " + LINK_A_CLINICIAN
+        "{why}); see a clinician. You have no coach linked here, so nobody was told. Running "
+        "stays stopped until a clinician linked here clears it. " + LINK_A_CLINICIAN
     ),
     "awaiting_clearance": AWAITING_CLEARANCE_NO_COACH,
     "review_requested": (
@@ -356,10 +355,10 @@ STATUS_WORDS = {
 }
 
 
-def plural(n: int, one: str, many: str) -> str:
-    """`one` or `many` filled with `n` ("1 day", "2 days"): each form its own template, so a
-    language with other plural rules can pick its own forms."""
-    return (one if n == 1 else many).format(n=n)
+def plural(n: int, one: str, many: str, **more: object) -> str:
+    """`one` or `many` filled with `n` ("1 day", "2 days") and `more`: each form its own
+    template, so a language with other plural rules can pick its own forms."""
+    return (one if n == 1 else many).format(n=n, **more)
 
 
 def days(n: int) -> str:
