@@ -285,8 +285,10 @@ def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
 
 
 def local_time(at: datetime) -> str:
-    """'03 Mar 07:00 CET': a time in the coach's zone, with the zone said."""
-    return LOCAL_TIME.format(at=at, zone=at.tzname() or "UTC")
+    """'03 Mar 07:00 CET': a time in the coach's zone, with the zone said (a naive time has
+    none to say)."""
+    zone_name = at.tzname()
+    return LOCAL_TIME.format(at=at, zone=zone_name) if zone_name else f"{at:%d %b %H:%M}"
 
 
 def session_line(p: SessionPoint) -> str:
