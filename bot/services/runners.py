@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.coach.reasons import rule_words
 from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
 from bot.program.codec import state_from_dict
@@ -481,6 +482,9 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
     """The runner's full record as JSON, and their sessions as CSV."""
     async with reading(d) as s:
         data = await repo.export_runner(s, runner_id)
+        loaded = await repo.load_program(s, runner_id)
+    if data is not None and loaded is not None:
+        data["reasons"] = _reasons_of(d, loaded[0].protocol_id, data.get("decisions") or [])
     js = json.dumps(data, indent=1, default=str, ensure_ascii=False).encode()
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -490,6 +494,19 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
             [r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total]
         )
     return js, buf.getvalue().encode()
+
+
+def _reasons_of(d: Deps, protocol_id: str, decisions: list[dict[str, Any]]) -> dict[str, str]:
+    """Each rule id the decisions name, with its reason in words where the rules give one: the
+    export keeps the rule id beside the reason, as the coach reads them."""
+    words = rule_words(d.rules, protocol_id)
+    named: dict[str, str] = {}
+    for rec in decisions:
+        for a in rec.get("actions") or []:
+            for rule in [a.get("rule"), *((a.get("detail") or {}).get("because") or [])]:
+                if isinstance(rule, str) and rule in words:
+                    named[rule] = words[rule]
+    return named
 
 
 async def has_coach(d: Deps, runner_id: int) -> bool:

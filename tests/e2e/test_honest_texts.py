@@ -7,6 +7,7 @@ ago", the consent message edited away)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from bot import texts
@@ -104,6 +105,15 @@ async def test_a_step_back_that_escalates_is_one_message_with_its_reason(
             "regress, rule pain-regress, by runner: to level 1 of 7 (jog 1:00, walk 5:00, ×5), "
             "because: pain above 2/10 during the session (regress-pain-during)"
         ) in view, view
+
+        # The export keeps each rule id the decisions name beside its reason.
+        await h.say("/export", user=ANNA)
+        doc = next(m for m in h.messages(ANNA) if m.document is not None)
+        data = json.loads(doc.document.content)
+        assert data["reasons"]["regress-pain-during"] == "pain above 2/10 during the session"
+        assert data["reasons"]["repeat-regress-escalate"] == "2 step-backs within 14 days"
+        named = {a["rule"] for rec in data["decisions"] for a in rec["actions"]}
+        assert "repeat-regress-escalate" in named and "pain-regress" in named
 
 
 async def test_a_step_back_before_running_says_nothing_of_levels_or_running(
