@@ -366,7 +366,9 @@ REFRESHED = (
 )
 NOT_YET_NOTED = "Noted: runner #{id} is not cleared yet. They keep their current phase."
 ALERT_TITLES = {"red_flag": "🛑 RED FLAG", "escalated": "⏸ Repeated step-backs"}
-ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours} hours)"
+ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours})"
+HOUR = "{n} hour"
+HOURS = "{n} hours"
 STOP_NOTE = (
     "They are stopped until you clear them. Keep stopped, or once a clinician has cleared "
     "them, choose how they resume."
@@ -419,8 +421,8 @@ DISCHARGED = (
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
 STEP_BACK_NOTICE = (
     "🔔 {name} (#{id}) had to step back a level (step-backs lately: {regressions}).\n"
-    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nThey keep running at the lower "
-    "level; no action is needed unless you want one (rules: {rules})."
+    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nWhy: {why}\nThey keep running at "
+    "the lower level; no action is needed unless you want one (rules: {rules})."
 )
 SCREENING = (
     "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "

@@ -570,7 +570,9 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             )
             title = tc.ALERT_TITLES[reason]
             if payload.get("reminder"):
-                title = tc.ALERT_REMINDER.format(title=title, hours=_hours_unacknowledged(d, state))
+                n = _hours_unacknowledged(d, state)
+                hours = texts.plural(n, tc.HOUR, tc.HOURS)
+                title = tc.ALERT_REMINDER.format(title=title, hours=hours)
             text = tc.ALERT.format(
                 title=title,
                 name=name,
@@ -623,6 +625,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             phase=phase,
             level=lvl,
             rules=", ".join(rules),
+            why=reasons.reasons(d.rules, proto_id, rules),  # the step-back notice says why
         )
         return AlertView(text, r.id, version, Offer.NONE)
     if reason == "screening":
