@@ -66,9 +66,19 @@ def answer(q: Question | None, qid: str, value: object) -> str:
     return tc.ANSWER.format(label=label, value=value)
 
 
-def answers(rules: Rules, given: dict[str, object]) -> str:
-    """The answers that flagged (not the zeros and noes), in words; '–' for none."""
+def answers(
+    rules: Rules, given: dict[str, object], protocol_id: str = "", rule_ids: Iterable[str] = ()
+) -> str:
+    """The answers that flagged, in words: those the rules that fired ask about (an effort of
+    4/10 beside a red flag flagged nothing), else every answer but the zeros and noes; '–' for
+    none."""
+    table = rules.tables.protocols.get(protocol_id)
+    rows = (table.pain if table is not None else rules.tables.pain).classifications
+    fired = set(rule_ids)
+    asked = {q for c in rows if c.id in fired for q, _, _ in c.conditions}
     parts = [
-        answer(rules.question_by_id.get(k), k, v) for k, v in given.items() if v not in (0, False)
+        answer(rules.question_by_id.get(k), k, v)
+        for k, v in given.items()
+        if v not in (0, False) and (not asked or k in asked)
     ]
     return ", ".join(parts) or tc.NONE

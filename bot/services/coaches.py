@@ -535,7 +535,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         phase = d.rules.protocols[proto_id].phase(str(phase)).name
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
-    flagged = reasons.answers(d.rules, answers) if answers else ""
+    flagged = reasons.answers(d.rules, answers, proto_id, rules) if answers else ""
     where = (
         tc.ALERT_PHASE_LEVEL.format(phase=phase, level=lvl)
         if payload.get("level")

@@ -179,7 +179,7 @@ async def test_a_red_flag_alert_and_runner_view_read_as_words(
         anna = await runner_id(h, ANNA)
         await into_run_walk(h, anna)
         c = len(sent(h, COACH))
-        await do_session(h, ANNA, pain="8", rpe="3")  # severe pain during: a red flag
+        await do_session(h, ANNA, pain="8", rpe="4")  # severe pain during: a red flag
         await settle(h)
         assert sent(h, ANNA)[-1] == (
             "🛑 Stop running and all impact now, and see a clinician: severe pain during the "
@@ -189,7 +189,9 @@ async def test_a_red_flag_alert_and_runner_view_read_as_words(
 
         (alert,) = [t for t in sent(h, COACH)[c:] if t.startswith("🛑 RED FLAG")]
         assert "Answers that flagged: pain during the session: 8/10" in alert, alert
-        assert "pain_during" not in alert
+        assert "pain_during" not in alert and "rpe" not in alert.lower(), (
+            "4/10 effort flagged nothing"
+        )
         assert "severe pain during the session (red-severe-pain-during)" in alert
         assert "(red-flag-stop)" in alert
 
