@@ -112,6 +112,8 @@ LOCAL_TIME = "{at:%d %b %H:%M} {zone}"
 DETAIL_TO_LEVEL = "to {level}"
 DETAIL_INTO_PHASE = "into “{phase}”"
 DETAIL_BECAUSE = "because: {why}"
+DETAIL_STEP_BACK = "after {n} step-back"
+DETAIL_STEP_BACKS = "after {n} step-backs"
 
 STATUS_WORDS = {
     "active": "active",

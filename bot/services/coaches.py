@@ -301,6 +301,9 @@ def _detail_words(d: Deps, protocol_id: str, detail: dict[str, Any]) -> str:
     if phase and proto is not None:
         name = next((p.name for p in proto.phases if p.id == phase), str(phase))
         bits.append(tc.DETAIL_INTO_PHASE.format(phase=name))
+    n = detail.get("regressions")
+    if isinstance(n, int) and n > 0:
+        bits.append(texts.plural(n, tc.DETAIL_STEP_BACK, tc.DETAIL_STEP_BACKS))
     because = [str(b) for b in detail.get("because") or []]
     if because:
         bits.append(tc.DETAIL_BECAUSE.format(why=reasons.reasons(d.rules, protocol_id, because)))

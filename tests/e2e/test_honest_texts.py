@@ -106,6 +106,7 @@ async def test_a_step_back_that_escalates_is_one_message_with_its_reason(
             "because: pain above 2/10 during the session (regress-pain-during)"
         ) in view, view
 
+        assert "escalate, rule repeat-regress-escalate, by runner: after 2 step-backs" in view
         # The export keeps each rule id the decisions name beside its reason.
         await h.say("/export", user=ANNA)
         doc = next(m for m in h.messages(ANNA) if m.document is not None)
