@@ -8,7 +8,7 @@ from datetime import timedelta
 from program_helpers import Runner, messages
 
 from bot.program.decision import Decision, MessageKind
-from bot.program.events import CoachAction, CoachVerb
+from bot.program.events import CoachAction, CoachVerb, RunnerPaused
 from bot.program.loader import Rules
 from bot.program.state import Status
 
@@ -46,3 +46,14 @@ def test_a_coach_regress_in_a_phase_without_levels_is_said_as_a_hold(rules: Rule
     d = r.send(CoachAction(CoachVerb.REGRESS, 42), r.now + timedelta(hours=1))
     assert codes(d) == ["coach_regress_bottom"]
     assert messages(d, MessageKind.RUNNER_NOTICE)[0].payload["level"] is None
+
+
+def test_a_coach_regress_at_the_bottom_of_a_paused_runner_does_not_resume_them(
+    rules: Rules,
+) -> None:
+    r = Runner.at(rules, LOW, "low-run-walk", 0)
+    r.send(RunnerPaused(), r.now + timedelta(hours=1))
+    assert r.state.status is Status.PAUSED
+    d = r.send(CoachAction(CoachVerb.REGRESS, 42), r.now + timedelta(hours=1))
+    assert codes(d) == ["coach_regress_bottom"]
+    assert r.state.status is Status.PAUSED and r.state.next is None
