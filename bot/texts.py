@@ -472,3 +472,17 @@ def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
                 short = prescription(rx).split(" — ")[0]
                 return LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)
     return level_id
+
+
+# --- two-way messages with the coach (issue 12) ----------------------------------------------
+OFFER_TO_COACH = "Send this to your coach?\n\n“{text}”"
+BTN_SEND_TO_COACH = "Send to my coach"
+BTN_DONT_SEND = "Don't send"
+SENT_TO_COACH = "Sent to your coach {coach}. Their answer arrives here."
+NOT_SENT = "Not sent."
+NO_COACH_TO_WRITE = (
+    "I didn't catch that, and you have no coach linked to pass it on to (a coach's invite link "
+    "links you). /today shows today's session; /help lists everything."
+)
+USAGE_COACH = "Usage: /coach <your message> — it goes straight to your coach."
+COACH_COMMAND = ("coach", "Write to your coach")

@@ -22,6 +22,7 @@ class MessageKind(StrEnum):
     RUNNER_NOTICE = "runner_notice"  # a decision explained, a stop-and-seek-review, a habit
     HABIT = "habit"
     DIGEST = "digest"  # coach-level: the weekly digest, scheduled by the shell, not the engine
+    COACH_MENU = "coach_menu"  # coach-level: set the coach's command menu (after `coach add`)
 
     @property
     def internal(self) -> bool:

@@ -28,6 +28,7 @@ _ALWAYS = (
     MessageKind.RUNNER_NOTICE,
     MessageKind.HABIT,
     MessageKind.DIGEST,
+    MessageKind.COACH_MENU,
 )
 
 

@@ -27,12 +27,14 @@ from bot.program.decision import Decision, MessageKind
 from bot.program.engine import decide
 from bot.program.events import CoachLinked, Event
 from bot.program.state import Outcome, ProgramState
+from bot.services import messages
 from bot.services.deps import Deps
 from bot.services.turn import (
     decide_and_store,
     in_one_transaction,
     reading,
     turn_of,
+    wake_agenda,
     writing,
 )
 from bot.store import repo, turns
@@ -240,10 +242,13 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         if not res.ok or res.coach_id is None:
             return None
         await _coach_linked(s, d, runner_id, res.coach_id, now)
+        await messages.joined(s, runner_id, res.coach_id, now)
         coach = await repo.get_coach(s, res.coach_id)
         return coach.name if coach else ""
 
     name = await in_one_transaction(d, runner_id, link)
+    if name is not None:
+        wake_agenda(d, runner_id)
     return name or None
 
 
@@ -290,9 +295,13 @@ async def enrol(
             # Linked before the decision was stored, so its alerts already went to the coach;
             # without any, CoachLinked records the link (and sends whatever else waits).
             await _coach_linked(s, d, runner.id, linked_to, now)
+        if linked_to is not None:  # the coach hears of it in the link's own transaction
+            await messages.joined(s, runner.id, linked_to, now)
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
         await _store_dialog(s, d, telegram_user_id, None)
+    if linked_to is not None:
+        wake_agenda(d, runner.id)
     return EnrolResult(runner.id, decision, coach_name, invite_lost=bool(code) and not coach_name)
 
 

@@ -126,7 +126,9 @@ async def settle_after_act(
     )
 
 
-async def resolve_notices(session: AsyncSession, runner_id: int, *, actor: str, now: datetime) -> None:
+async def resolve_notices(
+    session: AsyncSession, runner_id: int, *, actor: str, now: datetime
+) -> None:
     """A coach wrote to the runner: the notices about them (nothing to decide) are answered."""
     notices = [r for r, u in URGENCY.items() if u == 0]
     await session.execute(

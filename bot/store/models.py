@@ -35,9 +35,9 @@ from bot.store.types import Id, JSONType, UTCDateTime
 __all__ = [
     "CLAIMABLE",
     "Agenda",
+    "AgendaStatus",
     "Alert",
     "AlertState",
-    "AgendaStatus",
     "Answer",
     "Base",
     "Coach",
@@ -316,9 +316,7 @@ class ThreadMessage(Base):
     runner_id: Mapped[int] = mapped_column(
         Id, ForeignKey("runners.id", ondelete="CASCADE"), index=True
     )
-    coach_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("coaches.id", ondelete="SET NULL")
-    )
+    coach_id: Mapped[int | None] = mapped_column(Id, ForeignKey("coaches.id", ondelete="SET NULL"))
     direction: Mapped[str] = mapped_column(String(16))  # "to_coach" | "to_runner"
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
