@@ -21,7 +21,9 @@ from bot import texts_coach as tc
 from bot.conversation.callbacks import BadCallback, Kind, cb, decode
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
+from bot.program.calendar import zone
 from bot.services import coaches, messages, runners
+from bot.store.thread import Direction
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
@@ -197,3 +199,19 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _drop_buttons(query: CallbackQuery) -> None:
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(None)
+
+
+async def thread_text(
+    context: ContextTypes.DEFAULT_TYPE, coach: coaches.CoachCtx, runner_id: int
+) -> str | None:
+    """The last messages with this runner, for `/runner <id>` (None: they never wrote)."""
+    lines = await messages.recent_thread(deps_of(context), runner_id)
+    if not lines:
+        return None
+    tz = zone(coach.timezone)
+    out = [tc.THREAD_HEADER]
+    for line in lines:
+        who = tc.THREAD_RUNNER if line.direction is Direction.TO_COACH else tc.THREAD_COACH
+        at = f"{line.at.astimezone(tz):%d %b %H:%M}"
+        out.append(tc.THREAD_LINE.format(at=at, who=who, text=line.text))
+    return texts.split_long("\n".join(out))[0]
