@@ -29,6 +29,7 @@ _ALWAYS = (
     MessageKind.HABIT,
     MessageKind.DIGEST,
     MessageKind.COACH_MENU,
+    MessageKind.COACH_NOTE,
 )
 
 

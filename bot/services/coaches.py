@@ -375,7 +375,8 @@ async def _unlink(s: Any, runner_id: int, now: datetime) -> None:
     """Take the runner from their coach, with the alerts about them still waiting to be sent:
     a former coach sees nothing more of them."""
     await repo.set_runner_coach(s, runner_id, None)
-    await agenda.cancel_kinds(s, runner_id, [MessageKind.COACH_ALERT.value], now=now)
+    kinds = [MessageKind.COACH_ALERT.value, MessageKind.COACH_NOTE.value]
+    await agenda.cancel_kinds(s, runner_id, kinds, now=now)
 
 
 async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:

@@ -146,7 +146,7 @@ async def _to_coach(
                 scope=agenda.runner_scope(runner_id),
                 runner_id=runner_id,
                 coach_id=coach_id,
-                kind=MessageKind.COACH_ALERT.value,
+                kind=MessageKind.COACH_NOTE.value,
                 key=key,
                 due_at=now,
                 payload=payload,

@@ -241,8 +241,9 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         res = await repo.redeem_invite(s, code, runner_id, now=now)
         if not res.ok or res.coach_id is None:
             return None
-        await _coach_linked(s, d, runner_id, res.coach_id, now)
+        # Told first, then what waits for them (the agenda sends in the order written).
         await messages.joined(s, runner_id, res.coach_id, now)
+        await _coach_linked(s, d, runner_id, res.coach_id, now)
         coach = await repo.get_coach(s, res.coach_id)
         return coach.name if coach else ""
 
@@ -285,6 +286,9 @@ async def enrol(
             res = await repo.redeem_invite(s, str(code), runner.id, now=now)
             if res.ok and res.coach_id is not None:
                 linked_to = res.coach_id
+                # Told first, then the alerts the decision has for them (the agenda sends in
+                # the order written), all in the link's transaction.
+                await messages.joined(s, runner.id, linked_to, now)
                 coach = await repo.get_coach(s, res.coach_id)
                 coach_name = coach.name if coach else None
         await repo.apply_decision(
@@ -295,8 +299,6 @@ async def enrol(
             # Linked before the decision was stored, so its alerts already went to the coach;
             # without any, CoachLinked records the link (and sends whatever else waits).
             await _coach_linked(s, d, runner.id, linked_to, now)
-        if linked_to is not None:  # the coach hears of it in the link's own transaction
-            await messages.joined(s, runner.id, linked_to, now)
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
         await _store_dialog(s, d, telegram_user_id, None)

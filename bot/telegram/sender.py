@@ -47,7 +47,8 @@ class TelegramSender:
             scope = BotCommandScopeChat(int(item.chat_id))
             await self.bot.set_my_commands(coach_menu(), scope=scope)
             return None
-        if getattr(item, "coach_id", None) is not None and kind is MessageKind.COACH_ALERT:
+        coach_kinds = (MessageKind.COACH_ALERT, MessageKind.COACH_NOTE)
+        if getattr(item, "coach_id", None) is not None and kind in coach_kinds:
             prompt = await render_coach(self.deps, item, state)
         else:
             # Whether "your coach has been told" is true is decided now, not when scheduled.
