@@ -248,6 +248,7 @@ HELP = (
     "/pain — report pain or a symptom now (or tap 🩹 Report pain)\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
     "/screen — optional energy and fuelling check\n/unlink — stop sharing with your coach\n"
+    "/coach <text> — write to your coach (or just type it)\n"
     "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
 )
 COMMANDS = [
@@ -261,6 +262,7 @@ COMMANDS = [
     ("resume", "Resume the program"),
     ("screen", "Energy and fuelling check"),
     ("unlink", "Stop sharing with your coach"),
+    ("coach", "Write to your coach"),
     ("export", "Export your data"),
     ("delete", "Delete all your data"),
     ("help", "What I can do"),
@@ -485,4 +487,3 @@ NO_COACH_TO_WRITE = (
     "links you). /today shows today's session; /help lists everything."
 )
 USAGE_COACH = "Usage: /coach <your message> — it goes straight to your coach."
-COACH_COMMAND = ("coach", "Write to your coach")

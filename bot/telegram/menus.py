@@ -9,7 +9,7 @@ from bot import texts, texts_coach
 
 
 def runner_menu() -> list[BotCommand]:
-    return [BotCommand(name, about) for name, about in [*texts.COMMANDS, texts.COACH_COMMAND]]
+    return [BotCommand(name, about) for name, about in texts.COMMANDS]
 
 
 def coach_menu() -> list[BotCommand]:
