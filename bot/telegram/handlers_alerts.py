@@ -46,7 +46,7 @@ async def cmd_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def _line(deps: object, coach: coaches.CoachCtx, alert: OpenAlert, name: str) -> str:
     tz = zone(coach.timezone)
     if alert.acked_at is not None and alert.acked_by is not None:
-        who = coach.name if alert.acked_by == f"coach:{coach.id}" else alert.acked_by
+        who = _who(coach, alert.acked_by)
         state = tc.ALERT_STATE_ACKED.format(
             who=who, at=f"{alert.acked_at.astimezone(tz):%d %b %H:%M}"
         )
@@ -60,3 +60,13 @@ async def _line(deps: object, coach: coaches.CoachCtx, alert: OpenAlert, name: s
         since=f"{alert.created_at.astimezone(tz):%d %b %H:%M}",
         state=state,
     )
+
+
+def _who(coach: coaches.CoachCtx, actor: str) -> str:
+    """'coach:<this coach>' -> their name; 'operator:Dr Jones' -> 'operator Dr Jones'."""
+    kind, _, ref = actor.partition(":")
+    if actor == f"coach:{coach.id}":
+        return coach.name
+    if kind == "operator":
+        return tc.OPERATOR.format(name=ref)
+    return actor  # an earlier coach of this runner: their id
