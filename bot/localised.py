@@ -17,9 +17,15 @@ from bot.i18n import localise
 class _Localised:
     def __init__(self, module: ModuleType) -> None:
         self._module = module
+        # The forms of a plural pair stay English: `plural`/ngettext looks them up as a pair.
+        plurals: dict[str, str] = getattr(module, "PLURALS", {})
+        self._plural_forms = frozenset(plurals) | frozenset(plurals.values())
 
     def __getattr__(self, name: str) -> Any:
-        return localise(getattr(self._module, name))
+        value = getattr(self._module, name)
+        if isinstance(value, str) and value in self._plural_forms:
+            return value
+        return localise(value)
 
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ answers (pain numbers) and rule ids. Never a Telegram username, never a runner's
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.coach.views import DecisionLine, RosterEntry, SessionPoint
 from bot.i18n import _, current, day_month, day_month_time, ngettext, weekday_day_month
@@ -22,9 +22,10 @@ TELEGRAM_LIMIT = 4096  # characters per message (Bot API sendMessage)
 # Field widths keep one runner's line far below the limit, whatever a name looks like.
 NAME_MAX = 32
 SITE_MAX = 40
+SITE_FULL_MAX = 100  # /runner <id> names the site in full (the longest shipped is 50)
 PHASE_MAX = 40
 LEVEL_MAX = 48
-DETAIL_MAX = 160
+DETAIL_MAX = 300
 RULE_MAX = 60
 ELLIPSIS = "…"
 
@@ -109,6 +110,12 @@ DETAIL_TRAIL = "Decisions (newest first):"
 DETAIL_NO_TRAIL = "Decisions: none yet"
 DETAIL_DECISION = "• {at} {action}, rule {rule}, by {actor}"
 DETAIL_DECISION_MORE = "… {n} more"
+LOCAL_TIME = "{at:%d %b %H:%M} {zone}"
+DETAIL_TO_LEVEL = "to {level}"
+DETAIL_INTO_PHASE = "into “{phase}”"
+DETAIL_BECAUSE = "because: {why}"
+DETAIL_STEP_BACK = "after {n} step-back"
+DETAIL_STEP_BACKS = "after {n} step-backs"
 
 STATUS_WORDS = {
     "active": "active",
@@ -228,7 +235,7 @@ def roster_header(n: int, attention: int) -> str:
 
 def week_label(week_start: date) -> str:
     end = week_start + timedelta(days=6)
-    if current() != "en":
+    if current() != "en":  # the language's own short dates (English keeps its strftime forms)
         return f"{day_month(week_start)} – {day_month(end)} {end:%Y}"
     if week_start.year != end.year:
         return f"{week_start:%d %b %Y} – {end:%d %b %Y}"
@@ -250,7 +257,7 @@ def digest_header(
 
 
 def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
-    site = clean(e.site, SITE_MAX)
+    site = clean(e.site, SITE_FULL_MAX)
     lines = [
         _(DETAIL_TITLE).format(icon=ATTENTION_ICON[attention], name=runner_name(e), id=e.runner_id),
         (_(DETAIL_SITE_HIGH) if e.high_risk else _(DETAIL_SITE)).format(site=site),
@@ -269,8 +276,8 @@ def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
         status.append(_(DETAIL_ALSO_UNREACHABLE))
     lines.append(_(DETAIL_STATUS).format(status="; ".join(status)))
     if e.stop_since is not None:
-        at = day_month_time(e.stop_ack_at) if e.stop_ack_at else None
-        lines.append(stop_detail(day_month_time(e.stop_since), e.stop_ack_by, at))
+        at = local_time(e.stop_ack_at) if e.stop_ack_at else None
+        lines.append(stop_detail(local_time(e.stop_since), e.stop_ack_by, at))
     lines.append(_(DETAIL_FLAGS).format(flags=e.open_flags, missed=e.missed_followups_7d))
     adherence = e.adherence
     if adherence is None:
@@ -283,6 +290,13 @@ def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
         )
     lines.append(_(DETAIL_LAST).format(ago=ago(e.last_session, today)))
     return lines
+
+
+def local_time(at: datetime) -> str:
+    """'03 Mar 07:00 CET': a time in the coach's zone, with the zone said (a naive time has
+    none to say)."""
+    zone_name = at.tzname()
+    return _(LOCAL_TIME).format(at=at, zone=zone_name) if zone_name else day_month_time(at)
 
 
 def session_line(p: SessionPoint) -> str:
@@ -308,8 +322,8 @@ def actor_word(actor: str) -> str:
 
 def decision_line(d: DecisionLine) -> str:
     line = _(DETAIL_DECISION).format(
-        at=day_month_time(d.at),
-        action=clean(d.action, 30),
+        at=local_time(d.at),
+        action=clean(d.action.replace("_", " "), 30),
         rule=clean(d.rule, RULE_MAX),
         actor=actor_word(d.actor),
     )
@@ -327,22 +341,6 @@ def rest_days(n: int) -> str:
 
 def stop_word(status: str) -> str:
     return _m(STOP_WORDS).get(status, clean(status, 30))
-
-
-ANSWER_YES = "yes"
-ANSWER_NO = "no"
-ALERT_SESSION = "{day} {kind} {outcome} pain {pain}"
-
-
-def alert_session(day: date, kind: str, outcome: str, pain_during: int | None) -> str:
-    """One of the last sessions in an alert: 'Thu 03 Dec run done pain 2' (English shows the
-    stored codes, other languages their words)."""
-    if current() != "en":
-        kind = _m(KIND_WORDS).get(kind, kind)
-        outcome = _m(OUTCOME_WORDS).get(outcome, outcome)
-    return _(ALERT_SESSION).format(
-        day=day_month(day), kind=kind, outcome=outcome, pain=pain(pain_during)
-    )
 
 
 def stop_detail(since: str, who: str | None, at: str | None) -> str:
@@ -365,6 +363,10 @@ USAGE_LANGUAGE = "Usage: /language <code>, one of: {options}"
 LANGUAGE_SET = "Saved: I'll write to you in {language} from now on."
 DONE_VERB = "Done: {verb} for runner #{id} (rules: {rules}). They have been told."
 DONE_BUTTON = "Done: {verb}."
+DONE_REGRESS_BOTTOM = (
+    "Runner #{id} is already at the first level, so there is nowhere lower: holding there, and "
+    "their symptom-free count at this level starts again (rules: {rules}). They have been told."
+)
 RELEASED = "Runner #{id} is no longer linked to you."
 MESSAGE_QUEUED = "Your message to runner #{id} is on its way."
 ALREADY_HANDLED = "Already handled: this alert is out of date and nothing was changed."
@@ -374,7 +376,9 @@ REFRESHED = (
 )
 NOT_YET_NOTED = "Noted: runner #{id} is not cleared yet. They keep their current phase."
 ALERT_TITLES = {"red_flag": "🛑 RED FLAG", "escalated": "⏸ Repeated step-backs"}
-ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours} hours)"
+ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours})"
+HOUR = "{n} hour"
+HOURS = "{n} hours"
 STOP_NOTE = (
     "They are stopped until you clear them. Keep stopped, or once a clinician has cleared "
     "them, choose how they resume."
@@ -392,9 +396,30 @@ CLEARANCE_CLAIMED = (
     "(rules: {rules}). Cleared?"
 )
 ALERT = (
-    "{title}: {name} (#{id})\nSite: {site}{high}\nPhase: {phase}, level: {level}\n"
-    "Answers that flagged: {answers}\nRules: {rules}\nLast sessions: {last}"
+    "{title}: {name} (#{id})\nSite: {site}{high}\n{where}\nWhy: {why}\n{answers}"
+    "Last sessions: {last}"
 )
+ALERT_PHASE_LEVEL = "Phase: {phase}, {level}"
+ALERT_PHASE = "Phase: {phase}"
+ALERT_ANSWERS = "Answers that flagged: {answers}\n"
+ALERT_SESSION = "{day:%d %b} {kind} {outcome}, pain during {during}"
+# Why a decision was made: the reason in words beside its rule id (coaches read both).
+REASON = "{why} ({rule})"
+REASON_SEP = "; "
+WHY_STEP_BACKS_ONE = "a step back within {days} days"
+WHY_STEP_BACKS = "{n} step-backs within {days} days"
+WHY_STILL_PAINFUL = "pain again at or below the level of the last step back"
+WHY_ESCALATE = "repeated step-backs: running paused for a clinician's review"
+WHY_REGRESS = "a step back, then {rest} without running"
+WHY_RED_FLAG = "a red flag: all running and impact stop until a clinician clears"
+WHY_CLEARANCE = "this site needs a clinician's clearance at every phase"
+WHY_LINKED = "it was waiting for a clinician when you were linked"
+WHY_REVIEW = "only a clinician's review lifts a stop"
+WHY_CLAIM = "a runner's word is a request: only a clinician clears"
+ANSWER = "{label}: {value}"
+ANSWER_SCALE = "{label}: {value}/{max}"
+YES_WORD = "yes"
+NO_WORD = "no"
 CLEARANCE = (
     "✅ {name} (#{id}) is ready for “{phase}” by their answers.\nSite: {site}{high}\n"
     "Your clinical clearance is needed (rules: {rules}). Cleared?"
@@ -406,8 +431,8 @@ DISCHARGED = (
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
 STEP_BACK_NOTICE = (
     "🔔 {name} (#{id}) had to step back a level (step-backs lately: {regressions}).\n"
-    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nThey keep running at the lower "
-    "level; no action is needed unless you want one (rules: {rules})."
+    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nWhy: {why}\nThey keep running at "
+    "the lower level; no action is needed unless you want one (rules: {rules})."
 )
 SCREENING = (
     "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "
@@ -428,7 +453,13 @@ REST_DAYS = {1: "1 rest day"}
 REST_DAYS_MANY = "{n} rest days"
 # Texts with a plural: the catalog holds them as one entry (singular, plural), looked up with
 # ngettext so each language uses its own plural rule.
-PLURALS = {TAG_MISSED: TAG_MISSED_MANY, REST_DAYS[1]: REST_DAYS_MANY}
+PLURALS = {
+    TAG_MISSED: TAG_MISSED_MANY,
+    REST_DAYS[1]: REST_DAYS_MANY,
+    HOUR: HOURS,
+    DETAIL_STEP_BACK: DETAIL_STEP_BACKS,
+    WHY_STEP_BACKS_ONE: WHY_STEP_BACKS,
+}
 STOP_WORDS = {"red_flag": "red flag", "escalated": "paused after repeated step-backs"}
 
 # What a press or a command on a stopped runner did, in words (coaches see rule ids).
@@ -474,3 +505,43 @@ COMMANDS = [
     ("release", "Unlink a runner"),
     ("language", "Your language (en, de)"),
 ]
+
+# --- two-way messages, alerts with a life cycle (issue 12) -----------------------------------
+BTN_MESSAGE_RUNNER = "💬 Message runner"
+BTN_REPLY = "💬 Reply"
+RUNNER_MESSAGE = "💬 {name} (#{id}) · {phase}, {level}:\n\n{text}"
+RUNNER_JOINED = "👋 {name} (#{id}) joined through your invite. /runner {id} shows their start."
+WRITE_TO_RUNNER = "Write your message to {name} (#{id}) now; your next message goes to them."
+SENT_TO_RUNNER = "Sent to {name} (#{id})."
+MESSAGE_CANCELLED = "Cancelled: no message sent."
+NOT_A_COACH_TEXT = "I only pass messages to runners you coach; /help lists your commands."
+ALERTS_NONE = "No open alerts: nothing waits on you."
+ALERTS_HEADER = "Open alerts, most urgent first ({n}):"
+ALERT_LINE = "{icon} {name} (#{id}) — {what} · since {since} · {state}"
+ALERT_WHAT = {
+    "red_flag": "red flag",
+    "escalated": "escalated",
+    "clearance_needed": "clearance needed",
+    "step_back_notice": "stepped back",
+    "discharged": "discharged",
+    "screening": "screening review",
+    "unreachable": "unreachable",
+}
+ALERT_ICON = {3: "🚨", 2: "⚠️", 1: "🔓", 0: "🔔"}
+ALERT_STATE_NEW = "new"
+ALERT_STATE_ACKED = "acknowledged by {who} at {at}"
+DIGEST_OPEN_ALERTS = "Open alerts: {n} (/alerts lists them)."
+THREAD_HEADER = "Messages (latest last):"
+THREAD_LINE = "{at} {who}: {text}"
+THREAD_RUNNER = "runner"
+THREAD_COACH = "you"
+HELP_COACH = (
+    "Coach commands:\n"
+    "/alerts — open alerts, most urgent first\n/runners — your runners, attention first\n"
+    "/runner <id> — one runner: detail, chart, messages\n/invite — a link for a new runner\n"
+    "/hold, /advance, /regress <id> — change a runner's level\n"
+    "/cpause, /cresume <id> — pause or resume a runner\n/clear <id> — clear to continue\n"
+    "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
+    "/release <id> — unlink a runner\n/help — this list"
+)
+ALERTS_COMMAND = ("alerts", "Open alerts, most urgent first")

@@ -17,7 +17,7 @@ from bot.conversation.callbacks import Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt, Result, grid
 from bot.conversation.questions import parse_yes_no
-from bot.i18n import _, ngettext
+from bot.i18n import _
 from bot.localised import texts
 from bot.program.engine import gate_questions, needs_clearance
 from bot.program.events import Enrolled
@@ -117,8 +117,7 @@ def prompt(
         return Prompt(texts.ASK_SITE, grid(k, step, opts, 1))
     if step == "diagnosis":
         opts = [(texts.DIAG_TODAY, "0")] + [
-            (ngettext(texts.DIAG_WEEK, texts.DIAG_WEEKS, n).format(n=n), str(n * 7))
-            for n in (1, 2, 4, 6, 8, 12)
+            (texts.diag_weeks(n), str(n * 7)) for n in (1, 2, 4, 6, 8, 12)
         ]
         return Prompt(texts.ASK_DIAGNOSIS, grid(k, step, opts, 4))
     if step == "imaging":

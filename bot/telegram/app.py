@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommandScopeChat, Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -35,13 +35,21 @@ from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
 from bot.conversation.callbacks import Kind
 from bot.i18n import DEFAULT, SUPPORTED, in_every_language, negotiate, set_language, use_language
-from bot.localised import texts, texts_coach
+from bot.localised import texts
 from bot.services import coaches, runners
 from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
 from bot.store import ops
-from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
+from bot.telegram import (
+    handlers_alerts,
+    handlers_coach,
+    handlers_onboarding,
+    handlers_runner,
+    handlers_screening,
+    handlers_thread,
+    menus,
+)
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender
@@ -69,6 +77,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "help": handlers_runner.cmd_help,
     "screen": handlers_screening.cmd_screen,
     "unlink": handlers_runner.cmd_unlink,
+    "coach": handlers_thread.cmd_coach,
 }
 
 
@@ -230,6 +239,11 @@ def build_application(
     app.add_handler(
         CallbackQueryHandler(handlers_coach.on_callback, pattern=handlers_coach.CALLBACK_PATTERN)
     )
+    app.add_handler(CommandHandler("alerts", handlers_alerts.cmd_alerts))
+    # Message runner / Reply (coach) and Send to my coach (runner): before the runner catch-all.
+    app.add_handler(
+        CallbackQueryHandler(handlers_thread.on_callback, pattern=handlers_thread.CALLBACK_PATTERN)
+    )
     screen_kind = f"^v1\\|{Kind.SCREEN.value}\\|"
     app.add_handler(CallbackQueryHandler(handlers_screening.on_callback, pattern=screen_kind))
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
@@ -249,8 +263,7 @@ def build_application(
         for coach in await coaches.list_coaches(deps):
             scope = BotCommandScopeChat(coach["telegram_user_id"])
             with use_language(coach["language"]):  # the coach's own language
-                runner_menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
-                coach_menu = runner_menu + [BotCommand(n, a) for n, a in texts_coach.COMMANDS]
+                coach_menu = menus.coach_menu()
             try:
                 if coach["active"]:
                     await application.bot.set_my_commands(coach_menu, scope=scope)
@@ -283,8 +296,7 @@ async def _set_profile(bot: Any) -> None:
     for lang in SUPPORTED:
         code = None if lang == DEFAULT else lang
         with use_language(lang):
-            menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
-            await bot.set_my_commands(menu, language_code=code)
+            await bot.set_my_commands(menus.runner_menu(), language_code=code)
             await bot.set_my_description(texts.BOT_DESCRIPTION, language_code=code)
             await bot.set_my_short_description(texts.BOT_SHORT_DESCRIPTION, language_code=code)
 
