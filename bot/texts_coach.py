@@ -542,6 +542,6 @@ HELP_COACH = (
     "/hold, /advance, /regress <id> — change a runner's level\n"
     "/cpause, /cresume <id> — pause or resume a runner\n/clear <id> — clear to continue\n"
     "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
-    "/release <id> — unlink a runner\n/help — this list"
+    "/release <id> — unlink a runner\n/language <code> — your language (en, de)\n/help — this list"
 )
 ALERTS_COMMAND = ("alerts", "Open alerts, most urgent first")
