@@ -98,3 +98,16 @@ def test_diagnosis_buttons_use_the_plural_rule() -> None:
     with use_language("de"):
         assert ngettext(DIAG_WEEK, DIAG_WEEKS, 1).format(n=1) == "vor 1 Woche"
         assert ngettext(DIAG_WEEK, DIAG_WEEKS, 4).format(n=4) == "vor 4 Wochen"
+
+
+def test_literal_calls_are_extracted_by_the_babel_mapping(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from bot.i18n.extract import ROOT, literal_messages
+
+    (tmp_path / "babel.cfg").write_text((Path(ROOT) / "babel.cfg").read_text())
+    (tmp_path / "bot").mkdir()
+    (tmp_path / "bot" / "x.py").write_text('_("Hello")\nngettext("{n} cat", "{n} cats", n)\n')
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "y.py").write_text('_("not the bot")\n')
+    assert literal_messages(tmp_path) == ["Hello", ("{n} cat", "{n} cats")]

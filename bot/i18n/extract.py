@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import write_po
 
 from bot.i18n import SUPPORTED
@@ -89,12 +90,21 @@ def module_messages(module: ModuleType) -> list[Message]:
     return found
 
 
-def literal_messages(root: Path = BOT_DIR) -> list[Message]:
-    found: list[Message] = []
-    method_map = [("**.py", "python")]
+def literal_messages(root: Path = ROOT) -> list[Message]:
+    """Literal ids in calls of `_`, `gettext` and `ngettext`, in the files `babel.cfg` maps
+    (the bot's own code, not tests or benchmarks)."""
+    with (root / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2)}
+    bot = root / "bot"
+
+    def in_bot(dirpath: str) -> bool:
+        path = Path(dirpath)
+        return path in (root, bot) or bot in path.parents
+
+    found: list[Message] = []
     for _file, _line, msg, _comments, _ctx in extract_from_dir(
-        str(root), method_map, keywords=keywords
+        str(root), method_map, options_map, keywords=keywords, directory_filter=in_bot
     ):
         if isinstance(msg, tuple):
             found.append((msg[0], msg[1]))
