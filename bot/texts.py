@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 
-from bot.i18n import _, ngettext, weekday_day_month
+from bot.i18n import _, current, ngettext, weekday_day_month
 from bot.program.loader import Rules
 from bot.program.rules import SessionKind
 from bot.program.state import Planned, Prescription
@@ -391,6 +391,28 @@ def days(n: int) -> str:
 
 def diag_weeks(n: int) -> str:
     return plural(n, DIAG_WEEK, DIAG_WEEKS)
+
+
+# A session's kind and outcome as stored ("cross_train", "done"), in words: English shows
+# the codes as they always have ("cross-train"), another language its own words.
+SESSION_WORDS = {
+    "run": "run",
+    "cross_train": "cross-training",
+    "strength": "strength",
+    "walk": "walk",
+    "plyometric": "plyometrics",
+    "done": "done",
+    "partial": "partly done",
+    "skipped": "skipped",
+    "missed": "missed",
+}
+
+
+def session_word(code: str | None) -> str:
+    code = code or ""
+    if current() == "en" or code not in SESSION_WORDS:
+        return code.replace("_", "-")
+    return _(SESSION_WORDS[code])
 
 
 def mmss(seconds: int) -> str:

@@ -458,7 +458,8 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
     if recent:
         r = recent[-1]
         during = r.pain_during if r.pain_during is not None else "–"
-        last = texts.STATUS_LAST.format(day=r.day, outcome=r.outcome, during=during)
+        outcome = texts.session_word(r.outcome) if r.outcome is not None else r.outcome
+        last = texts.STATUS_LAST.format(day=r.day, outcome=outcome, during=during)
         if r.pain_24h is not None:
             last += texts.STATUS_LAST_24H.format(pain=r.pain_24h)
     async with reading(d) as s:
@@ -495,10 +496,9 @@ async def history_text(d: Deps, runner: RunnerCtx) -> str:
             pains = texts.HISTORY_PAIN.format(during=r.pain_during)
             if r.pain_24h is not None:
                 pains += texts.HISTORY_PAIN_24H.format(pain=r.pain_24h)
-        kind = r.kind.replace("_", "-")
-        lines.append(
-            texts.HISTORY_LINE.format(day=r.day, kind=kind, outcome=r.outcome, pains=pains)
-        )
+        kind = texts.session_word(r.kind)
+        outcome = texts.session_word(r.outcome) if r.outcome is not None else r.outcome
+        lines.append(texts.HISTORY_LINE.format(day=r.day, kind=kind, outcome=outcome, pains=pains))
     return "\n".join(lines)
 
 

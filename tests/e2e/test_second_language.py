@@ -130,6 +130,16 @@ async def test_the_whole_conversation_in_german_with_an_english_coach(
         assert "🛑 RED FLAG: Anna" in alert, alert
         assert "Inner edge of the shin bone" in alert
 
+        # The runner's own views, in German too.
+        for command, needle in (
+            ("/status", "Letzte Entscheidungen"),
+            ("/plan", "Das Laufen ist gestoppt"),  # stopped: the plan says so
+            ("/history", "Lauf · erledigt"),
+            ("/help", "/today — heutige Einheit"),
+        ):
+            await h.say(command, user=ANNA, language_code="de")
+            assert needle in h.last(ANNA).text, (command, h.last(ANNA).text)
+
         # Everything the runner was sent after the language was known is German.
         leaks = english_in(sent(h, ANNA))
         assert not leaks, leaks
