@@ -755,13 +755,16 @@ def try_cmd(
         Path | None, typer.Option(help="SQLite file to keep (default: temporary).")
     ] = None,
     rules_dir: Annotated[Path, typer.Option("--rules", help="Rules directory.")] = Path("rules"),
+    lang: Annotated[
+        str, typer.Option("--lang", help="Your Telegram language code, e.g. de (default: en).")
+    ] = "en",
 ) -> None:
     """The offline sandbox: the real bot against a local Bot API stand-in, in your terminal."""
     from bot import sandbox
     from bot.logs import configure_logging
 
     configure_logging("WARNING", "text")
-    sandbox.main(_load(rules_dir), db)
+    sandbox.main(_load(rules_dir), db, lang)
 
 
 @app.command("run")

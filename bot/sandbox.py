@@ -78,7 +78,11 @@ class Screen:
                 self.last[chat] = m
 
 
-async def run_sandbox(rules: Rules, db: Path | None = None, start: datetime | None = None) -> None:
+async def run_sandbox(
+    rules: Rules, db: Path | None = None, start: datetime | None = None, language: str = "en"
+) -> None:
+    """`language`: the Telegram language_code the sandbox's runner and coach send (what the bot
+    uses at their first contact)."""
     tmp = None
     if db is None:
         tmp = tempfile.TemporaryDirectory(prefix="boneload-try-")
@@ -108,7 +112,7 @@ async def run_sandbox(rules: Rules, db: Path | None = None, start: datetime | No
         async with serving(app):
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await _loop(app, standin, screen, clock, deps)
+            await _loop(app, standin, screen, clock, deps, language)
     finally:
         await standin.stop()
         await engine.dispose()
@@ -137,7 +141,12 @@ async def _settle(standin: BotApiStandIn, screen: Screen) -> None:
 
 
 async def _loop(
-    app: Any, standin: BotApiStandIn, screen: Screen, clock: ManualClock, deps: Deps
+    app: Any,
+    standin: BotApiStandIn,
+    screen: Screen,
+    clock: ManualClock,
+    deps: Deps,
+    language: str = "en",
 ) -> None:
     me = RUNNER_ID
     dispatcher = app.bot_data["dispatcher"]
@@ -160,7 +169,12 @@ async def _loop(
             print(action.message, flush=True)
             continue
         if isinstance(action, SendText):
-            standin.push_text(me, action.text, first_name="Alex" if me == RUNNER_ID else "Sam")
+            standin.push_text(
+                me,
+                action.text,
+                first_name="Alex" if me == RUNNER_ID else "Sam",
+                language_code=language,
+            )
         elif isinstance(action, PressButton):
             assert last is not None
             standin.press(me, last.message_id, action.callback_data)
@@ -196,8 +210,8 @@ async def _advance(
     await _settle(standin, screen)
 
 
-def main(rules: Rules, db: Path | None) -> None:
+def main(rules: Rules, db: Path | None, language: str = "en") -> None:
     try:
-        asyncio.run(run_sandbox(rules, db))
+        asyncio.run(run_sandbox(rules, db, language=language))
     except KeyboardInterrupt:
         sys.exit(0)
