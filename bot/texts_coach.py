@@ -455,7 +455,10 @@ RUNNER_JOINED = "👋 {name} (#{id}) joined through your invite. /runner {id} sh
 WRITE_TO_RUNNER = "Write your message to {name} (#{id}) now; your next message goes to them."
 SENT_TO_RUNNER = "Sent to {name} (#{id})."
 MESSAGE_CANCELLED = "Cancelled: no message sent."
-NOT_A_COACH_TEXT = "I only pass messages to runners you coach; /help lists your commands."
+COACH_FREE_TEXT = (
+    "To write to a runner, tap 💬 Message runner on an alert or under /runner <id>, or send "
+    "/reply <id> <text>. /help lists your commands."
+)
 ALERTS_NONE = "No open alerts: nothing waits on you."
 ALERTS_HEADER = "Open alerts, most urgent first ({n}):"
 ALERT_LINE = "{icon} {name} (#{id}) — {what} · since {since} · {state}"

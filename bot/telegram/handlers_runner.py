@@ -90,7 +90,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps = deps_of(context)
     runner = await runners.find_runner(deps, update.effective_user.id)
     if runner is None:
-        await msg.reply_text(texts.NOT_ENROLLED)
+        if not await handlers_thread.coach_hint(update, context):
+            await msg.reply_text(texts.NOT_ENROLLED)
         return
     user_id = update.effective_user.id
     dialog = await runners.load_dialog(deps, user_id)

@@ -142,6 +142,17 @@ async def on_coach_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     return True
 
 
+async def coach_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A coach (not a runner) typed with no message open: how to write to a runner."""
+    msg, user = update.message, update.effective_user
+    if msg is None or user is None:
+        return False
+    if await coaches.find_coach(deps_of(context), user.id) is None:
+        return False
+    await msg.reply_text(tc.COACH_FREE_TEXT)
+    return True
+
+
 async def _on_thread(
     update: Update, context: ContextTypes.DEFAULT_TYPE, ref: str, value: str
 ) -> None:

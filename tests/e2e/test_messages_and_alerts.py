@@ -103,6 +103,7 @@ async def test_a_runner_writes_to_their_coach_and_the_coach_replies(
         # The dialog is over: the coach's next text is not sent anywhere.
         await h.say("hello?", user=COACH)
         assert "hello?" not in " ".join(sent(h, ANNA))
+        assert h.last(COACH).text == tc.COACH_FREE_TEXT
 
         # /coach <text> sends at once; the runner's answer goes back into the thread.
         await h.say("/coach Thanks!", user=ANNA)
