@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot import texts_coach as tc
+from bot.coach import reasons
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
 from bot.conversation.numbers import parse_int
 from bot.program.calendar import local_date, local_instant, zone
@@ -248,19 +249,18 @@ async def detail(
     entry = await _entry(d, r)
     async with reading(d) as s:
         recs = await repo.list_decisions(s, runner_id, limit=200)
+    async with reading(d) as s:
+        loaded = await repo.load_program(s, runner_id)
+    protocol_id = loaded[0].protocol_id if loaded else ""
     trail: list[DecisionLine] = []
     marks: list[PhaseMark] = []
     for rec in recs:
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            detail_bits = {
-                k: v
-                for k, v in (a.get("detail") or {}).items()
-                if k in ("to_level", "phase", "because")
-            }
+            words = _detail_words(d, protocol_id, a.get("detail") or {})
             at = rec.at.astimezone(zone(coach.timezone))  # shown in the coach's own time
-            trail.append(DecisionLine(at, a["act"], a["rule"], rec.actor, _fmt_detail(detail_bits)))
+            trail.append(DecisionLine(at, a["act"], a["rule"], rec.actor, words))
             if a["act"] == "advance_phase" and a.get("detail", {}).get("phase"):
                 marks.append(PhaseMark(local_date(rec.at, r.timezone), str(a["detail"]["phase"])))
     points = [
@@ -307,10 +307,28 @@ async def _who_words(s: Any, actor: str) -> str:
     return actor
 
 
-def _fmt_detail(bits: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{k}={v if not isinstance(v, list) else '+'.join(map(str, v))}" for k, v in bits.items()
-    )
+def _detail_words(d: Deps, protocol_id: str, detail: dict[str, Any]) -> str:
+    """A trail entry's detail in words: where it went, and why (reasons beside rule ids);
+    nothing for what it does not say (no "None")."""
+    proto = d.rules.protocols.get(protocol_id)
+    bits = []
+    if detail.get("to_level") and protocol_id:
+        bits.append(
+            tc.DETAIL_TO_LEVEL.format(
+                level=texts.level_label(d.rules, protocol_id, str(detail["to_level"]))
+            )
+        )
+    phase = detail.get("phase")
+    if phase and proto is not None:
+        name = next((p.name for p in proto.phases if p.id == phase), str(phase))
+        bits.append(tc.DETAIL_INTO_PHASE.format(phase=name))
+    n = detail.get("regressions")
+    if isinstance(n, int) and n > 0:
+        bits.append(texts.plural(n, tc.DETAIL_STEP_BACK, tc.DETAIL_STEP_BACKS))
+    because = [str(b) for b in detail.get("because") or []]
+    if because:
+        bits.append(tc.DETAIL_BECAUSE.format(why=reasons.reasons(d.rules, protocol_id, because)))
+    return ", ".join(bits)
 
 
 # --- actions ---------------------------------------------------------------------------------
@@ -522,20 +540,18 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     lvl = (
         texts.level_label(d.rules, proto_id, payload.get("level"))
         if proto_id and payload.get("level")
-        else "–"
+        else tc.NONE
     )
     phase = payload.get("phase", "")
     if proto_id and phase:
         phase = d.rules.protocols[proto_id].phase(str(phase)).name
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
-    ans = (
-        ", ".join(
-            f"{k}={'yes' if v is True else 'no' if v is False else v}"
-            for k, v in answers.items()
-            if v not in (0, False)
-        )
-        or "–"
+    flagged = reasons.answers(d.rules, answers, proto_id, rules) if answers else ""
+    where = (
+        tc.ALERT_PHASE_LEVEL.format(phase=phase, level=lvl)
+        if payload.get("level")
+        else tc.ALERT_PHASE.format(phase=phase)
     )
 
     def settled(text: str) -> AlertView:
@@ -556,25 +572,32 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         else:
             last = await runner_flows.sessions(d, r.id, limit=3)
             last_txt = "; ".join(
-                f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
+                tc.ALERT_SESSION.format(
+                    day=x.day,
+                    kind=tc.KIND_WORDS.get(x.kind, x.kind),
+                    outcome=tc.OUTCOME_WORDS.get(x.outcome or "", x.outcome or ""),
+                    during=tc.pain(x.pain_during),
+                )
+                for x in last
             )
             title = tc.ALERT_TITLES[reason]
             if payload.get("reminder"):
-                title = tc.ALERT_REMINDER.format(title=title, hours=_hours_unacknowledged(d, state))
+                n = _hours_unacknowledged(d, state)
+                hours = texts.plural(n, tc.HOUR, tc.HOURS)
+                title = tc.ALERT_REMINDER.format(title=title, hours=hours)
             text = tc.ALERT.format(
                 title=title,
                 name=name,
                 id=r.id,
                 site=site_name,
                 high=high,
-                phase=phase,
-                level=lvl,
-                answers=ans,
-                rules=", ".join(rules),
+                where=where,
+                why=reasons.reasons(d.rules, proto_id, rules),
+                answers=tc.ALERT_ANSWERS.format(answers=flagged) if flagged else "",
                 last=last_txt or tc.NONE,
             )
-            flagged = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
-            still = state is not None and state.status is flagged
+            stop_status = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
+            still = state is not None and state.status is stop_status
         if state is None or not still:
             # Sent late (e.g. after retries) and already dealt with: no buttons that would act
             # on the program as it is now.
@@ -614,6 +637,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             phase=phase,
             level=lvl,
             rules=", ".join(rules),
+            why=reasons.reasons(d.rules, proto_id, rules),  # the step-back notice says why
         )
         return AlertView(text, r.id, version, Offer.NONE)
     if reason == "screening":

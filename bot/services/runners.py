@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.coach.reasons import rule_words
 from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
 from bot.program.codec import state_from_dict
@@ -415,6 +416,12 @@ def stage_progress(st: ProgramState, stage_days: int, today: date) -> str:
     return texts.STATUS_STAGE.format(day=(today - start).days + 1, days=stage_days, since=start)
 
 
+def _says(d: Deps, protocol_id: str, rule_ids: list[str]) -> str:
+    """The classifications behind a decision in the runner's words (rule ids stay unsaid)."""
+    says = d.rules.tables.protocols[protocol_id].pain.says
+    return ", ".join(says[r] for r in rule_ids if r in says)
+
+
 async def status_text(d: Deps, runner: RunnerCtx) -> str:
     st = runner.state
     assert st is not None
@@ -448,8 +455,10 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            act = a["act"].replace("_", " ")
-            lines.append(texts.STATUS_DECISION.format(at=rec.at, act=act, rule=a["rule"]))
+            act = texts.ACT_WORDS.get(a["act"], a["act"].replace("_", " "))
+            why = _says(d, st.protocol_id, (a.get("detail") or {}).get("because") or [])
+            template = texts.STATUS_DECISION_WHY if why else texts.STATUS_DECISION
+            lines.append(template.format(at=rec.at, act=act, why=why))
         if len(lines) >= 5:
             break
     return texts.STATUS.format(
@@ -484,6 +493,9 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
     """The runner's full record as JSON, and their sessions as CSV."""
     async with reading(d) as s:
         data = await repo.export_runner(s, runner_id)
+        loaded = await repo.load_program(s, runner_id)
+    if data is not None and loaded is not None:
+        data["reasons"] = _reasons_of(d, loaded[0].protocol_id, data.get("decisions") or [])
     js = json.dumps(data, indent=1, default=str, ensure_ascii=False).encode()
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -493,6 +505,19 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
             [r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total]
         )
     return js, buf.getvalue().encode()
+
+
+def _reasons_of(d: Deps, protocol_id: str, decisions: list[dict[str, Any]]) -> dict[str, str]:
+    """Each rule id the decisions name, with its reason in words where the rules give one: the
+    export keeps the rule id beside the reason, as the coach reads them."""
+    words = rule_words(d.rules, protocol_id)
+    named: dict[str, str] = {}
+    for rec in decisions:
+        for a in rec.get("actions") or []:
+            for rule in [a.get("rule"), *((a.get("detail") or {}).get("because") or [])]:
+                if isinstance(rule, str) and rule in words:
+                    named[rule] = words[rule]
+    return named
 
 
 async def has_coach(d: Deps, runner_id: int) -> bool:

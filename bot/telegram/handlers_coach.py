@@ -158,6 +158,10 @@ async def _did(
     """What an act did, in words: a stopped runner stays stopped whatever the verb said."""
     rules = ", ".join(decision.rules) if decision else ""
     if decision is None or not decision.state.status.stopped:
+        if decision is not None and any(
+            m.payload.get("code") == "coach_regress_bottom" for m in decision.messages
+        ):  # a Regress with nowhere lower to go: said as the hold it is
+            return tc.DONE_REGRESS_BOTTOM.format(id=runner_id, rules=rules)
         return tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=rules)
     stop = await coaches.runner_stop(deps, coach, runner_id)
     status = tc.stop_word(stop.status.value)

@@ -94,7 +94,7 @@ async def test_red_flag_alert_hold_and_presses_that_change_nothing(
             "low risk",
             "Run/walk bone-loading sessions",
             level,
-            "pain_night=yes",
+            "pain at night: yes",
             "red-flag-stop",
             "red-night-pain",
             "Last sessions:",

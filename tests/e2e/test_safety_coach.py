@@ -335,7 +335,7 @@ async def test_unacknowledged_red_flag_is_reminded_then_doctor_fails(
         await h.advance(timedelta(hours=hours, minutes=1))
         again = [m for m in h.messages(COACH)[seen:] if "reminder" in (m.text or "")]
         assert len(again) == 1, sent(h, COACH)[seen:]
-        title = tc.ALERT_REMINDER.format(title=tc.ALERT_TITLES["red_flag"], hours=hours)
+        title = tc.ALERT_REMINDER.format(title=tc.ALERT_TITLES["red_flag"], hours=f"{hours} hours")
         assert (again[0].text or "").startswith(f"{title}: Anna (#{rid})"), again[0].text
         assert tc.BTN_ACK in labels(again[0])
         waiting = await admin.waiting_for_clinician(
