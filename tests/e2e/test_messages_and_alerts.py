@@ -282,3 +282,20 @@ async def test_coach_help_and_the_menu_set_when_a_coach_is_added(
         scope = {"type": "chat", "chat_id": new_coach}
         menu = [name for name, _ in h.standin.my_commands(scope)]
         assert "alerts" in menu and "invite" in menu and "today" in menu
+
+
+async def test_an_enrolled_runner_linking_later_is_announced_to_the_coach(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h, BEN, name="Ben")
+        ben = await runner_id(h, BEN)
+        code = await invite(h)
+        before = len(h.messages(COACH))
+        await h.say(f"/start {code}", user=BEN, first_name="Ben")
+        await settle(h)
+        joined = [m for m in h.messages(COACH)[before:] if (m.text or "").startswith("👋")]
+        assert len(joined) == 1 and f"Ben (#{ben})" in joined[0].text, sent(h, COACH)[before:]
+        # Now Ben's free text is offered to the coach.
+        await h.say("hello coach", user=BEN)
+        assert h.last(BEN).text == texts.OFFER_TO_COACH.format(text="hello coach")
