@@ -529,4 +529,6 @@ HELP_COACH = (
     "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
     "/release <id> — unlink a runner\n/help — this list"
 )
+BTN_NOTICE_SEEN = "✓ Seen"
+TOAST_NOTICE_SEEN = "Marked as seen: resolved."
 ALERTS_COMMAND = ("alerts", "Open alerts, most urgent first")

@@ -164,7 +164,7 @@ async def _on_thread(
         await query.answer(tc.NOT_A_COACH, show_alert=True)
         return
     runner_id = parse_int(ref)
-    if runner_id is None or value not in ("m", "x"):
+    if runner_id is None or value not in ("m", "x", "d"):
         await query.answer(tc.ALREADY_HANDLED)
         return
     try:
@@ -173,6 +173,11 @@ async def _on_thread(
         await query.answer(tc.NO_SUCH_RUNNER, show_alert=True)
         return
     user_id = query.from_user.id
+    if value == "d":  # /alerts: a notice (nothing to decide) marked as dealt with
+        await messages.notices_seen(deps, coach.id, runner_id)
+        await query.answer(tc.TOAST_NOTICE_SEEN)
+        await _drop_buttons(query)
+        return
     if value == "x":
         dialog = await runners.load_dialog(deps, user_id)
         if dialog.flows.get(TO_RUNNER, {}).get("runner") == runner_id:
