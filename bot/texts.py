@@ -268,6 +268,7 @@ HELP = (
     "/pain — report pain or a symptom now (or tap 🩹 Report pain)\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
     "/screen — optional energy and fuelling check\n/unlink — stop sharing with your coach\n"
+    "/coach <text> — write to your coach (or just type it)\n"
     "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
 )
 COMMANDS = [
@@ -281,6 +282,7 @@ COMMANDS = [
     ("resume", "Resume the program"),
     ("screen", "Energy and fuelling check"),
     ("unlink", "Stop sharing with your coach"),
+    ("coach", "Write to your coach"),
     ("export", "Export your data"),
     ("delete", "Delete all your data"),
     ("help", "What I can do"),
@@ -527,3 +529,16 @@ def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
                 short = prescription(rx).split(" — ")[0]
                 return LEVEL.format(n=i + 1, of=len(ph.levels), rx=short)
     return level_id
+
+
+# --- two-way messages with the coach (issue 12) ----------------------------------------------
+OFFER_TO_COACH = "Send this to your coach?\n\n“{text}”"
+BTN_SEND_TO_COACH = "Send to my coach"
+BTN_DONT_SEND = "Don't send"
+SENT_TO_COACH = "Sent to your coach {coach}. Their answer arrives here."
+NOT_SENT = "Not sent."
+NO_COACH_TO_WRITE = (
+    "I didn't catch that, and you have no coach linked to pass it on to (a coach's invite link "
+    "links you). /today shows today's session; /help lists everything."
+)
+USAGE_COACH = "Usage: /coach <your message> — it goes straight to your coach."

@@ -487,3 +487,43 @@ COMMANDS = [
     ("reply", "Message a runner"),
     ("release", "Unlink a runner"),
 ]
+
+# --- two-way messages, alerts with a life cycle (issue 12) -----------------------------------
+BTN_MESSAGE_RUNNER = "💬 Message runner"
+BTN_REPLY = "💬 Reply"
+RUNNER_MESSAGE = "💬 {name} (#{id}) · {phase}, {level}:\n\n{text}"
+RUNNER_JOINED = "👋 {name} (#{id}) joined through your invite. /runner {id} shows their start."
+WRITE_TO_RUNNER = "Write your message to {name} (#{id}) now; your next message goes to them."
+SENT_TO_RUNNER = "Sent to {name} (#{id})."
+MESSAGE_CANCELLED = "Cancelled: no message sent."
+NOT_A_COACH_TEXT = "I only pass messages to runners you coach; /help lists your commands."
+ALERTS_NONE = "No open alerts: nothing waits on you."
+ALERTS_HEADER = "Open alerts, most urgent first ({n}):"
+ALERT_LINE = "{icon} {name} (#{id}) — {what} · since {since} · {state}"
+ALERT_WHAT = {
+    "red_flag": "red flag",
+    "escalated": "escalated",
+    "clearance_needed": "clearance needed",
+    "step_back_notice": "stepped back",
+    "discharged": "discharged",
+    "screening": "screening review",
+    "unreachable": "unreachable",
+}
+ALERT_ICON = {3: "🚨", 2: "⚠️", 1: "🔓", 0: "🔔"}
+ALERT_STATE_NEW = "new"
+ALERT_STATE_ACKED = "acknowledged by {who} at {at}"
+DIGEST_OPEN_ALERTS = "Open alerts: {n} (/alerts lists them)."
+THREAD_HEADER = "Messages (latest last):"
+THREAD_LINE = "{at} {who}: {text}"
+THREAD_RUNNER = "runner"
+THREAD_COACH = "you"
+HELP_COACH = (
+    "Coach commands:\n"
+    "/alerts — open alerts, most urgent first\n/runners — your runners, attention first\n"
+    "/runner <id> — one runner: detail, chart, messages\n/invite — a link for a new runner\n"
+    "/hold, /advance, /regress <id> — change a runner's level\n"
+    "/cpause, /cresume <id> — pause or resume a runner\n/clear <id> — clear to continue\n"
+    "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
+    "/release <id> — unlink a runner\n/help — this list"
+)
+ALERTS_COMMAND = ("alerts", "Open alerts, most urgent first")

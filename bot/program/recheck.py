@@ -28,6 +28,8 @@ _ALWAYS = (
     MessageKind.RUNNER_NOTICE,
     MessageKind.HABIT,
     MessageKind.DIGEST,
+    MessageKind.COACH_MENU,
+    MessageKind.COACH_NOTE,
 )
 
 

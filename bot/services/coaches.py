@@ -8,7 +8,6 @@ coach's id and refuses a runner who is not theirs (`NotYourRunner`).
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -27,6 +26,7 @@ from bot.program.decision import Decision, MessageKind
 from bot.program.engine import BadEvent, decide, resume_options
 from bot.program.events import CoachAction, CoachVerb
 from bot.program.state import ProgramState, Status
+from bot.services import messages
 from bot.services import runners as runner_flows
 from bot.services.deps import Deps
 from bot.services.turn import decide_and_store, in_one_transaction, reading, wake_agenda, writing
@@ -74,7 +74,28 @@ async def add_coach(d: Deps, telegram_user_id: int, name: str, timezone: str = "
             )
             coach_id = c.id
         await _ensure_digest(s, d, coach_id, timezone)
+        await _ensure_menu(s, d, coach_id)
         return coach_id
+
+
+async def _ensure_menu(s: Any, d: Deps, coach_id: int) -> None:
+    """The coach's own command menu, set by the running bot's agenda (the CLI that adds a
+    coach only writes the database; the bot may be running elsewhere)."""
+    now = d.clock()
+    await agenda.schedule(
+        s,
+        [
+            NewItem(
+                scope=agenda.coach_scope(coach_id),
+                coach_id=coach_id,
+                kind=MessageKind.COACH_MENU.value,
+                key=f"menu:{now.isoformat()}",
+                due_at=now,
+                payload={},
+            )
+        ],
+        now=now,
+    )
 
 
 async def list_coaches(d: Deps) -> list[dict[str, Any]]:
@@ -371,7 +392,8 @@ async def _unlink(s: Any, runner_id: int, now: datetime) -> None:
     """Take the runner from their coach, with the alerts about them still waiting to be sent:
     a former coach sees nothing more of them."""
     await repo.set_runner_coach(s, runner_id, None)
-    await agenda.cancel_kinds(s, runner_id, [MessageKind.COACH_ALERT.value], now=now)
+    kinds = [MessageKind.COACH_ALERT.value, MessageKind.COACH_NOTE.value]
+    await agenda.cancel_kinds(s, runner_id, kinds, now=now)
 
 
 async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
@@ -392,26 +414,12 @@ async def unlink_runner(d: Deps, runner_id: int) -> bool:
 
 
 async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) -> None:
-    """Through the agenda, so it is delivered even if Telegram is briefly unreachable."""
-    await _owned(d, coach, runner_id)
-    now = d.clock()
-    async with writing(d) as s:
-        await agenda.schedule(
-            s,
-            [
-                NewItem(
-                    scope=agenda.runner_scope(runner_id),
-                    runner_id=runner_id,
-                    kind=MessageKind.RUNNER_NOTICE.value,
-                    # Unique per message: two replies in the same instant are two messages.
-                    key=f"coach-msg:{coach.id}:{now.isoformat()}:{secrets.token_hex(6)}",
-                    due_at=now,
-                    payload={"code": "coach_message", "coach": coach.name, "text": text[:3500]},
-                )
-            ],
-            now=now,
-        )
-    wake_agenda(d, runner_id)
+    """Through the agenda, so it is delivered even if Telegram is briefly unreachable; part of
+    the runner's thread (`services.messages`)."""
+    try:
+        await messages.coach_to_runner(d, coach.id, coach.name, runner_id, text)
+    except messages.NotTheirRunner:
+        raise NotYourRunner(runner_id) from None
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -445,6 +453,7 @@ class AlertView:
     offer: Offer
     acknowledged: bool = False
     choices: tuple[ResumeChoice, ...] = ()
+    reply: bool = False  # a runner's message: its button says Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +642,16 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     if reason == "screening":
         text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
         return AlertView(text, r.id, version, Offer.NONE)
+    if reason == "runner_message":
+        said = await messages.message_text(d, int(payload.get("message", 0)))
+        if said is None:
+            return None
+        text = tc.RUNNER_MESSAGE.format(
+            name=name, id=r.id, phase=phase or "–", level=lvl, text=said
+        )
+        return AlertView(text, r.id, version, Offer.NONE, reply=True)
+    if reason == "joined":
+        return AlertView(tc.RUNNER_JOINED.format(name=name, id=r.id), r.id, version, Offer.NONE)
     return None
 
 
@@ -776,7 +795,10 @@ async def digest_texts(d: Deps, coach_id: int) -> list[str]:
     entries = await roster(d, coach)
     today = local_date(d.clock(), tz)
     week_start = today - timedelta(days=today.weekday() + 7)
-    return digest_messages(name, entries, week_start=week_start, today=today)
+    open_alerts = await messages.count_open_alerts(d, coach_id)
+    return digest_messages(
+        name, entries, week_start=week_start, today=today, open_alerts=open_alerts
+    )
 
 
 async def screening_alert(d: Deps, runner_id: int) -> None:

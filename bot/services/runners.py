@@ -28,12 +28,14 @@ from bot.program.decision import Decision, MessageKind
 from bot.program.engine import decide
 from bot.program.events import CoachLinked, Event
 from bot.program.state import Outcome, ProgramState
+from bot.services import messages
 from bot.services.deps import Deps
 from bot.services.turn import (
     decide_and_store,
     in_one_transaction,
     reading,
     turn_of,
+    wake_agenda,
     writing,
 )
 from bot.store import repo, turns
@@ -240,11 +242,15 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         res = await repo.redeem_invite(s, code, runner_id, now=now)
         if not res.ok or res.coach_id is None:
             return None
+        # Told first, then what waits for them (the agenda sends in the order written).
+        await messages.joined(s, runner_id, res.coach_id, now)
         await _coach_linked(s, d, runner_id, res.coach_id, now)
         coach = await repo.get_coach(s, res.coach_id)
         return coach.name if coach else ""
 
     name = await in_one_transaction(d, runner_id, link)
+    if name is not None:
+        wake_agenda(d, runner_id)
     return name or None
 
 
@@ -281,6 +287,9 @@ async def enrol(
             res = await repo.redeem_invite(s, str(code), runner.id, now=now)
             if res.ok and res.coach_id is not None:
                 linked_to = res.coach_id
+                # Told first, then the alerts the decision has for them (the agenda sends in
+                # the order written), all in the link's transaction.
+                await messages.joined(s, runner.id, linked_to, now)
                 coach = await repo.get_coach(s, res.coach_id)
                 coach_name = coach.name if coach else None
         await repo.apply_decision(
@@ -294,6 +303,8 @@ async def enrol(
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
         await _store_dialog(s, d, telegram_user_id, None)
+    if linked_to is not None:
+        wake_agenda(d, runner.id)
     return EnrolResult(runner.id, decision, coach_name, invite_lost=bool(code) and not coach_name)
 
 

@@ -48,4 +48,4 @@ async def test_a_step_back_under_the_zero_pain_rule_tells_the_coach_and_stops_no
         assert "Why: a step back within 14 days (zp-tell-clinician)" in notices[0], notices[0]
         assert tc.STEP_BACK_NOTICE.split("{")[0] in notices[0]
         notice = next(m for m in h.messages(COACH) if (m.text or "").startswith("🔔 Anna"))
-        assert not notice.button_texts, "nothing to decide: no buttons"
+        assert notice.button_texts == [tc.BTN_MESSAGE_RUNNER], "nothing to decide: only writing"
