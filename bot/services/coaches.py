@@ -249,9 +249,8 @@ async def detail(
     entry = await _entry(d, r)
     async with reading(d) as s:
         recs = await repo.list_decisions(s, runner_id, limit=200)
-    async with reading(d) as s:
-        loaded = await repo.load_program(s, runner_id)
-    protocol_id = loaded[0].protocol_id if loaded else ""
+        program = await repo.load_program(s, runner_id)
+    protocol_id = program[0].protocol_id if program else ""  # trail details in its words
     trail: list[DecisionLine] = []
     marks: list[PhaseMark] = []
     for rec in recs:

@@ -91,10 +91,9 @@ def notice(
     template = template or texts.NOTICES_NO_COACH.get(code) or texts.NOTICES.get(code)
     if template is None:
         return ""
+    # Runners read the reason (the classifications' words, `why`), never a rule id: the ids are
+    # for the coach (alert, /runner, export).
     rule_ids = list(payload.get("rules", []))
-    # Name the rule that decided (the action's: mild-hold, pain-regress, red-flag-stop...); the
-    # classifications behind it are said in words by `why`.
-    decided = rule_ids[0] if rule_ids else ""
     protocol_id = state.protocol_id if state else ""
     level = payload.get("level")
     if level is None and state is not None:
@@ -118,7 +117,6 @@ def notice(
         who=who,
         Who=who[:1].upper() + who[1:],
         rest=rest,
-        rule=decided,
         why=_why(rule_ids, rules, protocol_id),
         rest_days=texts.days(rest_days) if isinstance(rest_days, int) else rest_days,
         clear=payload.get("clear", ""),
