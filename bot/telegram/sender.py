@@ -15,6 +15,7 @@ from bot import texts
 from bot.conversation.prompts import Prompt
 from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
+from bot.services import reminders
 from bot.services import runners as svc
 from bot.services.deps import Deps
 from bot.telegram.render import render_runner
@@ -60,9 +61,19 @@ class TelegramSender:
                 self.deps, int(item.chat_id), int(item.runner_id), flow, {"answers": {}}
             )
         message_id = await send_prompt(self.bot, int(item.chat_id), prompt)
-        if kind is MessageKind.SESSION_REMINDER and state is not None and state.next is not None:
+        if (
+            kind is MessageKind.SESSION_REMINDER
+            and state is not None
+            and state.next is not None
+            and not payload.get("snoozed")  # "Later today": the timer came with the first one
+        ):
             plan = timer_plan(state.next.prescription)
-            if plan is not None and self.timer is not None:
+            if (
+                plan is not None
+                and self.timer is not None
+                and item.runner_id is not None
+                and await reminders.timer_on(self.deps, int(item.runner_id))
+            ):
                 await self._send_timer(item, plan)
         return message_id
 
