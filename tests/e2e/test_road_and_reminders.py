@@ -28,7 +28,7 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday, 09:00 in Berlin
 
 
 def _data(msg: object, label: str) -> str:
-    buttons = getattr(msg, "buttons")
+    buttons = msg.buttons
     return next(b[1] for row in buttons for b in row if b[0] == label)
 
 
