@@ -42,6 +42,7 @@ async def snooze(d: Deps, runner_id: int, state: ProgramState) -> datetime | Non
         payload={"seq": seq, "day": state.next.day.isoformat(), "snoozed": True},
     )
     async with writing(d) as s:
+        await agenda.cancel_snoozes(s, runner_id, seq, now=now)  # one repeat at a time
         await agenda.schedule(s, [item], now=now)
     return due
 

@@ -41,6 +41,7 @@ __all__ = [
     "NewItem",
     "cancel",
     "cancel_kinds",
+    "cancel_snoozes",
     "claim",
     "coach_scope",
     "defer",
@@ -173,6 +174,21 @@ async def cancel_kinds(
             Agenda.runner_id == runner_id,
             Agenda.scope == runner_scope(runner_id),
             Agenda.kind.in_(list(kinds)),
+            Agenda.status == AgendaStatus.PENDING.value,
+        )
+        .values(status=AgendaStatus.CANCELLED.value, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(await session.execute(stmt))
+
+
+async def cancel_snoozes(session: AsyncSession, runner_id: int, seq: int, *, now: datetime) -> int:
+    """Withdraw the pending "Later today" repeats of session `seq` (a newer one replaces them)."""
+    stmt = (
+        update(Agenda)
+        .where(
+            Agenda.scope == runner_scope(runner_id),
+            Agenda.key.like(f"snooze:{seq}:%"),
             Agenda.status == AgendaStatus.PENDING.value,
         )
         .values(status=AgendaStatus.CANCELLED.value, finished_at=now)

@@ -102,8 +102,14 @@ async def test_later_today_sends_the_reminder_again_outside_quiet_hours(
         assert await h.press(texts.BTN_LATER, message=reminder) is None
         assert h.last().text == texts.SNOOZED.format(time="09:00")
         assert not h.message(reminder.message_id).buttons  # the new reminder brings them
-        pending = [r for r in await h.agenda(MessageKind.SESSION_REMINDER.value)]
-        assert any(r.key.startswith("snooze:") and r.status == "pending" for r in pending)
+        # Half an hour later, from /today, once more: the newer repeat replaces the first.
+        await h.advance(timedelta(minutes=30))
+        await h.say("/today")
+        await h.press(texts.BTN_LATER)
+        assert h.last().text == texts.SNOOZED.format(time="09:30")
+        rows = await h.agenda(MessageKind.SESSION_REMINDER.value)
+        snoozes = [r for r in rows if r.key.startswith("snooze:")]
+        assert [r.status for r in snoozes] == ["cancelled", "pending"], snoozes
         n = len(h.messages())
         await h.advance(timedelta(hours=2))
         again = [m for m in h.messages()[n:] if (m.text or "").startswith("🏃 Today's session")]
