@@ -158,3 +158,24 @@ async def test_the_session_timer_switch_in_settings(shipped_rules: Rules, db_url
         await h.advance(timedelta(days=2))
         await until_text(h, "Today's session: jog", step=timedelta(hours=6), limit=12)
         assert any(m.voice is not None for m in h.messages()[n:]), h.sent_since(n)
+
+
+async def test_an_old_reminder_the_runner_deleted_is_no_failure(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h)
+        reminder = await until_text(h, "Today's session", step=timedelta(hours=2), limit=24)
+        await h.app.bot.delete_message(reminder.chat_id, reminder.message_id)  # gone
+        await h.advance(timedelta(days=1))
+        rows = await h.agenda(UNBUTTON)
+        assert rows and all(r.status == "sent" for r in rows), [
+            (r.status, r.last_error) for r in rows
+        ]
+        edits = h.standin.calls_to("editMessageReplyMarkup")
+        mine = [
+            c
+            for c in edits
+            if c.params.get("message_id") in (reminder.message_id, str(reminder.message_id))
+        ]
+        assert mine and not mine[0].ok  # Telegram said "not found": nothing left to do
