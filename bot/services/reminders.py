@@ -1,6 +1,6 @@
 """A runner's reminders: "Later today" (snooze) and the session-timer switch.
 
-A snooze is durable: one agenda row, a session reminder keyed `snooze:<seq>:<HHMM>`, written in
+A snooze is durable: one agenda row, a session reminder keyed `snooze:<seq>:<when>`, written in
 the press's own turn, so a restart cannot lose it. When it falls due the ticker re-checks it like
 any reminder (dropped if the session was reported, moved or paused meanwhile). When is decided
 by the engine's pure `later_today`; this module only stores it.

@@ -162,7 +162,7 @@ async def _on_session(
 async def _snooze(
     update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx
 ) -> None:
-    """ "Later today": the reminder again later today, outside quiet hours; its buttons go from
+    """The reminder's "Later today": again later today, outside quiet hours; its buttons go from
     this message (the new one brings them). No slot left today: say so, keep the buttons."""
     deps = deps_of(context)
     query = update.callback_query
