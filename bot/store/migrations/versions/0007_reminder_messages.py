@@ -5,7 +5,7 @@ On by default: rows from before this revision keep getting the timer, as they di
 Self-contained on purpose (no import from other revisions), so it can be renumbered on merge.
 
 Revision ID: 0007_reminder_messages
-Revises: 0003_ops
+Revises: 0006_alerts_thread
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_reminder_messages"
-down_revision: str | Sequence[str] | None = "0003_ops"
+down_revision: str | Sequence[str] | None = "0006_alerts_thread"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
