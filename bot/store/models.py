@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -105,6 +106,8 @@ class Runner(Base):
     # Set when Telegram answers 403 (the runner blocked the bot); cleared when they write again.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The runner's own switch (/settings): send the session timer with run reminders.
+    session_timer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     coach_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("coaches.id", ondelete="SET NULL"), index=True
     )

@@ -77,6 +77,7 @@ __all__ = [
     "save_dialog",
     "set_coach_active",
     "set_runner_coach",
+    "set_session_timer",
     "update_runner",
 ]
 
@@ -147,6 +148,11 @@ async def update_runner(session: AsyncSession, runner_id: int, **changes: Any) -
         raise TypeError(f"update_runner cannot change {sorted(unknown)}")
     if changes:
         await session.execute(update(Runner).where(Runner.id == runner_id).values(**changes))
+
+
+async def set_session_timer(session: AsyncSession, runner_id: int, on: bool) -> None:
+    """The runner's switch: the session timer with run reminders, or not."""
+    await session.execute(update(Runner).where(Runner.id == runner_id).values(session_timer=on))
 
 
 async def coach_of(session: AsyncSession, runner_id: int) -> int | None:

@@ -65,6 +65,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "plan": handlers_runner.cmd_plan,
     "status": handlers_runner.cmd_status,
     "history": handlers_runner.cmd_history,
+    "path": handlers_runner.cmd_path,
     "settings": handlers_runner.cmd_settings,
     "pause": handlers_runner.cmd_pause,
     "resume": handlers_runner.cmd_resume,

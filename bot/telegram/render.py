@@ -29,6 +29,7 @@ def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
             Button(texts.BTN_PARTIAL, cb(k, seq, "partial")),
         ),
         (Button(texts.BTN_SKIP, cb(k, seq, "skip")), Button(texts.BTN_MOVE, cb(k, seq, "move"))),
+        (Button(texts.BTN_LATER, cb(k, seq, "later")),),
     )
 
 
