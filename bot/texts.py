@@ -200,6 +200,10 @@ NOTICES = {
     ),
     "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
     "discharged": "🏁 You have finished the program (rule {rule}). {message}",
+    "protocol_switched": (
+        "🔀 {Who} moved you to a different program: “{program}”. You continue in “{phase}”"
+        "{at_level}. Everything you have done so far still counts (rule {rule})."
+    ),
 }
 # The same notices for a runner with no coach linked: nobody was told, and how to fix that.
 NOTICES_NO_COACH = {
@@ -224,6 +228,7 @@ NOTICES_NO_COACH = {
     ),
 }
 LEVEL = "level {n} of {of} ({rx})"
+AT_LEVEL = " at {level}"
 
 SCREEN_OFFER = (
     "Optional: a short energy and fuelling check (4 quick questions). Low energy availability "

@@ -446,3 +446,37 @@ COMMANDS = [
     ("reply", "Message a runner"),
     ("release", "Unlink a runner"),
 ]
+
+# --- protocols: chosen with an invite, or switched from /runner (bot/services/protocols.py) ------
+
+INVITE_PROTOCOL = (
+    "Invite code: {code}\nThe runner who enrols with it follows “{protocol}” ({pid}) if it is "
+    "written for their site; if not, their site's own, and you are told.\n"
+    "Send your runner this link (single use, valid {days} days):\n{link}"
+)
+UNKNOWN_PROTOCOL = "Unknown protocol “{given}”. Usage: /invite [protocol id]. Valid ids: {ids}."
+PROTOCOL_FALLBACK = (
+    "⚠️ {name} (#{id}) enrolled with your invite for “{asked}”, which is not a protocol for "
+    "their site.\nSite: {site}{high}\nThey follow their site's own, “{protocol}”, instead "
+    "(rules: {rules}). /runner {id} has a Protocol button to choose another one for them."
+)
+PROTOCOL_SWITCHED = (
+    "🔀 {name} (#{id}) was moved from “{old}” to “{new}” by {who}.\nSite: {site}{high}\n"
+    "Now: {phase}, level: {level}. Sessions, step-backs, clearances and any stop are kept "
+    "(rules: {rules})."
+)
+BTN_PROTOCOL = "Protocol"
+CHOOSE_PROTOCOL = (
+    "{name} (#{id}) follows “{current}”. Protocols for their site: a switch moves them to the "
+    "same kind of phase, at the nearest level that is not harder, and keeps any stop."
+)
+BTN_PROTOCOL_CHOICE = "{name}"
+BTN_PROTOCOL_CURRENT = "✓ {name} (current)"
+CONFIRM_PROTOCOL = "Move {name} (#{id}) from “{current}” to “{new}”? (rule {rule})"
+DID_SWITCH = (
+    "Done: {name} (#{id}) now follows “{new}”: {phase}, level: {level} (rules: {rules}). They "
+    "have been told."
+)
+ALREADY_ON_PROTOCOL = "{name} (#{id}) already follows “{new}”: nothing changed."
+NO_OTHER_PROTOCOL = "There is no other protocol {name} (#{id}) can move to from where they are."
+PROTOCOL_CANCELLED = "Cancelled: {name} (#{id}) still follows “{current}”."

@@ -113,11 +113,16 @@ async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
         return CoachCtx(c.id, c.telegram_user_id, c.name, c.timezone)
 
 
-async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tuple[str, str]:
+async def create_invite(
+    d: Deps, coach: CoachCtx, bot_username: str = "", protocol_id: str | None = None
+) -> tuple[str, str]:
     """A single-use code and its deep link to the bot `bot_username` (the bot's own, from
-    getMe; PTB keeps it on `context.bot`)."""
+    getMe; PTB keeps it on `context.bot`). `protocol_id` (checked by the caller against the
+    rules) is the protocol chosen for the runner who enrols with it."""
     async with writing(d) as s:
-        inv = await repo.create_invite(s, coach.id, now=d.clock(), ttl=INVITE_TTL)
+        inv = await repo.create_invite(
+            s, coach.id, now=d.clock(), ttl=INVITE_TTL, protocol_id=protocol_id
+        )
         code = inv.code
     link = f"https://t.me/{bot_username}?start={code}"
     return code, link
@@ -236,7 +241,7 @@ async def detail(
             detail_bits = {
                 k: v
                 for k, v in (a.get("detail") or {}).items()
-                if k in ("to_level", "phase", "because")
+                if k in ("to_level", "phase", "because", "protocol")
             }
             at = rec.at.astimezone(zone(coach.timezone))  # shown in the coach's own time
             trail.append(DecisionLine(at, a["act"], a["rule"], rec.actor, _fmt_detail(detail_bits)))
@@ -594,6 +599,9 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         return AlertView(text, r.id, version, Offer.CLEARANCE)
     if reason == "unreachable":
         return AlertView(tc.UNREACHABLE.format(name=name, id=r.id), r.id, version, Offer.NONE)
+    if reason in ("protocol_fallback", "protocol_switched"):
+        text = await _protocol_text(d, reason, payload, name, r.id, site_name, high, lvl, phase)
+        return AlertView(text, r.id, version, Offer.NONE)
     told = _TOLD_ONLY.get(reason)
     if told is not None:  # an escalate rule's `then: notify`, a discharge: nothing to press
         text = told.format(
@@ -611,6 +619,53 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
         return AlertView(text, r.id, version, Offer.NONE)
     return None
+
+
+async def _protocol_text(
+    d: Deps,
+    reason: str,
+    payload: dict[str, Any],
+    name: str,
+    runner_id: int,
+    site: str,
+    high: str,
+    level: str,
+    phase: str,
+) -> str:
+    """An invite's protocol not followed (the site's own instead), or a protocol switch."""
+
+    def named(pid: Any) -> str:
+        proto = d.rules.protocols.get(str(pid))
+        return f"{proto.name} ({proto.id})" if proto is not None else str(pid)
+
+    rules = ", ".join(payload.get("rules", []))
+    if reason == "protocol_fallback":
+        return tc.PROTOCOL_FALLBACK.format(
+            name=name,
+            id=runner_id,
+            asked=named(payload.get("asked")),
+            site=site,
+            high=high,
+            protocol=named(payload.get("protocol")),
+            rules=rules,
+        )
+    if payload.get("by"):
+        who = tc.OPERATOR.format(name=tc.clean(str(payload["by"]), tc.NAME_MAX))
+    else:
+        async with reading(d) as s:
+            who = await _who_words(s, f"coach:{payload.get('coach_id')}")
+    return tc.PROTOCOL_SWITCHED.format(
+        name=name,
+        id=runner_id,
+        old=named(payload.get("from_protocol")),
+        new=named(payload.get("protocol")),
+        who=who,
+        site=site,
+        high=high,
+        phase=phase,
+        level=level,
+        rules=rules,
+    )
 
 
 def _hours_unacknowledged(d: Deps, state: ProgramState | None) -> int:

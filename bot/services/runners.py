@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -263,7 +263,7 @@ async def enrol(
     """Create the runner and their program from the onboarding answers, in one transaction."""
     event = enrolled_event(data, d.rules)
     now = d.clock()
-    decision = decide(None, event, d.rules, now)
+    decision = decide(None, event, d.rules, now)  # bad answers raise before anything is written
     async with writing(d) as s:
         runner = await repo.create_runner(
             s,
@@ -282,6 +282,11 @@ async def enrol(
                 linked_to = res.coach_id
                 coach = await repo.get_coach(s, res.coach_id)
                 coach_name = coach.name if coach else None
+                if res.protocol_id is not None:
+                    # The coach chose a protocol with the invite: followed if the runner's
+                    # site allows it, else the site's own, and the coach is told (engine).
+                    event = replace(event, invite_protocol_id=res.protocol_id)
+                    decision = decide(None, event, d.rules, now)
         await repo.apply_decision(
             s, runner.id, decision, event="Enrolled", actor="runner", expected_version=0, at=now
         )

@@ -41,7 +41,7 @@ def test_a_switch_lands_on_the_same_kind_of_phase_at_the_nearest_level_not_harde
     assert s.sessions_total == before.sessions_total and s.seq >= before.seq
     assert s.phase_since == before.phase_since  # same kind of phase: its days still count
     switch = [a for a in d.actions if a.rule == SWITCH]
-    assert switch and switch[0].act is Act.RECORD
+    assert switch and switch[0].act is Act.SWITCH_PROTOCOL
     assert switch[0].detail["from_protocol"] == "low-risk"
     assert switch[0].detail["from_level"] == "rw-l3"
     assert switch[0].detail["level"] == "bwj-wj-3"

@@ -106,7 +106,7 @@ def _on_switch(state: ProgramState, ev: ProtocolSwitched, ctx: _Ctx) -> Decision
         gate=_map_gate(state.gate, new, phase),
     )
     detail = {**before, "protocol": new.id, "phase": phase.id, "level": _level_id(state, nctx)}
-    out.act(Act.RECORD, rule, **detail, **who)
+    out.act(Act.SWITCH_PROTOCOL, rule, **detail, **who)
     stamp = ctx.now.isoformat()
     by = "operator" if ev.by else "coach"
     _notice(
