@@ -38,7 +38,13 @@ from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
 from bot.store import ops
-from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
+from bot.telegram import (
+    handlers_coach,
+    handlers_onboarding,
+    handlers_protocol,
+    handlers_runner,
+    handlers_screening,
+)
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender
@@ -220,6 +226,8 @@ def build_application(
     app.add_handler(
         CallbackQueryHandler(handlers_coach.on_callback, pattern=handlers_coach.CALLBACK_PATTERN)
     )
+    protocol_kind = handlers_protocol.CALLBACK_PATTERN  # the coach's Protocol button
+    app.add_handler(CallbackQueryHandler(handlers_protocol.on_callback, pattern=protocol_kind))
     screen_kind = f"^v1\\|{Kind.SCREEN.value}\\|"
     app.add_handler(CallbackQueryHandler(handlers_screening.on_callback, pattern=screen_kind))
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))

@@ -24,6 +24,7 @@ from bot.program.decision import Decision
 from bot.program.events import CoachVerb
 from bot.services import coaches
 from bot.services.deps import Deps
+from bot.telegram import handlers_protocol
 from bot.telegram import render_coach as rc
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
@@ -77,10 +78,7 @@ async def cmd_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     coach = await _coach(update, context)
     if coach is None or update.message is None:
         return
-    code, link = await coaches.create_invite(deps_of(context), coach, context.bot.username)
-    await update.message.reply_text(
-        tc.INVITE.format(code=code, link=link, days=coaches.INVITE_TTL.days)
-    )
+    await handlers_protocol.invite(update, context, coach)  # `/invite [protocol id]`
 
 
 async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -117,7 +115,10 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     deps = deps_of(context)
     entry, trail, points, marks = await coaches.detail(deps, coach, runner_id)
     today = local_date(deps.clock(), coach.timezone)
-    await update.message.reply_text(detail_text(entry, trail, points, today))
+    protocol_button = await handlers_protocol.runner_view_markup(deps, coach, runner_id)
+    await update.message.reply_text(
+        detail_text(entry, trail, points, today), reply_markup=protocol_button
+    )
     # ~0.2 s of matplotlib: off the event loop, so other chats are not held up meanwhile.
     png = await asyncio.to_thread(runner_chart, entry.name, points, marks, today=today)
     await update.message.reply_photo(InputFile(png, filename=f"runner-{runner_id}.png"))
