@@ -99,6 +99,8 @@ async def switch(
 
     async def turn(s: AsyncSession, now: datetime) -> Decision:
         r = await repo.get_runner(s, runner_id)
+        if r is None and coach is None:
+            raise ProtocolRefused(f"no runner #{runner_id}")
         if r is None or (coach is not None and r.coach_id != coach.id):
             raise NotYourRunner(runner_id)
         _, decision = await decide_and_store(

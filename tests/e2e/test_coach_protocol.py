@@ -5,6 +5,10 @@ change nothing)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from bot import texts_coach as tc
@@ -15,19 +19,22 @@ from tests.e2e.test_coach_support import (
     HIGH_SITE,
     INVITE_RE,
     START,
+    agenda_rows,
+    decisions,
     onboard,
     program,
     runner_id,
     sent,
     settle,
 )
+from tests.e2e.test_safety_coach import operator_cli
 
 ANNA, BEN = 1501, 1502
 ZERO_PAIN = "Low-risk bone stress injury, 0-pain rule"
 
 
 async def _invite(h, arg: str) -> str:  # type: ignore[no-untyped-def]
-    await h.say(f"/invite {arg}", user=COACH)
+    await h.say(f"/invite {arg}".strip(), user=COACH)
     m = INVITE_RE.search(h.last(COACH).text or "")
     assert m is not None, h.last(COACH).text
     return m.group(2)
@@ -129,3 +136,52 @@ async def test_the_protocol_button_switches_with_confirmation(
         )
         assert answer == tc.ALREADY_HANDLED
         assert (await program(h, anna))[1] == new_version
+
+
+async def test_the_operator_switches_and_lists_protocols_from_the_cli(
+    shipped_rules: Rules, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with (
+        running_bot(shipped_rules, db_url, START) as h,
+        operator_cli(db_url, tmp_path, monkeypatch) as boneload,
+    ):
+        await onboard(h, ANNA, name="Anna", code=await _invite(h, ""))
+        anna = await runner_id(h, ANNA)
+        assert (await program(h, anna))[0].protocol_id == "low-risk"
+
+        listed = await boneload("protocol", "--list")
+        assert listed.exit_code == 0, listed.output
+        assert all(pid in listed.output for pid in shipped_rules.protocols)
+        site = await boneload("protocol", "--list", "--site", "navicular", "--json")
+        assert site.exit_code == 0, site.output
+        rows = json.loads(site.stdout)
+        assert [(r["id"], r["default"]) for r in rows] == [("high-risk", True)]
+
+        refused = {
+            ("protocol", str(anna), "high-risk", "--by", "Dr Jones"): "not one runner",
+            ("protocol", str(anna), "nope", "--by", "Dr Jones"): "unknown protocol 'nope'",
+            ("protocol", "999999", "low-risk", "--by", "Dr Jones"): "no runner #999999",
+            ("protocol", str(anna), "low-risk"): "--by must name",
+            ("protocol", "--list", "--site", "nowhere"): "unknown site 'nowhere'",
+        }
+        for args, why in refused.items():
+            res = await boneload(*args)
+            assert res.exit_code == 1 and why in " ".join(res.output.split()), (args, res.output)
+        assert (await program(h, anna))[0].protocol_id == "low-risk"
+
+        res = await boneload("protocol", str(anna), "zero-pain-low-risk", "--by", "Dr Jones")
+        assert res.exit_code == 0, res.output
+        out = " ".join(res.output.split())
+        assert "low-risk -> zero-pain-low-risk" in out and "operator:Dr Jones" in out
+        assert "coach-protocol-switch" in out
+        assert (await program(h, anna))[0].protocol_id == "zero-pain-low-risk"
+        again = await boneload("protocol", str(anna), "zero-pain-low-risk", "--by", "Dr Jones")
+        assert again.exit_code == 0 and "nothing changed" in again.output
+        # Recorded as the operator's act; the coach's alert is on the agenda (the CLI's clock is
+        # the wall clock, not the harness's, so it is not sent within this test).
+        recs = [r for r in await decisions(h, anna) if r.event == "ProtocolSwitched"]
+        assert [r.actor for r in recs] == ["operator:Dr Jones"] * 2
+        rows = await agenda_rows(h, kind="coach_alert")
+        assert [r.payload["by"] for r in rows if r.payload["reason"] == "protocol_switched"] == [
+            "Dr Jones"
+        ]
