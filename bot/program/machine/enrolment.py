@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.program.calendar import local_date
 from bot.program.decision import Act, Decision
 from bot.program.events import Enrolled
-from bot.program.loader import Rules, site_risk
+from bot.program.loader import Rules, protocol_hops, site_risk
 from bot.program.machine.context import BadEvent, _coach_alert, _context, _Out
 from bot.program.machine.gates import (
     _gate_questions,
@@ -33,17 +33,8 @@ def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
     return [
         p
         for p in rules.protocols.values()
-        if p.for_risk is risk and (site.hop_tests or not _has_hops(p))
+        if p.for_risk is risk and (site.hop_tests or not protocol_hops(p))
     ]
-
-
-def _has_hops(protocol: Protocol) -> bool:
-    """Hops in any session template; a plyometric phase is all hops."""
-    return any(
-        phase.kind is PhaseKind.PLYOMETRIC or (template is not None and template.has_hops)
-        for phase in protocol.phases
-        for template in (phase.impact, phase.cross)
-    )
 
 
 def chosen_protocol(rules: Rules, site: Site, protocol_id: str | None) -> Protocol:
