@@ -239,7 +239,10 @@ def simulate_cmd(
         available_days=_parse_days(available),
         protocol_id=protocol,
     )
-    rows = simulate(rules, profile, script)
+    try:
+        rows = simulate(rules, profile, script)
+    except BadEvent as exc:  # e.g. a scripted protocol switch the site does not allow
+        raise fail(f"--answers: {exc}") from None
     if as_json:
         json.dump([r.as_dict() for r in rows], sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")

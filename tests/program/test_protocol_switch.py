@@ -3,13 +3,18 @@ protocol is followed only where the site allows it (machine/enrolment.py)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from program_helpers import D0, Runner
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.program.codec import state_from_dict, state_to_dict
 from bot.program.decision import Act, MessageKind
 from bot.program.engine import BadEvent, decide, protocol_choices
@@ -185,3 +190,34 @@ def test_an_invites_protocol_not_for_the_site_falls_back_and_the_coach_is_told(
     assert fallback[0].payload["protocol"] == "high-risk"
     assert fallback[0].payload["rules"] == ["invite-protocol-not-allowed"]
     assert (Act.RECORD, "invite-protocol-not-allowed") in [(a.act, a.rule) for a in d.actions]
+
+
+# --- simulate --json: a scripted switch -------------------------------------------------------
+
+
+def _simulate(tmp_path: Path, script: str, *extra: str) -> Any:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(script)
+    args = ["simulate", "--days", "60", "--json", "--answers", str(answers), *extra]
+    return CliRunner().invoke(app, args)
+
+
+def test_simulate_switches_mid_program_and_keeps_the_climb(tmp_path: Path) -> None:
+    res = _simulate(tmp_path, "protocol:\n  2026-02-02: zero-pain-low-risk\n")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    day = next(r for r in rows if r["date"] == "2026-02-02")
+    switched = [d for d in day["decisions"] if d["action"] == "switch_protocol"]
+    assert [d["rule"] for d in switched] == [SWITCH]
+    before = next(r for r in rows if r["date"] == "2026-02-01")
+    assert (before["phase"], before["level"]) == ("low-run-walk", "rw-l3")
+    # Same kind of phase, same rung (the ladders match): the climb goes on from there.
+    assert (day["phase"], day["level"]) == ("zp-low-run-walk", "zp-rw-l3")
+    later = [r["level"] for r in rows if r["date"] > "2026-02-02" and r["level"]]
+    assert later and all(lv.startswith("zp-") for lv in later)
+
+
+def test_simulate_refuses_a_scripted_switch_the_site_does_not_allow(tmp_path: Path) -> None:
+    res = _simulate(tmp_path, "protocol:\n  2026-02-02: high-risk\n")
+    assert res.exit_code == 1
+    assert "not one for site 'posteromedial-tibia'" in " ".join(res.output.split())
