@@ -221,3 +221,28 @@ def test_simulate_refuses_a_scripted_switch_the_site_does_not_allow(tmp_path: Pa
     res = _simulate(tmp_path, "protocol:\n  2026-02-02: high-risk\n")
     assert res.exit_code == 1
     assert "not one for site 'posteromedial-tibia'" in " ".join(res.output.split())
+
+
+def test_a_follow_up_open_at_the_switch_is_judged_on_the_new_protocol(rules: Rules) -> None:
+    r = Runner.at(rules, LOW_SITE, "low-run-walk", 3)
+    r.to_next_run()
+    r.report(pain=0)
+    assert r.state.open
+    _switch(r, "zero-pain-low-risk")
+    d = r.followup(pain_now=1)  # any pain at 24 h: the 0-pain rule steps back a level
+    assert r.state.protocol_id == "zero-pain-low-risk"
+    assert r.state.phase_id == "zp-low-run-walk" and r.state.level == 2
+    assert "zp-regress" in d.rules
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(where=st.sampled_from(_LOW_PHASES))
+def test_switching_to_the_same_protocol_changes_nothing_anywhere(
+    rules: Rules, where: tuple[str, int]
+) -> None:
+    r = Runner.at(rules, LOW_SITE, *where)
+    before = r.state
+    d = _switch(r, "low-risk")
+    assert d.state is before and not d.messages and not d.cancel and not d.stale
