@@ -61,7 +61,7 @@ from bot.program.machine.sessions import (
     followup_questions,
     report_questions,
 )
-from bot.program.machine.switch import _on_switch, landing_level, landing_phase
+from bot.program.machine.switch import _on_switch, landing_level, landing_phase, switch_choices
 from bot.program.state import ProgramState
 
 __all__ = [
@@ -79,6 +79,7 @@ __all__ = [
     "protocol_choices",
     "report_questions",
     "resume_options",
+    "switch_choices",
 ]
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.program.decision import Decision
-from bot.program.engine import BadEvent, landing_phase, protocol_choices
+from bot.program.engine import BadEvent, switch_choices
 from bot.program.events import ProtocolSwitched
 from bot.program.loader import Rules
 from bot.program.rules import Protocol
@@ -45,15 +45,6 @@ class Choices:
     protocols: list[Protocol]  # allowed for the site, the current one included
 
 
-def switch_targets(rules: Rules, state: ProgramState) -> list[Protocol]:
-    """The protocols this runner may move to now: written for their site, and with a phase no
-    later than the one they are in (the current protocol included, first)."""
-    site = rules.site(state.profile.site_id)
-    kind = rules.protocols[state.protocol_id].phase(state.phase_id).kind
-    found = [p for p in protocol_choices(rules, site) if landing_phase(p, kind) is not None]
-    return sorted(found, key=lambda p: (p.id != state.protocol_id, p.id))
-
-
 async def choices(d: Deps, coach: CoachCtx | None, runner_id: int) -> Choices:
     """The runner's switch targets (NotYourRunner for another coach's runner or none)."""
     async with reading(d) as s:
@@ -64,7 +55,7 @@ async def choices(d: Deps, coach: CoachCtx | None, runner_id: int) -> Choices:
     if loaded is None:
         raise NotYourRunner(runner_id)
     state, version = loaded
-    return Choices(state, version, switch_targets(d.rules, state))
+    return Choices(state, version, switch_choices(d.rules, state))
 
 
 async def switch(
@@ -90,7 +81,7 @@ async def switch(
             raise ProtocolRefused("stale")
         if state.status is Status.DISCHARGED:
             raise ProtocolRefused(f"runner #{runner_id} is discharged: nothing to switch")
-        targets = [p.id for p in switch_targets(d.rules, state)]
+        targets = [p.id for p in switch_choices(d.rules, state)]
         if protocol_id not in targets:
             raise ProtocolRefused(
                 f"protocol {protocol_id!r} is not one runner #{runner_id} can move to; "

@@ -24,18 +24,20 @@ from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
 from bot.program.codec import state_from_dict
 from bot.program.decision import Decision, MessageKind
-from bot.program.engine import decide
-from bot.program.events import CoachLinked, Event
-from bot.program.state import Outcome, ProgramState
+from bot.program.engine import decide, switch_choices
+from bot.program.events import CoachLinked, Event, ProtocolSwitched
+from bot.program.state import Outcome, ProgramState, Status
 from bot.services.deps import Deps
 from bot.services.turn import (
     decide_and_store,
     in_one_transaction,
     reading,
     turn_of,
+    wake_agenda,
     writing,
 )
-from bot.store import repo, turns
+from bot.store import agenda, repo, turns
+from bot.store.agenda import NewItem
 from bot.store.turns import DialogRow
 
 log = logging.getLogger(__name__)
@@ -240,11 +242,50 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         if not res.ok or res.coach_id is None:
             return None
         await _coach_linked(s, d, runner_id, res.coach_id, now)
+        if res.protocol_id is not None:
+            await _invite_protocol(s, d, runner_id, res.coach_id, res.protocol_id, now)
         coach = await repo.get_coach(s, res.coach_id)
         return coach.name if coach else ""
 
     name = await in_one_transaction(d, runner_id, link)
     return name or None
+
+
+async def _invite_protocol(
+    s: AsyncSession, d: Deps, runner_id: int, coach_id: int, protocol_id: str, now: datetime
+) -> None:
+    """An enrolled runner linked through an invite that carries a protocol: moved to it (the
+    coach's switch) if they may be, else the coach is told why (rule invite-protocol-not-allowed)
+    and the runner keeps the protocol they follow."""
+    loaded = await repo.load_program(s, runner_id)
+    if loaded is None or loaded[0].protocol_id == protocol_id:
+        return
+    state = loaded[0]
+    allowed = {p.id for p in switch_choices(d.rules, state)}
+    if state.status is not Status.DISCHARGED and protocol_id in allowed:
+        event = ProtocolSwitched(protocol_id, coach_id)
+        await decide_and_store(s, d, runner_id, event, actor=f"coach:{coach_id}", now=now)
+        return
+    payload = {
+        "reason": "protocol_fallback",
+        "rules": [d.rules.symptoms.actions.protocol_fallback.id],
+        "site": state.profile.site_id,
+        "phase": state.phase_id,
+        "level": None,
+        "asked": protocol_id,
+        "protocol": state.protocol_id,
+    }
+    item = NewItem(
+        scope=agenda.runner_scope(runner_id),
+        runner_id=runner_id,
+        coach_id=coach_id,
+        kind=MessageKind.COACH_ALERT.value,
+        key=f"alert:invite-protocol:{now.isoformat()}",
+        due_at=now,
+        payload=payload,
+    )
+    await agenda.schedule(s, [item], now=now)
+    wake_agenda(d, runner_id)
 
 
 async def _coach_linked(

@@ -185,3 +185,23 @@ async def test_the_operator_switches_and_lists_protocols_from_the_cli(
         assert [r.payload["by"] for r in rows if r.payload["reason"] == "protocol_switched"] == [
             "Dr Jones"
         ]
+
+
+async def test_an_enrolled_runner_linking_later_gets_the_invites_protocol_if_allowed(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h, ANNA, name="Anna")
+        await onboard(h, BEN, name="Ben", site=HIGH_SITE)
+        anna, ben = await runner_id(h, ANNA), await runner_id(h, BEN)
+        await h.say(f"/start {await _invite(h, 'zero-pain-low-risk')}", user=ANNA)
+        await settle(h)
+        assert (await program(h, anna))[0].protocol_id == "zero-pain-low-risk"
+        assert any("🔀" in t for t in sent(h, ANNA))
+        assert [t for t in sent(h, COACH) if t.startswith("🔀 Anna")]
+
+        await h.say(f"/start {await _invite(h, 'low-risk')}", user=BEN)
+        await settle(h)
+        assert (await program(h, ben))[0].protocol_id == "high-risk"
+        told = [t for t in sent(h, COACH) if t.startswith("⚠️ Ben")]
+        assert len(told) == 1 and "invite-protocol-not-allowed" in told[0], sent(h, COACH)[-3:]

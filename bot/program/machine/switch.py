@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.program.decision import Act, Decision
 from bot.program.events import ProtocolSwitched
+from bot.program.loader import Rules
 from bot.program.machine.context import (
     BadEvent,
     _coach_alert,
@@ -58,6 +59,16 @@ def landing_level(current: Level | None, phase: Phase) -> int:
         if lv.run_total_s <= current.run_total_s and lv.continuous_s <= current.continuous_s:
             best = i
     return best
+
+
+def switch_choices(rules: Rules, state: ProgramState) -> list[Protocol]:
+    """The protocols this runner may be switched to now: written for their site
+    (`protocol_choices`) and with a phase no later than the one they are in; the current one
+    first."""
+    site = rules.site_by_id[state.profile.site_id]
+    kind = rules.protocols[state.protocol_id].phase(state.phase_id).kind
+    found = [p for p in protocol_choices(rules, site) if landing_phase(p, kind) is not None]
+    return sorted(found, key=lambda p: (p.id != state.protocol_id, p.id))
 
 
 def _on_switch(state: ProgramState, ev: ProtocolSwitched, ctx: _Ctx) -> Decision:
