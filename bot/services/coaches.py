@@ -522,7 +522,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     )
     phase = payload.get("phase", "")
     if proto_id and phase:
-        phase = d.rules.protocols[proto_id].phase(str(phase)).name
+        phase = _phase_name(d, proto_id, str(phase))
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
     ans = (
@@ -589,7 +589,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     if reason == "clearance_needed":
         nxt = payload.get("next_phase", "")
         if proto_id and nxt:
-            nxt = d.rules.protocols[proto_id].phase(str(nxt)).name
+            nxt = _phase_name(d, proto_id, str(nxt))
         words = tc.CLEARANCE_CLAIMED if payload.get("claimed") else tc.CLEARANCE
         text = words.format(
             name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules)
@@ -619,6 +619,15 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
         return AlertView(text, r.id, version, Offer.NONE)
     return None
+
+
+def _phase_name(d: Deps, protocol_id: str, phase_id: str) -> str:
+    """A phase's name; an alert written before a protocol switch names the old protocol's."""
+    for proto in (d.rules.protocols[protocol_id], *d.rules.protocols.values()):
+        for ph in proto.phases:
+            if ph.id == phase_id:
+                return ph.name
+    return phase_id
 
 
 async def _protocol_text(

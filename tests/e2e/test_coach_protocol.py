@@ -6,6 +6,7 @@ change nothing)."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from bot import texts_coach as tc
 from bot.program.loader import Rules
+from bot.program.state import Status
 from bot.store.models import DecisionRecord
 from tests.e2e.harness import COACH, OTHER_COACH, running_bot
 from tests.e2e.test_coach_support import (
@@ -27,7 +29,7 @@ from tests.e2e.test_coach_support import (
     sent,
     settle,
 )
-from tests.e2e.test_safety_coach import operator_cli
+from tests.e2e.test_safety_coach import operator_cli, red_flagged
 
 ANNA, BEN = 1501, 1502
 ZERO_PAIN = "Low-risk bone stress injury, 0-pain rule"
@@ -205,3 +207,26 @@ async def test_an_enrolled_runner_linking_later_gets_the_invites_protocol_if_all
         assert (await program(h, ben))[0].protocol_id == "high-risk"
         told = [t for t in sent(h, COACH) if t.startswith("⚠️ Ben")]
         assert len(told) == 1 and "invite-protocol-not-allowed" in told[0], sent(h, COACH)[-3:]
+
+
+async def test_a_switch_keeps_a_red_flag_and_its_reminder_still_reads(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    hours = shipped_rules.symptoms.actions.red_flag.remind_coach_after_hours
+    async with running_bot(shipped_rules, db_url, START) as h:
+        st = await red_flagged(h, climb=False)
+        rid = st.rid
+        await h.say(f"/runner {rid}", user=COACH)
+        await h.press(tc.BTN_PROTOCOL, user=COACH, message=h.last_with_buttons(COACH))
+        await h.press(ZERO_PAIN, user=COACH, message=h.last_with_buttons(COACH))
+        await h.press(tc.BTN_CONFIRM, user=COACH, message=h.last_with_buttons(COACH))
+        await settle(h)
+        state, _ = await program(h, rid)
+        assert state.protocol_id == "zero-pain-low-risk"
+        assert state.status is Status.RED_FLAG and state.next is None  # still stopped
+        assert state.flag_since == st.state.flag_since
+        # The unacknowledged red flag's reminder, written on the old protocol, still reads.
+        seen = len(h.messages(COACH))
+        await h.advance(timedelta(hours=hours + 1))
+        reminders = [t for t in sent(h, COACH)[seen:] if "reminder" in t]
+        assert len(reminders) == 1 and "Anna" in reminders[0], sent(h, COACH)[seen:]

@@ -144,16 +144,14 @@ def _map_level(level_id: str | None, ctx: _Ctx, phase: Phase) -> str | None:
 
 
 def _map_gate(gate: PendingGate | None, protocol: Protocol, phase: Phase) -> PendingGate | None:
-    """A gate being asked or waiting for clearance is kept, for the phase after the new one: a
-    clearance waited for is still waited for (a switch never grants one)."""
-    if gate is None:
+    """A clearance waited for is still waited for, now for the phase after the new one (a
+    switch never grants one; the clinician's clear still decides). A gate only being asked is
+    dropped: the new protocol's gate is asked afresh (its questions may differ)."""
+    if gate is None or not gate.awaiting_clearance:
         return None
     i = protocol.phases.index(phase)
     if i + 1 >= len(protocol.phases):
         return None
     return PendingGate(
-        protocol.phases[i + 1].id,
-        gate.asked_on,
-        answers_ok=gate.answers_ok,
-        awaiting_clearance=gate.awaiting_clearance,
+        protocol.phases[i + 1].id, gate.asked_on, answers_ok=True, awaiting_clearance=True
     )
