@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -59,19 +59,19 @@ async def invite(
     await update.message.reply_text(text)
 
 
-async def runner_view_markup(
+async def runner_view_rows(
     deps: Deps, coach: coaches.CoachCtx, runner_id: int
-) -> InlineKeyboardMarkup | None:
+) -> tuple[tuple[Button, ...], ...]:
     """The Protocol button under `/runner <id>`, when the runner has a program and another
-    protocol to move to."""
+    protocol to move to (no rows otherwise)."""
     try:
         found = await protocols.choices(deps, coach, runner_id)
     except coaches.NotYourRunner:
-        return None
+        return ()
     if len(found.protocols) < 2:
-        return None
+        return ()
     ref = f"{runner_id}.{found.version}"
-    return markup(Prompt("", ((Button(tc.BTN_PROTOCOL, cb(Kind.PROTOCOL, ref, "list")),),)))
+    return ((Button(tc.BTN_PROTOCOL, cb(Kind.PROTOCOL, ref, "list")),),)
 
 
 def _value(i: int, protocol: Protocol, ref: str) -> str:

@@ -72,7 +72,11 @@ def _why(rule_ids: Sequence[str], rules: Rules, protocol_id: str = "") -> str:
     proto = rules.tables.protocols.get(protocol_id)
     says = (proto.pain if proto is not None else rules.tables.pain).says  # its own pain rules
     found = [says[r] for r in rule_ids if r in says]
-    return ", ".join(found) or "your answers"
+    return ", ".join(found) or texts.WHY_ANSWERS
+
+
+# Notices whose words name a run level, and what they say instead in a phase without levels.
+_NO_LEVEL = {"regressed": "regressed_no_run", "coach_regress_bottom": "coach_regress_no_levels"}
 
 
 def notice(
@@ -81,6 +85,8 @@ def notice(
     """A runner notice in words. `has_coach` is whether a coach is linked at send time: without
     one, nobody was told, and the runner hears so and how to link a clinician."""
     code = str(payload.get("code", ""))
+    if payload.get("level") is None and code in _NO_LEVEL:
+        code = _NO_LEVEL[code]  # a phase before running: no level to name, no running to stop
     template = texts.NOTICES.get(code) if has_coach else None
     template = template or texts.NOTICES_NO_COACH.get(code) or texts.NOTICES.get(code)
     if template is None:
@@ -109,7 +115,8 @@ def notice(
         level_text = texts.level_label(rules, protocol_id, level) if protocol_id else str(level)
     who = texts.WHO.get(str(payload.get("by", "coach")), texts.WHO["coach"])
     rest_days = payload.get("rest_days", "")
-    rest = texts.REST_AFTER.format(n=rest_days) if isinstance(rest_days, int) and rest_days else ""
+    counted = isinstance(rest_days, int) and rest_days > 0
+    rest = texts.REST_AFTER.format(days=texts.days(rest_days)) if counted else ""
     program = rules.protocols.get(str(payload.get("protocol", "")))
     at_level = texts.AT_LEVEL.format(level=level_text) if payload.get("level") else ""
     return template.format(
@@ -119,7 +126,7 @@ def notice(
         rest=rest,
         rule=decided,
         why=_why(rule_ids, rules, protocol_id),
-        rest_days=payload.get("rest_days", ""),
+        rest_days=texts.days(rest_days) if isinstance(rest_days, int) else rest_days,
         clear=payload.get("clear", ""),
         needed=payload.get("needed", ""),
         phase=phase_name,
