@@ -219,6 +219,10 @@ NOTICES = {
     ),
     "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
     "discharged": "🏁 You have finished the program. {message}",
+    "protocol_switched": (
+        "🔀 {Who} moved you to a different program: “{program}”. You continue in “{phase}”"
+        "{at_level}. Everything you have done so far still counts."
+    ),
 }
 # The same notices for a runner with no coach linked: nobody was told, and how to fix that.
 NOTICES_NO_COACH = {
@@ -245,6 +249,7 @@ NOTICES_NO_COACH = {
 # What made a decision, when the answers behind it say nothing in words (no `says`).
 WHY_ANSWERS = "your answers"
 LEVEL = "level {n} of {of} ({rx})"
+AT_LEVEL = " at {level}"
 
 SCREEN_OFFER = (
     "Optional: a short energy and fuelling check (4 quick questions). Low energy availability "

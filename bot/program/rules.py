@@ -443,6 +443,15 @@ class Actions(_Strict):
     acknowledged: PlainRule
     symptom_report: PlainRule
     coach_linked: PlainRule
+    # Added after rules files were written: a file without them gets these ids.
+    protocol_switch: PlainRule = PlainRule(
+        id="coach-protocol-switch",
+        source="A clinician's recorded choice of protocol; the runner's history is kept",
+    )
+    protocol_fallback: PlainRule = PlainRule(
+        id="invite-protocol-not-allowed",
+        source="DOMAIN §1.1: a protocol is only followed at a site of its risk class",
+    )
 
 
 class PainActions(_Strict):

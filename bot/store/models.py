@@ -128,6 +128,8 @@ class Invite(Base):
         Id, ForeignKey("runners.id", ondelete="SET NULL"), index=True
     )
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The protocol the coach chose for the runner enrolling with this invite (None: the site's).
+    protocol_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Program(Base):

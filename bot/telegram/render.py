@@ -96,15 +96,19 @@ def notice(
     # for the coach (alert, /runner, export).
     rule_ids = list(payload.get("rules", []))
     protocol_id = state.protocol_id if state else ""
+    if str(payload.get("protocol", "")) in rules.protocols:  # a switch names the new protocol
+        protocol_id = str(payload["protocol"])
     level = payload.get("level")
     if level is None and state is not None:
         ph = rules.protocols[state.protocol_id].phase(state.phase_id)
         level = ph.levels[state.level].id if ph.levels else None
     phase_name = ""
     intro = ""
-    if "phase" in payload and state is not None:
-        ph = rules.protocols[state.protocol_id].phase(str(payload["phase"]))
-        phase_name, intro = ph.name, ph.intro
+    if "phase" in payload and protocol_id:
+        # A notice written before a protocol switch may name a phase of the old protocol.
+        found = [p for p in rules.protocols[protocol_id].phases if p.id == payload["phase"]]
+        if found:
+            phase_name, intro = found[0].name, found[0].intro
     if code in ("coach_kept_stop", "coach_cleared_stop") and level is None:
         level_text = texts.RESTART_SAME_PHASE
     else:
@@ -113,6 +117,8 @@ def notice(
     rest_days = payload.get("rest_days", "")
     counted = isinstance(rest_days, int) and rest_days > 0
     rest = texts.REST_AFTER.format(days=texts.days(rest_days)) if counted else ""
+    program = rules.protocols.get(str(payload.get("protocol", "")))
+    at_level = texts.AT_LEVEL.format(level=level_text) if payload.get("level") else ""
     return template.format(
         level=level_text,
         who=who,
@@ -129,6 +135,8 @@ def notice(
         days=payload.get("days", ""),
         coach=payload.get("coach", ""),
         text=payload.get("text", ""),
+        program=program.name if program is not None else "",
+        at_level=at_level,
     ).strip()
 
 
