@@ -1,6 +1,6 @@
 """Revision 0005_invite_protocol on a database with data: invites from before it keep their rows
 with no protocol (their runners follow the site's), a new invite can carry one, and the downgrade
-goes back to 0006_alerts_thread cleanly."""
+goes back to 0007_reminder_messages cleanly."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ async def _execute(url: str, sql: str, **params: object) -> list[tuple[object, .
 
 
 async def test_0005_keeps_invites_and_downgrades(empty_url: str) -> None:
-    await migrate(empty_url, "0006_alerts_thread")
+    await migrate(empty_url, "0007_reminder_messages")
     await _execute(
         empty_url,
         "INSERT INTO coaches (id, telegram_user_id, name, timezone, active, created_at) "
@@ -66,8 +66,8 @@ async def test_0005_keeps_invites_and_downgrades(empty_url: str) -> None:
     )
     rows = await _execute(empty_url, "SELECT code, protocol_id FROM invites ORDER BY code")
     assert rows == [("new", "zero-pain-low-risk"), ("old", None)]
-    await downgrade(empty_url, "0006_alerts_thread")
-    assert await current_revision(empty_url) == "0006_alerts_thread"
+    await downgrade(empty_url, "0007_reminder_messages")
+    assert await current_revision(empty_url) == "0007_reminder_messages"
     assert await _execute(empty_url, "SELECT code FROM invites ORDER BY code") == [
         ("new",),
         ("old",),

@@ -7,7 +7,7 @@ their site's protocol. A protocol that is not one for the runner's site is not f
 Self-contained on purpose (no import from other revisions), so it can be renumbered on merge.
 
 Revision ID: 0005_invite_protocol
-Revises: 0006_alerts_thread
+Revises: 0007_reminder_messages
 Create Date: 2026-12-02
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_invite_protocol"
-down_revision: str | Sequence[str] | None = "0006_alerts_thread"
+down_revision: str | Sequence[str] | None = "0007_reminder_messages"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
