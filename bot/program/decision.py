@@ -67,6 +67,7 @@ class Act(StrEnum):
     DELOAD = "deload"
     OFF_WEEK = "off_week"
     DISCHARGE = "discharge"
+    SWITCH_PROTOCOL = "switch_protocol"  # a clinician moved the runner to another protocol
 
 
 @quick_init

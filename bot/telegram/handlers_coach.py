@@ -25,7 +25,7 @@ from bot.program.decision import Decision
 from bot.program.events import CoachVerb
 from bot.services import coaches
 from bot.services.deps import Deps
-from bot.telegram import handlers_thread
+from bot.telegram import handlers_protocol, handlers_thread
 from bot.telegram import render_coach as rc
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
@@ -85,10 +85,7 @@ async def cmd_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     coach = await _coach(update, context)
     if coach is None or update.message is None:
         return
-    code, link = await coaches.create_invite(deps_of(context), coach, context.bot.username)
-    await update.message.reply_text(
-        tc.INVITE.format(code=code, link=link, days=coaches.INVITE_TTL.days)
-    )
+    await handlers_protocol.invite(update, context, coach)  # `/invite [protocol id]`
 
 
 async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,9 +122,10 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     deps = deps_of(context)
     entry, trail, points, marks = await coaches.detail(deps, coach, runner_id)
     today = local_date(deps.clock(), coach.timezone)
+    protocol_rows = await handlers_protocol.runner_view_rows(deps, coach, runner_id)
     await update.message.reply_text(
         detail_text(entry, trail, points, today),
-        reply_markup=markup(Prompt("", rc.message_rows(runner_id))),
+        reply_markup=markup(Prompt("", (*rc.message_rows(runner_id), *protocol_rows))),
     )
     thread = await handlers_thread.thread_text(context, coach, runner_id)
     if thread is not None:  # the messages between them are part of the runner's record
