@@ -63,6 +63,7 @@ class Act(StrEnum):
     DELOAD = "deload"
     OFF_WEEK = "off_week"
     DISCHARGE = "discharge"
+    TAILOR = "tailor"  # a coach tailored the runner's program (the coach's overlay)
 
 
 @quick_init

@@ -30,6 +30,7 @@ from bot.program.events import (
     Event,
     FollowupAnswered,
     GateAnswered,
+    OverlaySet,
     RunnerPaused,
     RunnerResumed,
     SessionMissed,
@@ -59,11 +60,13 @@ from bot.program.machine.sessions import (
     followup_questions,
     report_questions,
 )
+from bot.program.machine.tailoring import _on_overlay, check_overlay
 from bot.program.state import ProgramState
 
 __all__ = [
     "BadEvent",
     "NotEnrolled",
+    "check_overlay",
     "chosen_protocol",
     "decide",
     "followup_questions",
@@ -87,7 +90,7 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
         raise NotEnrolled(type(event).__name__)
     profile = state.profile
     site = rules.site_by_id[profile.site_id]
-    ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile)
+    ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile, state.overlay)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
     assert decision.actions, "every decision names at least one rule"
@@ -107,4 +110,5 @@ _HANDLERS: dict[type, Any] = {
     ClearanceClaimed: _on_claim,
     SymptomsReported: _on_symptoms,
     CoachLinked: _on_linked,
+    OverlaySet: _on_overlay,
 }

@@ -9,7 +9,7 @@ including cross-file problems (a protocol naming a question that questions.yaml 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,7 +87,7 @@ class Rules:
     scheduling: SchedulingFile
     habits: HabitsFile
     protocols: dict[str, Protocol]
-    tailoring: TailoringFile = TailoringFile()
+    tailoring: TailoringFile = field(default_factory=TailoringFile)
 
     @cached_property
     def site_by_id(self) -> dict[str, Site]:

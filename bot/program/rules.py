@@ -880,6 +880,12 @@ class PainThresholdBounds(IntBounds):
 
     min: int = Field(0, ge=0, le=3)
     max: int = Field(3, ge=0, le=3)
+    says: str = Field(
+        "pain above {threshold}/10 during the session (the limit your coach set)",
+        min_length=1,
+        max_length=200,
+        description="Why, in the runner's words; {threshold} is the tailored threshold.",
+    )
 
 
 class StartLevelBounds(_Strict):
