@@ -204,6 +204,10 @@ def simulate_cmd(
         int | None,
         typer.Option(min=1, help="Processes for --population (default: one per CPU)."),
     ] = None,
+    overlay: Annotated[
+        Path | None,
+        typer.Option(help="YAML file of a coach's tailoring to preview (see `boneload tailor`)."),
+    ] = None,
 ) -> None:
     """Print a runner's program day by day for a profile and scripted answers."""
     try:
@@ -230,6 +234,7 @@ def simulate_cmd(
     except Exception:
         raise fail(f"--tz: {timezone!r} is not an IANA timezone (e.g. Europe/Berlin)") from None
     script = _read_script(answers) if answers else Script()
+    tailored = _read_overlay(overlay, rules, chosen_protocol(rules, rules.site(site), protocol))
     profile = SimProfile(
         site_id=site,
         start=start_day,
@@ -238,6 +243,7 @@ def simulate_cmd(
         preferred_time=_parse_time(at),
         available_days=_parse_days(available),
         protocol_id=protocol,
+        overlay=tailored,
     )
     rows = simulate(rules, profile, script)
     if as_json:
@@ -262,6 +268,29 @@ def simulate_cmd(
             dec,
         )
     out.print(table)
+
+
+def _read_overlay(path: Path | None, rules: Rules, protocol: Any) -> Any:
+    """The overlay file of `simulate --overlay`, read and checked against tailoring.yaml."""
+    if path is None:
+        return None
+    from bot.program.engine import check_overlay
+    from bot.program.overlay_spec import overlay_from_mapping
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise fail(f"--overlay {path}: {_first_line(exc)}") from None
+    if not isinstance(data, dict):
+        raise fail(f"--overlay {path}: must be a mapping of fields to values")
+    try:
+        tailored = overlay_from_mapping(data)
+    except ValueError as exc:
+        raise fail(f"--overlay {path}: {exc}") from None
+    problems = check_overlay(tailored, protocol, rules)
+    if problems:
+        raise fail(f"--overlay {path}: " + "; ".join(problems))
+    return tailored
 
 
 @dataclass(frozen=True)
