@@ -1048,3 +1048,105 @@ def ack_cmd(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("tailor")
+def tailor_cmd(
+    runner: Annotated[int, typer.Argument(help="Runner id.")],
+    by: Annotated[str, typer.Option("--by", help="Who decided (recorded as operator:NAME).")] = "",
+    start_level: Annotated[
+        str | None, typer.Option(help="Level id of the first run phase to start running at.")
+    ] = None,
+    hold_sessions: Annotated[
+        str | None, typer.Option(help="Symptom-free sessions each level is held for.")
+    ] = None,
+    hold_days: Annotated[str | None, typer.Option(help="Days each level is held for.")] = None,
+    days_between: Annotated[
+        str | None, typer.Option(help="Rest days between two runs (1 = every other day).")
+    ] = None,
+    weekdays: Annotated[str | None, typer.Option(help="Training weekdays, mon,wed,fri.")] = None,
+    pain_threshold: Annotated[
+        str | None, typer.Option(help="Highest pain during (0-10) still counted mild.")
+    ] = None,
+    maintenance: Annotated[
+        str | None, typer.Option(help="Maintenance runs' volume factor, e.g. 0.8.")
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the overlay and its versions; change nothing.")
+    ] = False,
+) -> None:
+    """Tailor one runner's program within rules/tailoring.yaml (the coach's overlay).
+
+    Give a field the value `default` to put it back to the rules. Each change is a new version."""
+    from bot.program.codec import overlay_to_dict
+    from bot.program.overlay_spec import overlay_changes
+    from bot.services import tailoring
+
+    given = {
+        "start_level": start_level,
+        "hold_sessions": hold_sessions,
+        "hold_days": hold_days,
+        "days_between": days_between,
+        "weekdays": weekdays,
+        "pain_threshold": pain_threshold,
+        "maintenance": maintenance,
+    }
+    try:
+        changes = overlay_changes({k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    s = _settings()
+
+    async def show_it() -> tuple[Any, list[Any]]:
+        engine, deps = _db_deps(s)
+        try:
+            return await tailoring.current(deps, runner), await tailoring.history(deps, runner)
+        finally:
+            await engine.dispose()
+
+    if show or not changes:
+        if not show:
+            raise fail("name at least one field to tailor (see --help), or --show")
+        state, versions = _run_async(show_it(), s)
+        if state is None:
+            raise fail(f"no runner #{runner} with a program")
+        now = overlay_to_dict(state.overlay) if state.overlay else None
+        json.dump(
+            {
+                "runner": runner,
+                "overlay": now,
+                "versions": [
+                    {"version": v.version, "by": v.by, "at": v.at.isoformat(), "overlay": v.overlay}
+                    for v in versions
+                ],
+            },
+            sys.stdout,
+            indent=1,
+        )
+        sys.stdout.write("\n")
+        return
+    if not by.strip():
+        raise fail("--by must name who decided (recorded as operator:NAME)")
+    who = f"operator:{by.strip()}"
+
+    async def go() -> Any:
+        engine, deps = _db_deps(s)
+        try:
+            return await tailoring.tailor(deps, runner, changes, coach_id=0, by=who)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = _run_async(go(), s)
+    except tailoring.TailorRefused as exc:
+        raise fail(f"runner #{runner}: {exc}") from None
+    ov = done.overlay
+    fields = ", ".join(
+        f"{k}={v}" for k, v in overlay_to_dict(ov).items() if k not in ("by", "version")
+    )
+    out.print(
+        f"runner #{runner}: tailored (version {ov.version}): {fields or 'the rules as they are'}; "
+        f"recorded as {who} (rules: {', '.join(done.decision.rules)})",
+        highlight=False,
+        soft_wrap=True,
+    )
