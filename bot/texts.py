@@ -528,3 +528,23 @@ def tailor_changes(
         elif name in TAILOR_FIELD:
             parts.append(TAILOR_UNSET.format(field=TAILOR_FIELD[name]))
     return "; ".join(parts) or TAILORED_NOTHING
+
+
+def tailor_who(by: str) -> str:
+    """Who made a tailoring, from its recorded author ("coach:3", "operator:Dr Jones")."""
+    kind, _, name = by.partition(":")
+    if kind == "coach":
+        return f"your coach (#{name})" if name else WHO["coach"]
+    if kind == "operator":
+        return f"{name} ({WHO['operator']})" if name else WHO["operator"]
+    return by
+
+
+def overlay_status(rules: Rules, protocol_id: str, overlay: Mapping[str, object]) -> str:
+    """The runner's tailoring for /status: version, who, and every tailored field in words."""
+    names = [n for n in TAILOR_SAYS if n in overlay]
+    return STATUS_OVERLAY.format(
+        who=tailor_who(str(overlay.get("by", ""))),
+        version=overlay.get("version", ""),
+        changes=tailor_changes(rules, protocol_id, overlay, names),
+    )

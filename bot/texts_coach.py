@@ -446,3 +446,42 @@ COMMANDS = [
     ("reply", "Message a runner"),
     ("release", "Unlink a runner"),
 ]
+
+
+# --- the coach's overlay (tailoring): /tailor <id>, the Tailor button under /runner -----------
+
+COMMANDS.append(("tailor", "Tailor a runner's program"))
+USAGE_TAILOR = "Usage: /tailor <id or name>"
+BTN_TAILOR = "🛠 Tailor"
+BTN_TAILOR_DONE = "Done"
+BTN_TAILOR_BACK = "« Back"
+BTN_STANDARD = "Standard (rules)"
+BTN_SAVE_DAYS = "Save days"
+TAILOR_MENU = (
+    "🛠 Tailoring {name} (#{id}) within the rules ({rule}).\n{current}\nChoose what to change:"
+)
+TAILOR_NONE = "Nothing tailored: the rules as they are."
+TAILOR_PICK = "🛠 {name} (#{id}): {field}. Now: {now}. Choose the new value:"
+TAILOR_DAYS = "🛠 {name} (#{id}): training days. Tap to toggle, then Save days. Chosen: {days}"
+TAILOR_STANDARD = "standard"
+TAILOR_SAVED = "Saved: change {version}."
+TAILOR_REFUSED = "Not changed: {reason}"
+TAILOR_STALE = "This tailoring menu has closed; nothing was changed. /tailor <id> opens it again."
+TAILOR_CLOSED = "Tailoring closed."
+TAILOR_NO_RUNNING = "no run levels in this protocol"
+# The fields as the coach's buttons name them (callback codes in handlers_tailor.py).
+TAILOR_LABELS = {
+    "start_level": "Start level",
+    "hold_sessions": "Hold sessions",
+    "hold_days": "Hold days",
+    "rest_days": "Rest days between runs",
+    "weekdays": "Training days",
+    "pain_threshold": "Pain limit",
+    "maintenance_factor": "Maintenance volume",
+}
+OVERLAY_LINE = "🛠 Tailored (change {version}, by {who}, rule {rule}): {fields}"
+
+
+def overlay_fields(values: dict[str, str]) -> str:
+    """A coach's view of an overlay: field = value, joined."""
+    return "; ".join(f"{TAILOR_LABELS.get(k, k)} {v}" for k, v in values.items())

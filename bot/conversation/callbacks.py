@@ -29,6 +29,7 @@ class Kind(StrEnum):
     RESUME_CANCEL = "kn"  # the confirmation's Cancel: ref = runner.version, value = option id
     SCREEN = "sc"  # energy screening: ref = question, value
     REPORT = "r"  # symptom report (/pain): ref = report:question, value = answer
+    TAILOR = "kt"  # a coach's tailoring menu: ref = runner id, value = m | f.<f> | v.<f>.<v> | x
 
 
 class BadCallback(ValueError):

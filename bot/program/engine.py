@@ -60,7 +60,7 @@ from bot.program.machine.sessions import (
     followup_questions,
     report_questions,
 )
-from bot.program.machine.tailoring import _on_overlay, check_overlay
+from bot.program.machine.tailoring import _on_overlay, check_overlay, start_levels
 from bot.program.state import ProgramState
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "protocol_choices",
     "report_questions",
     "resume_options",
+    "start_levels",
 ]
 
 

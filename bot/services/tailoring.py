@@ -92,3 +92,23 @@ async def current(d: Deps, runner_id: int) -> ProgramState | None:
     async with reading(d) as s:
         loaded = await repo.load_program(s, runner_id)
     return loaded[0] if loaded is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerView:
+    runner_id: int
+    name: str
+    state: ProgramState
+
+
+async def view(d: Deps, coach_id: int, runner_id: int) -> RunnerView:
+    """The coach's own runner with a program, for the tailoring menu (else NotTheirRunner /
+    TailorRefused)."""
+    async with reading(d) as s:
+        r = await repo.get_runner(s, runner_id)
+        if r is None or r.coach_id != coach_id:
+            raise NotTheirRunner(f"no runner #{runner_id} of yours")
+        loaded = await repo.load_program(s, runner_id)
+    if loaded is None:
+        raise TailorRefused(f"runner #{runner_id} has not started a program yet")
+    return RunnerView(runner_id, r.display_name or f"#{runner_id}", loaded[0])

@@ -38,7 +38,13 @@ from bot.services.deps import Deps
 from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
 from bot.store import ops
-from bot.telegram import handlers_coach, handlers_onboarding, handlers_runner, handlers_screening
+from bot.telegram import (
+    handlers_coach,
+    handlers_onboarding,
+    handlers_runner,
+    handlers_screening,
+    handlers_tailor,
+)
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
 from bot.telegram.sender import TelegramSender
@@ -219,6 +225,11 @@ def build_application(
         app.add_handler(CommandHandler(name, fn))
     app.add_handler(
         CallbackQueryHandler(handlers_coach.on_callback, pattern=handlers_coach.CALLBACK_PATTERN)
+    )
+    for name, fn in handlers_tailor.COMMANDS.items():
+        app.add_handler(CommandHandler(name, fn))
+    app.add_handler(
+        CallbackQueryHandler(handlers_tailor.on_callback, pattern=handlers_tailor.CALLBACK_PATTERN)
     )
     screen_kind = f"^v1\\|{Kind.SCREEN.value}\\|"
     app.add_handler(CallbackQueryHandler(handlers_screening.on_callback, pattern=screen_kind))

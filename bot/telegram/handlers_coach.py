@@ -22,9 +22,10 @@ from bot.conversation.prompts import Prompt
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
 from bot.program.events import CoachVerb
-from bot.services import coaches
+from bot.services import coaches, tailoring
 from bot.services.deps import Deps
 from bot.telegram import render_coach as rc
+from bot.telegram import render_tailor as rt
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
@@ -117,7 +118,15 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     deps = deps_of(context)
     entry, trail, points, marks = await coaches.detail(deps, coach, runner_id)
     today = local_date(deps.clock(), coach.timezone)
-    await update.message.reply_text(detail_text(entry, trail, points, today))
+    text = detail_text(entry, trail, points, today)
+    tailored = ""
+    with contextlib.suppress(tailoring.TailorRefused):  # no program yet: nothing tailored
+        seen = await tailoring.view(deps, coach.id, runner_id)
+        tailored = rt.overlay_line(seen.state, deps.rules)
+    text = f"{text}\n{tailored}" if tailored else text
+    await update.message.reply_text(
+        text, reply_markup=markup(Prompt("", rt.tailor_rows(runner_id)))
+    )
     # ~0.2 s of matplotlib: off the event loop, so other chats are not held up meanwhile.
     png = await asyncio.to_thread(runner_chart, entry.name, points, marks, today=today)
     await update.message.reply_photo(InputFile(png, filename=f"runner-{runner_id}.png"))
