@@ -60,7 +60,12 @@ from bot.program.machine.sessions import (
     followup_questions,
     report_questions,
 )
-from bot.program.machine.tailoring import _on_overlay, check_overlay, start_levels
+from bot.program.machine.tailoring import (
+    _name_overlay,
+    _on_overlay,
+    check_overlay,
+    start_levels,
+)
 from bot.program.state import ProgramState
 
 __all__ = [
@@ -94,6 +99,8 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
     ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile, state.overlay)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
+    if state.overlay is not None:  # a tailored runner: decisions under the overlay name it
+        decision = _name_overlay(decision, ctx)
     assert decision.actions, "every decision names at least one rule"
     return decision
 

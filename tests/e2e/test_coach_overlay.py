@@ -123,6 +123,10 @@ async def test_a_coach_tailors_from_telegram_end_to_end(shipped_rules: Rules, db
             a for rec in await decisions(h, anna) for a in rec.actions if a["act"] == "regress"
         ]
         assert regress and regress[0]["detail"]["because"] == ["coach-overlay"]
+        stepped = [
+            r for r in await decisions(h, anna) if any(a["act"] == "regress" for a in r.actions)
+        ]
+        assert "coach-overlay" in stepped[0].rules.split()
 
 
 async def coach_id(h: Harness) -> int:

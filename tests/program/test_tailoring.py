@@ -81,6 +81,7 @@ def test_a_tailored_pain_threshold_changes_the_decision(rules) -> None:
     regress = [a for a in strict.log[-1][2].actions + d1.actions if a.act is Act.REGRESS]
     assert regress, [a.act for a in d1.actions]
     assert regress[0].detail["because"] == [RULE]
+    assert RULE in d1.rules  # the decision log finds it by the tailoring rule id
     # The rules' own table is as it was for everyone else.
     assert classify({"pain_during": 2}, rules, "low-risk")[0] is Severity.MILD
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.program.codec import overlay_to_dict
-from bot.program.decision import Act, Decision
+from bot.program.decision import Act, Action, Decision
 from bot.program.events import OverlaySet
 from bot.program.loader import Rules
 from bot.program.machine.context import BadEvent, _context, _Ctx, _notice, _Out
@@ -121,3 +121,17 @@ def _apply_start_level(state: ProgramState, ov: Overlay, ctx: _Ctx, out: _Out) -
         to_level=ov.start_level,
     )
     return state.evolve(level=target, level_since=ctx.today, clear_at_level=0, stage_since=None)
+
+
+def _name_overlay(decision: Decision, ctx: _Ctx) -> Decision:
+    """A tailored runner's decision judged by the coach's pain threshold (a classification named
+    by the tailoring rule, in some action's `because`) names that rule among its own, so the
+    decision log finds it by rule id like any other."""
+    rule = ctx.rules.tailoring.id
+    actions = decision.actions
+    if any(a.rule == rule for a in actions):
+        return decision
+    if not any(rule in a.detail.get("because", ()) for a in actions):
+        return decision
+    named = (*actions, Action(Act.RECORD, rule, {"tailored": "pain_threshold"}))
+    return replace(decision, actions=named)
