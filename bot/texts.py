@@ -26,6 +26,8 @@ DISCLAIMER = (
 )
 AGREE = "I agree"
 DECLINE = "No thanks"
+# The consent message keeps its text once answered (what was agreed to stays readable).
+AGREED = "\n\n✅ You agreed."
 DECLINED = "Understood: nothing was stored. Send /start if you change your mind."
 LINKED = "You're linked with coach {coach}. They'll see your sessions and answers."
 INVITE_BAD = (
@@ -39,6 +41,7 @@ ONBOARDING_RESUME = "Let's continue where we left off."
 ASK_SITE = "Where is your bone stress injury?"
 ASK_DIAGNOSIS = "When was it diagnosed? Tap one, or send a date like 2026-11-03."
 DIAG_TODAY = "Today"
+DIAG_WEEK = "{n} week ago"
 DIAG_WEEKS = "{n} weeks ago"
 ASK_IMAGING = (
     "Do you know the grade on your scan report? A higher grade means more days before running "
@@ -144,40 +147,55 @@ AWAITING_CLEARANCE_NO_COACH = (
     "locked until a clinician linked here clears it. " + LINK_A_CLINICIAN
 )
 WHO = {"coach": "your coach", "operator": "the clinic"}
-REST_AFTER = " after {n} days without running or impact"
+REST_AFTER = " after {days} without running or impact"
+DAY = "{n} day"
+DAYS = "{n} days"
 RESTART_SAME_PHASE = "your current phase"
 PHASE_ENTERED = "🎉 New phase: “{phase}”."
 SCALE_HINT = "{low} · {high}"
 
+# Runners read reasons in plain words ({why}, from the rules' `says`), never rule ids: those are
+# for the coach's alert, /runner and the export.
 NOTICES = {
-    "progressed": "⬆️ Up to {level}: your last sessions were symptom-free (rule {rule}).",
+    "progressed": "⬆️ Up to {level}: your last sessions were symptom-free.",
     "holding": (
-        "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the "
-        "next step (rule {rule})."
+        "➡️ Staying at {level}: {clear} of {needed} symptom-free sessions done before the next step."
     ),
-    "stage_holding": (
-        "➡️ Staying at {level}: day {day} of a {days}-day stage, symptom-free so far (rule {rule})."
+    "stage_holding": "➡️ Staying at {level}: day {day} of a {days}-day stage, symptom-free so far.",
+    "held": "➡️ Holding {level}: {why}.",
+    "regressed": "⬇️ Back to {level} after {rest_days} without running: {why}.",
+    # A step back in a phase before running: there is no level to go back to and no running to
+    # stop; only impact (hops, jumps) rests.
+    "regressed_no_run": (
+        "⬇️ Easing off: {why}. Take {rest_days} without impact (no hops, jumps or running); "
+        "the rest of this phase carries on as planned."
     ),
-    "held": "➡️ Holding {level}: {why} (rule {rule}).",
-    "regressed": "⬇️ Back to {level} after {rest_days} days without running: {why} (rule {rule}).",
     "red_flag": (
-        "🛑 Stop running and all impact now, and see a clinician: {why} (rule {rule}). "
-        "Your coach has been told."
+        "🛑 Stop running and all impact now, and see a clinician: {why}. Your coach has been told."
     ),
     "escalated": (
-        "⏸ Running is paused after repeated step-backs (rule {rule}). Your coach or clinician "
-        "will review before you continue."
+        "⏸ Running is paused: you have had to step back more than once lately (this time: "
+        "{why}). Your coach or clinician will review before you continue."
     ),
     "phase_entered": "🎉 New phase: “{phase}”. {intro}",
     "awaiting_clearance": AWAITING_CLEARANCE,
     "gate_not_yet": GATE_NOT_YET,
-    "coach_hold": "{Who} reviewed your program: holding {level} (rule {rule}).",
-    "coach_regress": "{Who} moved you back to {level} (rule {rule}).",
-    "coach_advance": "{Who} moved you on: {level} (rule {rule}).",
-    "coach_clear": "{Who} cleared you to continue (rule {rule}).",
-    "coach_resume": "{Who} resumed your program (rule {rule}).",
+    "coach_hold": "{Who} reviewed your program: holding {level}.",
+    "coach_regress": "{Who} moved you back to {level}.",
+    # A Regress with nowhere lower to go: said as it is, not as a move.
+    "coach_regress_bottom": (
+        "{Who} asked for a step back, but you are already at the first level ({level}): "
+        "holding here, and the symptom-free count at this level starts again."
+    ),
+    "coach_regress_no_levels": (
+        "{Who} asked for a step back. This phase has no levels to step back through, so it "
+        "carries on as planned."
+    ),
+    "coach_advance": "{Who} moved you on: {level}.",
+    "coach_clear": "{Who} cleared you to continue.",
+    "coach_resume": "{Who} resumed your program.",
     "coach_message": "💬 From your coach {coach}: {text}",
-    "coach_paused": "{Who} paused your program for now (rule {rule}). No reminders until then.",
+    "coach_paused": "{Who} paused your program for now. No reminders until it is resumed.",
     "coach_kept_stop": (
         "🛑 {Who} reviewed your stop and kept it: no running or impact for now. When you're "
         "cleared you'll restart with {level}, and I'll tell you here."
@@ -199,19 +217,19 @@ NOTICES = {
         "pain starts."
     ),
     "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
-    "discharged": "🏁 You have finished the program (rule {rule}). {message}",
+    "discharged": "🏁 You have finished the program. {message}",
 }
 # The same notices for a runner with no coach linked: nobody was told, and how to fix that.
 NOTICES_NO_COACH = {
     "red_flag": (
-        "🛑 Stop running and all impact now, and see a clinician: {why} (rule {rule}). You have "
-        "no coach linked here, so nobody was told. Running stays stopped until a clinician "
-        "linked here clears it. " + LINK_A_CLINICIAN
+        "🛑 Stop running and all impact now, and see a clinician: {why}. You have no coach "
+        "linked here, so nobody was told. Running stays stopped until a clinician linked here "
+        "clears it. " + LINK_A_CLINICIAN
     ),
     "escalated": (
-        "⏸ Running is paused after repeated step-backs (rule {rule}); see a clinician. You have "
-        "no coach linked here, so nobody was told. Running stays stopped until a clinician "
-        "linked here clears it. " + LINK_A_CLINICIAN
+        "⏸ Running is paused: you have had to step back more than once lately (this time: "
+        "{why}); see a clinician. You have no coach linked here, so nobody was told. Running "
+        "stays stopped until a clinician linked here clears it. " + LINK_A_CLINICIAN
     ),
     "awaiting_clearance": AWAITING_CLEARANCE_NO_COACH,
     "review_requested": (
@@ -223,6 +241,8 @@ NOTICES_NO_COACH = {
         "“{phase}”. It stays locked until a clinician linked here clears it. " + LINK_A_CLINICIAN
     ),
 }
+# What made a decision, when the answers behind it say nothing in words (no `says`).
+WHY_ANSWERS = "your answers"
 LEVEL = "level {n} of {of} ({rx})"
 
 SCREEN_OFFER = (
@@ -248,6 +268,7 @@ HELP = (
     "/pain — report pain or a symptom now (or tap 🩹 Report pain)\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
     "/screen — optional energy and fuelling check\n/unlink — stop sharing with your coach\n"
+    "/coach <text> — write to your coach (or just type it)\n"
     "/export — your data as JSON and CSV\n/delete — erase everything\n/help — this list"
 )
 COMMANDS = [
@@ -261,6 +282,7 @@ COMMANDS = [
     ("resume", "Resume the program"),
     ("screen", "Energy and fuelling check"),
     ("unlink", "Stop sharing with your coach"),
+    ("coach", "Write to your coach"),
     ("export", "Export your data"),
     ("delete", "Delete all your data"),
     ("help", "What I can do"),
@@ -293,7 +315,28 @@ STATUS_PROGRESS_PHASE = "In this phase since {since:%d %b}"
 STATUS_NONE_YET = "none yet"
 STATUS_LAST = "{day:%d %b}: {outcome}, pain during {during}"
 STATUS_LAST_24H = ", pain at 24 h {pain}"
-STATUS_DECISION = "• {at:%d %b}: {act} (rule {rule})"
+STATUS_DECISION = "• {at:%d %b}: {act}"
+STATUS_DECISION_WHY = "• {at:%d %b}: {act} ({why})"
+# A decision in /status, in words (coaches see the rule ids in /runner).
+ACT_WORDS = {
+    "enrol": "started the program",
+    "progress": "moved up a level",
+    "hold": "held the level",
+    "regress": "stepped back",
+    "escalate": "running paused after repeated step-backs",
+    "red_flag": "stopped: see a clinician",
+    "advance_phase": "moved to a new phase",
+    "gate_asked": "asked if ready for the next phase",
+    "gate_not_yet": "not ready for the next phase yet",
+    "await_clearance": "waiting for a clinician's clearance",
+    "cleared": "cleared by a clinician",
+    "missed": "a session was missed and moved",
+    "pause": "paused",
+    "resume": "resumed",
+    "deload": "a lighter week",
+    "off_week": "a week off",
+    "discharge": "finished the program",
+}
 STATUS_NO_DECISIONS = "• none yet"
 NEXT = "Next: {next}."
 HISTORY_LINE = "{day:%a %d %b} · {kind} · {outcome}{pains}"
@@ -312,6 +355,20 @@ STATUS_WORDS = {
     "red_flag": "stopped: see a clinician",
     "discharged": "finished: discharged from the program, nothing more is planned",
 }
+
+
+def plural(n: int, one: str, many: str, **more: object) -> str:
+    """`one` or `many` filled with `n` ("1 day", "2 days") and `more`: each form its own
+    template, so a language with other plural rules can pick its own forms."""
+    return (one if n == 1 else many).format(n=n, **more)
+
+
+def days(n: int) -> str:
+    return plural(n, DAY, DAYS)
+
+
+def diag_weeks(n: int) -> str:
+    return plural(n, DIAG_WEEK, DIAG_WEEKS)
 
 
 def mmss(seconds: int) -> str:
@@ -548,3 +605,16 @@ def overlay_status(rules: Rules, protocol_id: str, overlay: Mapping[str, object]
         version=overlay.get("version", ""),
         changes=tailor_changes(rules, protocol_id, overlay, names),
     )
+
+
+# --- two-way messages with the coach (issue 12) ----------------------------------------------
+OFFER_TO_COACH = "Send this to your coach?\n\n“{text}”"
+BTN_SEND_TO_COACH = "Send to my coach"
+BTN_DONT_SEND = "Don't send"
+SENT_TO_COACH = "Sent to your coach {coach}. Their answer arrives here."
+NOT_SENT = "Not sent."
+NO_COACH_TO_WRITE = (
+    "I didn't catch that, and you have no coach linked to pass it on to (a coach's invite link "
+    "links you). /today shows today's session; /help lists everything."
+)
+USAGE_COACH = "Usage: /coach <your message> — it goes straight to your coach."

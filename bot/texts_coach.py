@@ -11,7 +11,7 @@ answers (pain numbers) and rule ids. Never a Telegram username, never a runner's
 from __future__ import annotations
 
 import unicodedata
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.coach.views import DecisionLine, RosterEntry, SessionPoint
 
@@ -20,9 +20,10 @@ TELEGRAM_LIMIT = 4096  # characters per message (Bot API sendMessage)
 # Field widths keep one runner's line far below the limit, whatever a name looks like.
 NAME_MAX = 32
 SITE_MAX = 40
+SITE_FULL_MAX = 100  # /runner <id> names the site in full (the longest shipped is 50)
 PHASE_MAX = 40
 LEVEL_MAX = 48
-DETAIL_MAX = 160
+DETAIL_MAX = 300
 RULE_MAX = 60
 ELLIPSIS = "…"
 
@@ -107,6 +108,12 @@ DETAIL_TRAIL = "Decisions (newest first):"
 DETAIL_NO_TRAIL = "Decisions: none yet"
 DETAIL_DECISION = "• {at} {action}, rule {rule}, by {actor}"
 DETAIL_DECISION_MORE = "… {n} more"
+LOCAL_TIME = "{at:%d %b %H:%M} {zone}"
+DETAIL_TO_LEVEL = "to {level}"
+DETAIL_INTO_PHASE = "into “{phase}”"
+DETAIL_BECAUSE = "because: {why}"
+DETAIL_STEP_BACK = "after {n} step-back"
+DETAIL_STEP_BACKS = "after {n} step-backs"
 
 STATUS_WORDS = {
     "active": "active",
@@ -244,7 +251,7 @@ def digest_header(
 
 
 def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
-    site = clean(e.site, SITE_MAX)
+    site = clean(e.site, SITE_FULL_MAX)
     lines = [
         DETAIL_TITLE.format(icon=ATTENTION_ICON[attention], name=runner_name(e), id=e.runner_id),
         (DETAIL_SITE_HIGH if e.high_risk else DETAIL_SITE).format(site=site),
@@ -263,8 +270,8 @@ def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
         status.append(DETAIL_ALSO_UNREACHABLE)
     lines.append(DETAIL_STATUS.format(status="; ".join(status)))
     if e.stop_since is not None:
-        at = f"{e.stop_ack_at:%d %b %H:%M}" if e.stop_ack_at else None
-        lines.append(stop_detail(f"{e.stop_since:%d %b %H:%M}", e.stop_ack_by, at))
+        at = local_time(e.stop_ack_at) if e.stop_ack_at else None
+        lines.append(stop_detail(local_time(e.stop_since), e.stop_ack_by, at))
     lines.append(DETAIL_FLAGS.format(flags=e.open_flags, missed=e.missed_followups_7d))
     adherence = e.adherence
     if adherence is None:
@@ -277,6 +284,13 @@ def detail_status(e: RosterEntry, today: date, attention: str) -> list[str]:
         )
     lines.append(DETAIL_LAST.format(ago=ago(e.last_session, today)))
     return lines
+
+
+def local_time(at: datetime) -> str:
+    """'03 Mar 07:00 CET': a time in the coach's zone, with the zone said (a naive time has
+    none to say)."""
+    zone_name = at.tzname()
+    return LOCAL_TIME.format(at=at, zone=zone_name) if zone_name else f"{at:%d %b %H:%M}"
 
 
 def session_line(p: SessionPoint) -> str:
@@ -302,8 +316,8 @@ def actor_word(actor: str) -> str:
 
 def decision_line(d: DecisionLine) -> str:
     line = DETAIL_DECISION.format(
-        at=f"{d.at:%d %b %H:%M}",
-        action=clean(d.action, 30),
+        at=local_time(d.at),
+        action=clean(d.action.replace("_", " "), 30),
         rule=clean(d.rule, RULE_MAX),
         actor=actor_word(d.actor),
     )
@@ -341,6 +355,10 @@ USAGE_RELEASE = "Usage: /release <runner id or name>"
 USAGE_REPLY = "Usage: /reply <runner id or name> <message>"
 DONE_VERB = "Done: {verb} for runner #{id} (rules: {rules}). They have been told."
 DONE_BUTTON = "Done: {verb}."
+DONE_REGRESS_BOTTOM = (
+    "Runner #{id} is already at the first level, so there is nowhere lower: holding there, and "
+    "their symptom-free count at this level starts again (rules: {rules}). They have been told."
+)
 RELEASED = "Runner #{id} is no longer linked to you."
 MESSAGE_QUEUED = "Your message to runner #{id} is on its way."
 ALREADY_HANDLED = "Already handled: this alert is out of date and nothing was changed."
@@ -350,7 +368,9 @@ REFRESHED = (
 )
 NOT_YET_NOTED = "Noted: runner #{id} is not cleared yet. They keep their current phase."
 ALERT_TITLES = {"red_flag": "🛑 RED FLAG", "escalated": "⏸ Repeated step-backs"}
-ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours} hours)"
+ALERT_REMINDER = "{title} (reminder: not acknowledged for {hours})"
+HOUR = "{n} hour"
+HOURS = "{n} hours"
 STOP_NOTE = (
     "They are stopped until you clear them. Keep stopped, or once a clinician has cleared "
     "them, choose how they resume."
@@ -368,9 +388,30 @@ CLEARANCE_CLAIMED = (
     "(rules: {rules}). Cleared?"
 )
 ALERT = (
-    "{title}: {name} (#{id})\nSite: {site}{high}\nPhase: {phase}, level: {level}\n"
-    "Answers that flagged: {answers}\nRules: {rules}\nLast sessions: {last}"
+    "{title}: {name} (#{id})\nSite: {site}{high}\n{where}\nWhy: {why}\n{answers}"
+    "Last sessions: {last}"
 )
+ALERT_PHASE_LEVEL = "Phase: {phase}, {level}"
+ALERT_PHASE = "Phase: {phase}"
+ALERT_ANSWERS = "Answers that flagged: {answers}\n"
+ALERT_SESSION = "{day:%d %b} {kind} {outcome}, pain during {during}"
+# Why a decision was made: the reason in words beside its rule id (coaches read both).
+REASON = "{why} ({rule})"
+REASON_SEP = "; "
+WHY_STEP_BACKS_ONE = "a step back within {days} days"
+WHY_STEP_BACKS = "{n} step-backs within {days} days"
+WHY_STILL_PAINFUL = "pain again at or below the level of the last step back"
+WHY_ESCALATE = "repeated step-backs: running paused for a clinician's review"
+WHY_REGRESS = "a step back, then {rest} without running"
+WHY_RED_FLAG = "a red flag: all running and impact stop until a clinician clears"
+WHY_CLEARANCE = "this site needs a clinician's clearance at every phase"
+WHY_LINKED = "it was waiting for a clinician when you were linked"
+WHY_REVIEW = "only a clinician's review lifts a stop"
+WHY_CLAIM = "a runner's word is a request: only a clinician clears"
+ANSWER = "{label}: {value}"
+ANSWER_SCALE = "{label}: {value}/{max}"
+YES_WORD = "yes"
+NO_WORD = "no"
 CLEARANCE = (
     "✅ {name} (#{id}) is ready for “{phase}” by their answers.\nSite: {site}{high}\n"
     "Your clinical clearance is needed (rules: {rules}). Cleared?"
@@ -382,8 +423,8 @@ DISCHARGED = (
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
 STEP_BACK_NOTICE = (
     "🔔 {name} (#{id}) had to step back a level (step-backs lately: {regressions}).\n"
-    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nThey keep running at the lower "
-    "level; no action is needed unless you want one (rules: {rules})."
+    "Site: {site}{high}\nPhase: {phase}, level now: {level}\nWhy: {why}\nThey keep running at "
+    "the lower level; no action is needed unless you want one (rules: {rules})."
 )
 SCREENING = (
     "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "
@@ -485,3 +526,45 @@ OVERLAY_LINE = "🛠 Tailored (change {version}, by {who}, rule {rule}): {fields
 def overlay_fields(values: dict[str, str]) -> str:
     """A coach's view of an overlay: field = value, joined."""
     return "; ".join(f"{TAILOR_LABELS.get(k, k)} {v}" for k, v in values.items())
+
+
+# --- two-way messages, alerts with a life cycle (issue 12) -----------------------------------
+BTN_MESSAGE_RUNNER = "💬 Message runner"
+BTN_REPLY = "💬 Reply"
+RUNNER_MESSAGE = "💬 {name} (#{id}) · {phase}, {level}:\n\n{text}"
+RUNNER_JOINED = "👋 {name} (#{id}) joined through your invite. /runner {id} shows their start."
+WRITE_TO_RUNNER = "Write your message to {name} (#{id}) now; your next message goes to them."
+SENT_TO_RUNNER = "Sent to {name} (#{id})."
+MESSAGE_CANCELLED = "Cancelled: no message sent."
+NOT_A_COACH_TEXT = "I only pass messages to runners you coach; /help lists your commands."
+ALERTS_NONE = "No open alerts: nothing waits on you."
+ALERTS_HEADER = "Open alerts, most urgent first ({n}):"
+ALERT_LINE = "{icon} {name} (#{id}) — {what} · since {since} · {state}"
+ALERT_WHAT = {
+    "red_flag": "red flag",
+    "escalated": "escalated",
+    "clearance_needed": "clearance needed",
+    "step_back_notice": "stepped back",
+    "discharged": "discharged",
+    "screening": "screening review",
+    "unreachable": "unreachable",
+}
+ALERT_ICON = {3: "🚨", 2: "⚠️", 1: "🔓", 0: "🔔"}
+ALERT_STATE_NEW = "new"
+ALERT_STATE_ACKED = "acknowledged by {who} at {at}"
+DIGEST_OPEN_ALERTS = "Open alerts: {n} (/alerts lists them)."
+THREAD_HEADER = "Messages (latest last):"
+THREAD_LINE = "{at} {who}: {text}"
+THREAD_RUNNER = "runner"
+THREAD_COACH = "you"
+HELP_COACH = (
+    "Coach commands:\n"
+    "/alerts — open alerts, most urgent first\n/runners — your runners, attention first\n"
+    "/runner <id> — one runner: detail, chart, messages\n/invite — a link for a new runner\n"
+    "/hold, /advance, /regress <id> — change a runner's level\n"
+    "/cpause, /cresume <id> — pause or resume a runner\n/clear <id> — clear to continue\n"
+    "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
+    "/release <id> — unlink a runner\n/tailor <id> — tailor a runner's program\n"
+    "/help — this list"
+)
+ALERTS_COMMAND = ("alerts", "Open alerts, most urgent first")

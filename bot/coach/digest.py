@@ -25,8 +25,10 @@ def digest_messages(
     *,
     week_start: date,
     today: date,
+    open_alerts: int | None = None,
 ) -> list[str]:
-    """The weekly digest, batched into as few messages as possible (each <= 4096 characters)."""
+    """The weekly digest, batched into as few messages as possible (each <= 4096 characters);
+    `open_alerts`: how many alerts still wait on the coach (None: not counted)."""
     ordered = order_roster(entries)
     header = t.digest_header(
         coach_name,
@@ -36,6 +38,8 @@ def digest_messages(
         missed=sum(e.missed_followups_7d for e in ordered),
         attention=sum(1 for e in ordered if needs_attention(e)),
     )
+    if open_alerts is not None:
+        header = f"{header}\n{t.DIGEST_OPEN_ALERTS.format(n=open_alerts)}"
     if not ordered:
         return pack([header, t.DIGEST_NONE])
     return pack([header, *(runner_line(e, today) for e in ordered), t.DIGEST_FOOTER])

@@ -27,6 +27,8 @@ class Kind(StrEnum):
     RESUME = "kr"  # "Cleared: resume at …" on a stop: ref = runner.version, value = option id
     RESUME_CONFIRM = "ky"  # the confirmation's Confirm: ref = runner.version, value = option id
     RESUME_CANCEL = "kn"  # the confirmation's Cancel: ref = runner.version, value = option id
+    THREAD = "kt"  # coach: write to a runner: ref = runner id, value = m (start) | x (cancel)
+    TO_COACH = "tc"  # runner: send the pending text to the coach: ref = token, value = y|n
     SCREEN = "sc"  # energy screening: ref = question, value
     REPORT = "r"  # symptom report (/pain): ref = report:question, value = answer
     TAILOR = "kt"  # a coach's tailoring menu: ref = runner id, value = m | f.<f> | v.<f>.<v> | x

@@ -116,7 +116,7 @@ def prompt(
         return Prompt(texts.ASK_SITE, grid(k, step, opts, 1))
     if step == "diagnosis":
         opts = [(texts.DIAG_TODAY, "0")] + [
-            (texts.DIAG_WEEKS.format(n=n), str(n * 7)) for n in (1, 2, 4, 6, 8, 12)
+            (texts.diag_weeks(n), str(n * 7)) for n in (1, 2, 4, 6, 8, 12)
         ]
         return Prompt(texts.ASK_DIAGNOSIS, grid(k, step, opts, 4))
     if step == "imaging":

@@ -22,6 +22,10 @@ class MessageKind(StrEnum):
     RUNNER_NOTICE = "runner_notice"  # a decision explained, a stop-and-seek-review, a habit
     HABIT = "habit"
     DIGEST = "digest"  # coach-level: the weekly digest, scheduled by the shell, not the engine
+    # Shell-made, to a coach about a runner: the runner's own message, "a runner joined".
+    # Words only, no alert life cycle (and not counted as alerts waiting to go out).
+    COACH_NOTE = "coach_note"
+    COACH_MENU = "coach_menu"  # coach-level: set the coach's command menu (after `coach add`)
 
     @property
     def internal(self) -> bool:

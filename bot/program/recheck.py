@@ -28,6 +28,8 @@ _ALWAYS = (
     MessageKind.RUNNER_NOTICE,
     MessageKind.HABIT,
     MessageKind.DIGEST,
+    MessageKind.COACH_MENU,
+    MessageKind.COACH_NOTE,
 )
 
 
@@ -39,6 +41,9 @@ def recheck(
     rules: Rules,
 ) -> tuple[Verdict, str]:
     """The verdict and a short reason (logged and stored, never shown to anyone)."""
+    if kind is MessageKind.HABIT and state is not None and state.status is Status.DISCHARGED:
+        # A prompt planned before the discharge: the program has ended, so has its coaching.
+        return Verdict.DROP, "program ended"
     if kind in _ALWAYS:
         return Verdict.SEND, "always delivered, late if need be"
     if state is None:

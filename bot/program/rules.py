@@ -174,6 +174,12 @@ class Question(_Strict):
     stage: QuestionStage
     kind: Literal["scale", "yes_no"]
     text: str = Field(min_length=1, max_length=300)
+    label: str = Field(
+        "",
+        max_length=60,
+        description="The question in a few words, as a coach reads its answer: 'pain at night' "
+        "in 'pain at night: yes' (else the question's text).",
+    )
     min: int = 0
     max: int = 10
     hip_only: bool = False

@@ -8,7 +8,6 @@ coach's id and refuses a runner who is not theirs (`NotYourRunner`).
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
 from bot import texts_coach as tc
+from bot.coach import reasons
 from bot.coach.views import DecisionLine, PhaseMark, RosterEntry, SessionPoint
 from bot.conversation.numbers import parse_int
 from bot.program.calendar import local_date, local_instant, zone
@@ -26,6 +26,7 @@ from bot.program.decision import Decision, MessageKind
 from bot.program.engine import BadEvent, decide, resume_options
 from bot.program.events import CoachAction, CoachVerb
 from bot.program.state import ProgramState, Status
+from bot.services import messages
 from bot.services import runners as runner_flows
 from bot.services.deps import Deps
 from bot.services.turn import decide_and_store, in_one_transaction, reading, wake_agenda, writing
@@ -73,7 +74,28 @@ async def add_coach(d: Deps, telegram_user_id: int, name: str, timezone: str = "
             )
             coach_id = c.id
         await _ensure_digest(s, d, coach_id, timezone)
+        await _ensure_menu(s, d, coach_id)
         return coach_id
+
+
+async def _ensure_menu(s: Any, d: Deps, coach_id: int) -> None:
+    """The coach's own command menu, set by the running bot's agenda (the CLI that adds a
+    coach only writes the database; the bot may be running elsewhere)."""
+    now = d.clock()
+    await agenda.schedule(
+        s,
+        [
+            NewItem(
+                scope=agenda.coach_scope(coach_id),
+                coach_id=coach_id,
+                kind=MessageKind.COACH_MENU.value,
+                key=f"menu:{now.isoformat()}",
+                due_at=now,
+                payload={},
+            )
+        ],
+        now=now,
+    )
 
 
 async def list_coaches(d: Deps) -> list[dict[str, Any]]:
@@ -227,19 +249,18 @@ async def detail(
     entry = await _entry(d, r)
     async with reading(d) as s:
         recs = await repo.list_decisions(s, runner_id, limit=200)
+    async with reading(d) as s:
+        loaded = await repo.load_program(s, runner_id)
+    protocol_id = loaded[0].protocol_id if loaded else ""
     trail: list[DecisionLine] = []
     marks: list[PhaseMark] = []
     for rec in recs:
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            detail_bits = {
-                k: v
-                for k, v in (a.get("detail") or {}).items()
-                if k in ("to_level", "phase", "because")
-            }
+            words = _detail_words(d, protocol_id, a.get("detail") or {})
             at = rec.at.astimezone(zone(coach.timezone))  # shown in the coach's own time
-            trail.append(DecisionLine(at, a["act"], a["rule"], rec.actor, _fmt_detail(detail_bits)))
+            trail.append(DecisionLine(at, a["act"], a["rule"], rec.actor, words))
             if a["act"] == "advance_phase" and a.get("detail", {}).get("phase"):
                 marks.append(PhaseMark(local_date(rec.at, r.timezone), str(a["detail"]["phase"])))
     points = [
@@ -286,10 +307,28 @@ async def _who_words(s: Any, actor: str) -> str:
     return actor
 
 
-def _fmt_detail(bits: dict[str, Any]) -> str:
-    return ", ".join(
-        f"{k}={v if not isinstance(v, list) else '+'.join(map(str, v))}" for k, v in bits.items()
-    )
+def _detail_words(d: Deps, protocol_id: str, detail: dict[str, Any]) -> str:
+    """A trail entry's detail in words: where it went, and why (reasons beside rule ids);
+    nothing for what it does not say (no "None")."""
+    proto = d.rules.protocols.get(protocol_id)
+    bits = []
+    if detail.get("to_level") and protocol_id:
+        bits.append(
+            tc.DETAIL_TO_LEVEL.format(
+                level=texts.level_label(d.rules, protocol_id, str(detail["to_level"]))
+            )
+        )
+    phase = detail.get("phase")
+    if phase and proto is not None:
+        name = next((p.name for p in proto.phases if p.id == phase), str(phase))
+        bits.append(tc.DETAIL_INTO_PHASE.format(phase=name))
+    n = detail.get("regressions")
+    if isinstance(n, int) and n > 0:
+        bits.append(texts.plural(n, tc.DETAIL_STEP_BACK, tc.DETAIL_STEP_BACKS))
+    because = [str(b) for b in detail.get("because") or []]
+    if because:
+        bits.append(tc.DETAIL_BECAUSE.format(why=reasons.reasons(d.rules, protocol_id, because)))
+    return ", ".join(bits)
 
 
 # --- actions ---------------------------------------------------------------------------------
@@ -354,7 +393,8 @@ async def _unlink(s: Any, runner_id: int, now: datetime) -> None:
     """Take the runner from their coach, with the alerts about them still waiting to be sent:
     a former coach sees nothing more of them."""
     await repo.set_runner_coach(s, runner_id, None)
-    await agenda.cancel_kinds(s, runner_id, [MessageKind.COACH_ALERT.value], now=now)
+    kinds = [MessageKind.COACH_ALERT.value, MessageKind.COACH_NOTE.value]
+    await agenda.cancel_kinds(s, runner_id, kinds, now=now)
 
 
 async def release(d: Deps, coach: CoachCtx, runner_id: int) -> None:
@@ -375,26 +415,12 @@ async def unlink_runner(d: Deps, runner_id: int) -> bool:
 
 
 async def message_runner(d: Deps, coach: CoachCtx, runner_id: int, text: str) -> None:
-    """Through the agenda, so it is delivered even if Telegram is briefly unreachable."""
-    await _owned(d, coach, runner_id)
-    now = d.clock()
-    async with writing(d) as s:
-        await agenda.schedule(
-            s,
-            [
-                NewItem(
-                    scope=agenda.runner_scope(runner_id),
-                    runner_id=runner_id,
-                    kind=MessageKind.RUNNER_NOTICE.value,
-                    # Unique per message: two replies in the same instant are two messages.
-                    key=f"coach-msg:{coach.id}:{now.isoformat()}:{secrets.token_hex(6)}",
-                    due_at=now,
-                    payload={"code": "coach_message", "coach": coach.name, "text": text[:3500]},
-                )
-            ],
-            now=now,
-        )
-    wake_agenda(d, runner_id)
+    """Through the agenda, so it is delivered even if Telegram is briefly unreachable; part of
+    the runner's thread (`services.messages`)."""
+    try:
+        await messages.coach_to_runner(d, coach.id, coach.name, runner_id, text)
+    except messages.NotTheirRunner:
+        raise NotYourRunner(runner_id) from None
 
 
 # --- alerts ----------------------------------------------------------------------------------
@@ -428,6 +454,7 @@ class AlertView:
     offer: Offer
     acknowledged: bool = False
     choices: tuple[ResumeChoice, ...] = ()
+    reply: bool = False  # a runner's message: its button says Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,20 +540,18 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     lvl = (
         texts.level_label(d.rules, proto_id, payload.get("level"))
         if proto_id and payload.get("level")
-        else "–"
+        else tc.NONE
     )
     phase = payload.get("phase", "")
     if proto_id and phase:
         phase = d.rules.protocols[proto_id].phase(str(phase)).name
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
-    ans = (
-        ", ".join(
-            f"{k}={'yes' if v is True else 'no' if v is False else v}"
-            for k, v in answers.items()
-            if v not in (0, False)
-        )
-        or "–"
+    flagged = reasons.answers(d.rules, answers, proto_id, rules) if answers else ""
+    where = (
+        tc.ALERT_PHASE_LEVEL.format(phase=phase, level=lvl)
+        if payload.get("level")
+        else tc.ALERT_PHASE.format(phase=phase)
     )
 
     def settled(text: str) -> AlertView:
@@ -547,25 +572,32 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         else:
             last = await runner_flows.sessions(d, r.id, limit=3)
             last_txt = "; ".join(
-                f"{x.day:%d %b} {x.kind} {x.outcome} pain {tc.pain(x.pain_during)}" for x in last
+                tc.ALERT_SESSION.format(
+                    day=x.day,
+                    kind=tc.KIND_WORDS.get(x.kind, x.kind),
+                    outcome=tc.OUTCOME_WORDS.get(x.outcome or "", x.outcome or ""),
+                    during=tc.pain(x.pain_during),
+                )
+                for x in last
             )
             title = tc.ALERT_TITLES[reason]
             if payload.get("reminder"):
-                title = tc.ALERT_REMINDER.format(title=title, hours=_hours_unacknowledged(d, state))
+                n = _hours_unacknowledged(d, state)
+                hours = texts.plural(n, tc.HOUR, tc.HOURS)
+                title = tc.ALERT_REMINDER.format(title=title, hours=hours)
             text = tc.ALERT.format(
                 title=title,
                 name=name,
                 id=r.id,
                 site=site_name,
                 high=high,
-                phase=phase,
-                level=lvl,
-                answers=ans,
-                rules=", ".join(rules),
+                where=where,
+                why=reasons.reasons(d.rules, proto_id, rules),
+                answers=tc.ALERT_ANSWERS.format(answers=flagged) if flagged else "",
                 last=last_txt or tc.NONE,
             )
-            flagged = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
-            still = state is not None and state.status is flagged
+            stop_status = Status.RED_FLAG if reason == "red_flag" else Status.ESCALATED
+            still = state is not None and state.status is stop_status
         if state is None or not still:
             # Sent late (e.g. after retries) and already dealt with: no buttons that would act
             # on the program as it is now.
@@ -605,11 +637,22 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             phase=phase,
             level=lvl,
             rules=", ".join(rules),
+            why=reasons.reasons(d.rules, proto_id, rules),  # the step-back notice says why
         )
         return AlertView(text, r.id, version, Offer.NONE)
     if reason == "screening":
         text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
         return AlertView(text, r.id, version, Offer.NONE)
+    if reason == "runner_message":
+        said = await messages.message_text(d, int(payload.get("message", 0)))
+        if said is None:
+            return None
+        text = tc.RUNNER_MESSAGE.format(
+            name=name, id=r.id, phase=phase or "–", level=lvl, text=said
+        )
+        return AlertView(text, r.id, version, Offer.NONE, reply=True)
+    if reason == "joined":
+        return AlertView(tc.RUNNER_JOINED.format(name=name, id=r.id), r.id, version, Offer.NONE)
     return None
 
 
@@ -753,7 +796,10 @@ async def digest_texts(d: Deps, coach_id: int) -> list[str]:
     entries = await roster(d, coach)
     today = local_date(d.clock(), tz)
     week_start = today - timedelta(days=today.weekday() + 7)
-    return digest_messages(name, entries, week_start=week_start, today=today)
+    open_alerts = await messages.count_open_alerts(d, coach_id)
+    return digest_messages(
+        name, entries, week_start=week_start, today=today, open_alerts=open_alerts
+    )
 
 
 async def screening_alert(d: Deps, runner_id: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.coach.reasons import rule_words
 from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
 from bot.program.codec import overlay_to_dict, state_from_dict
@@ -27,12 +28,14 @@ from bot.program.decision import Decision, MessageKind
 from bot.program.engine import decide
 from bot.program.events import CoachLinked, Event
 from bot.program.state import Outcome, ProgramState
+from bot.services import messages
 from bot.services.deps import Deps
 from bot.services.turn import (
     decide_and_store,
     in_one_transaction,
     reading,
     turn_of,
+    wake_agenda,
     writing,
 )
 from bot.store import repo, turns
@@ -239,11 +242,15 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         res = await repo.redeem_invite(s, code, runner_id, now=now)
         if not res.ok or res.coach_id is None:
             return None
+        # Told first, then what waits for them (the agenda sends in the order written).
+        await messages.joined(s, runner_id, res.coach_id, now)
         await _coach_linked(s, d, runner_id, res.coach_id, now)
         coach = await repo.get_coach(s, res.coach_id)
         return coach.name if coach else ""
 
     name = await in_one_transaction(d, runner_id, link)
+    if name is not None:
+        wake_agenda(d, runner_id)
     return name or None
 
 
@@ -280,6 +287,9 @@ async def enrol(
             res = await repo.redeem_invite(s, str(code), runner.id, now=now)
             if res.ok and res.coach_id is not None:
                 linked_to = res.coach_id
+                # Told first, then the alerts the decision has for them (the agenda sends in
+                # the order written), all in the link's transaction.
+                await messages.joined(s, runner.id, linked_to, now)
                 coach = await repo.get_coach(s, res.coach_id)
                 coach_name = coach.name if coach else None
         await repo.apply_decision(
@@ -293,6 +303,8 @@ async def enrol(
         answers = {k: v for k, v in data.items() if k not in ("invite", "days_done")}
         await repo.record_answers(s, runner.id, "onboarding", answers, at=now)
         await _store_dialog(s, d, telegram_user_id, None)
+    if linked_to is not None:
+        wake_agenda(d, runner.id)
     return EnrolResult(runner.id, decision, coach_name, invite_lost=bool(code) and not coach_name)
 
 
@@ -404,6 +416,12 @@ def stage_progress(st: ProgramState, stage_days: int, today: date) -> str:
     return texts.STATUS_STAGE.format(day=(today - start).days + 1, days=stage_days, since=start)
 
 
+def _says(d: Deps, protocol_id: str, rule_ids: list[str]) -> str:
+    """The classifications behind a decision in the runner's words (rule ids stay unsaid)."""
+    says = d.rules.tables.protocols[protocol_id].pain.says
+    return ", ".join(says[r] for r in rule_ids if r in says)
+
+
 async def status_text(d: Deps, runner: RunnerCtx) -> str:
     st = runner.state
     assert st is not None
@@ -440,8 +458,10 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
         for a in rec.actions:
             if a["act"] in ("plan", "record", "stale"):
                 continue
-            act = a["act"].replace("_", " ")
-            lines.append(texts.STATUS_DECISION.format(at=rec.at, act=act, rule=a["rule"]))
+            act = texts.ACT_WORDS.get(a["act"], a["act"].replace("_", " "))
+            why = _says(d, st.protocol_id, (a.get("detail") or {}).get("because") or [])
+            template = texts.STATUS_DECISION_WHY if why else texts.STATUS_DECISION
+            lines.append(template.format(at=rec.at, act=act, why=why))
         if len(lines) >= 5:
             break
     if st.overlay is not None:  # the coach's tailoring, its version and who set it
@@ -480,6 +500,9 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
     """The runner's full record as JSON, and their sessions as CSV."""
     async with reading(d) as s:
         data = await repo.export_runner(s, runner_id)
+        loaded = await repo.load_program(s, runner_id)
+    if data is not None and loaded is not None:
+        data["reasons"] = _reasons_of(d, loaded[0].protocol_id, data.get("decisions") or [])
     js = json.dumps(data, indent=1, default=str, ensure_ascii=False).encode()
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -489,6 +512,19 @@ async def export_files(d: Deps, runner_id: int) -> tuple[bytes, bytes]:
             [r.seq, r.day, r.kind, r.outcome, r.pain_during, r.rpe, r.pain_24h, r.run_s_total]
         )
     return js, buf.getvalue().encode()
+
+
+def _reasons_of(d: Deps, protocol_id: str, decisions: list[dict[str, Any]]) -> dict[str, str]:
+    """Each rule id the decisions name, with its reason in words where the rules give one: the
+    export keeps the rule id beside the reason, as the coach reads them."""
+    words = rule_words(d.rules, protocol_id)
+    named: dict[str, str] = {}
+    for rec in decisions:
+        for a in rec.get("actions") or []:
+            for rule in [a.get("rule"), *((a.get("detail") or {}).get("because") or [])]:
+                if isinstance(rule, str) and rule in words:
+                    named[rule] = words[rule]
+    return named
 
 
 async def has_coach(d: Deps, runner_id: int) -> bool:

@@ -36,6 +36,8 @@ __all__ = [
     "CLAIMABLE",
     "Agenda",
     "AgendaStatus",
+    "Alert",
+    "AlertState",
     "Answer",
     "Base",
     "Coach",
@@ -48,6 +50,7 @@ __all__ = [
     "Program",
     "Runner",
     "SessionRecord",
+    "ThreadMessage",
 ]
 
 # Stable constraint names, so that migrations (and SQLite batch mode) can refer to them.
@@ -291,4 +294,47 @@ class OverlayVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     overlay: Mapped[dict[str, Any]] = mapped_column(JSONType)
     by: Mapped[str] = mapped_column(String(200))  # "coach:3", "operator:Dr Jones"
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertState(StrEnum):
+    NEW = "new"  # sent (or due), nobody has looked yet
+    ACKNOWLEDGED = "acknowledged"  # a clinician said they saw it (who and when recorded)
+    RESOLVED = "resolved"  # an act answered it (a clearance, a hold, ...)
+
+
+class Alert(Base):
+    """A coach alert's life cycle: new -> acknowledged -> resolved, each step with who/when."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_runner_state", "runner_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    runner_id: Mapped[int] = mapped_column(Id, ForeignKey("runners.id", ondelete="CASCADE"))
+    coach_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("coaches.id", ondelete="SET NULL"), index=True
+    )
+    reason: Mapped[str] = mapped_column(String(32))  # the alert payload's reason
+    urgency: Mapped[int] = mapped_column(Integer)  # red flag 3 > escalation 2 > clearance 1 > 0
+    state: Mapped[str] = mapped_column(String(16), default=AlertState.NEW.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acked_by: Mapped[str | None] = mapped_column(String(64))  # "coach:<id>", "operator:<name>"
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_action: Mapped[str | None] = mapped_column(String(32))  # the verb or event
+
+
+class ThreadMessage(Base):
+    """One message of the runner <-> coach thread (health data: never logged)."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    runner_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("runners.id", ondelete="CASCADE"), index=True
+    )
+    coach_id: Mapped[int | None] = mapped_column(Id, ForeignKey("coaches.id", ondelete="SET NULL"))
+    direction: Mapped[str] = mapped_column(String(16))  # "to_coach" | "to_runner"
+    text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -25,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.program.codec import state_from_dict, state_to_dict
 from bot.program.decision import Act, Decision, MessageKind
 from bot.program.state import ProgramState
-from bot.store import agenda, hot
+from bot.store import agenda, alerts, hot
 from bot.store.agenda import NewItem, jsonable
 from bot.store.models import (
     Agenda,
     AgendaStatus,
+    Alert,
     Answer,
     Coach,
     DecisionRecord,
@@ -40,6 +41,7 @@ from bot.store.models import (
     Program,
     Runner,
     SessionRecord,
+    ThreadMessage,
 )
 
 __all__ = [
@@ -398,8 +400,38 @@ async def apply_decision(
                 )
             )
         await agenda.schedule(session, items, now=now)
+        if coach_id is not None:
+            for m in decision.messages:
+                if m.kind is MessageKind.COACH_ALERT and not m.payload.get("reminder"):
+                    await alerts.open_alert(
+                        session,
+                        runner_id,
+                        coach_id,
+                        str(m.payload.get("reason", "")),
+                        now=now,
+                        stopped=str(m.payload.get("stopped", "")),
+                    )
+    if not decision.stale and actor.startswith(("coach:", "operator:")) and event != "CoachLinked":
+        # A clinician's recorded act moves the runner's alerts on, in the same transaction.
+        st = decision.state
+        await alerts.settle_after_act(
+            session,
+            runner_id,
+            actor=actor,
+            action=_act_name(decision, event),
+            stopped=st.status.stopped,
+            acknowledged_by=st.flag_ack,
+            awaiting_clearance=st.gate is not None and st.gate.awaiting_clearance,
+            now=now,
+        )
     await session.flush()
     return version
+
+
+def _act_name(decision: Decision, event: str) -> str:
+    """What the act did (its first action other than bookkeeping), else the event's name."""
+    acts = (a.act.value for a in decision.actions if a.act.value not in ("plan", "record"))
+    return next(acts, event)
 
 
 async def _write_state(
@@ -677,6 +709,8 @@ async def export_runner(session: AsyncSession, runner_id: int) -> dict[str, Any]
         ),
         "invites_used": await rows(Invite, Invite.used_at, where=Invite.used_by == runner_id),
         "overlay_versions": await rows(OverlayVersion, OverlayVersion.version),
+        "alerts": await rows(Alert, Alert.created_at, Alert.id),
+        "messages": await rows(ThreadMessage, ThreadMessage.at, ThreadMessage.id),
     }
 
 

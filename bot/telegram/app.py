@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommandScopeChat, Update
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot import metrics, texts, texts_coach
+from bot import metrics, texts
 from bot.agenda.dispatcher import JOB_KWARGS, Dispatcher, run_dispatcher
 from bot.agenda.errors import retry_after_seconds
 from bot.conversation.callbacks import Kind
@@ -39,11 +39,14 @@ from bot.services.turn import CURRENT, Turn
 from bot.settings import bot_id_of
 from bot.store import ops
 from bot.telegram import (
+    handlers_alerts,
     handlers_coach,
     handlers_onboarding,
     handlers_runner,
     handlers_screening,
     handlers_tailor,
+    handlers_thread,
+    menus,
 )
 from bot.telegram.context import CONTEXT_TYPES, TurnContext
 from bot.telegram.request import CommitFirst
@@ -72,6 +75,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "help": handlers_runner.cmd_help,
     "screen": handlers_screening.cmd_screen,
     "unlink": handlers_runner.cmd_unlink,
+    "coach": handlers_thread.cmd_coach,
 }
 
 
@@ -231,6 +235,11 @@ def build_application(
     app.add_handler(
         CallbackQueryHandler(handlers_tailor.on_callback, pattern=handlers_tailor.CALLBACK_PATTERN)
     )
+    app.add_handler(CommandHandler("alerts", handlers_alerts.cmd_alerts))
+    # Message runner / Reply (coach) and Send to my coach (runner): before the runner catch-all.
+    app.add_handler(
+        CallbackQueryHandler(handlers_thread.on_callback, pattern=handlers_thread.CALLBACK_PATTERN)
+    )
     screen_kind = f"^v1\\|{Kind.SCREEN.value}\\|"
     app.add_handler(CallbackQueryHandler(handlers_screening.on_callback, pattern=screen_kind))
     app.add_handler(CallbackQueryHandler(handlers_runner.on_callback))
@@ -245,9 +254,8 @@ def build_application(
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         await application.bot.get_me()  # fails fast on a wrong token; PTB keeps the username
-        runner_menu = [BotCommand(name, about) for name, about in texts.COMMANDS]
-        await application.bot.set_my_commands(runner_menu)
-        coach_menu = runner_menu + [BotCommand(name, about) for name, about in texts_coach.COMMANDS]
+        await application.bot.set_my_commands(menus.runner_menu())
+        coach_menu = menus.coach_menu()
         for coach in await coaches.list_coaches(deps):
             scope = BotCommandScopeChat(coach["telegram_user_id"])
             try:

@@ -24,6 +24,7 @@ from bot.program.decision import Decision
 from bot.program.events import CoachVerb
 from bot.services import coaches, tailoring
 from bot.services.deps import Deps
+from bot.telegram import handlers_thread
 from bot.telegram import render_coach as rc
 from bot.telegram import render_tailor as rt
 from bot.telegram.context import deps_of
@@ -124,9 +125,11 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         seen = await tailoring.view(deps, coach.id, runner_id)
         tailored = rt.overlay_line(seen.state, deps.rules)
     text = f"{text}\n{tailored}" if tailored else text
-    await update.message.reply_text(
-        text, reply_markup=markup(Prompt("", rt.tailor_rows(runner_id)))
-    )
+    rows = (*rc.message_rows(runner_id), *rt.tailor_rows(runner_id))
+    await update.message.reply_text(text, reply_markup=markup(Prompt("", rows)))
+    thread = await handlers_thread.thread_text(context, coach, runner_id)
+    if thread is not None:  # the messages between them are part of the runner's record
+        await update.message.reply_text(thread)
     # ~0.2 s of matplotlib: off the event loop, so other chats are not held up meanwhile.
     png = await asyncio.to_thread(runner_chart, entry.name, points, marks, today=today)
     await update.message.reply_photo(InputFile(png, filename=f"runner-{runner_id}.png"))
@@ -160,6 +163,10 @@ async def _did(
     """What an act did, in words: a stopped runner stays stopped whatever the verb said."""
     rules = ", ".join(decision.rules) if decision else ""
     if decision is None or not decision.state.status.stopped:
+        if decision is not None and any(
+            m.payload.get("code") == "coach_regress_bottom" for m in decision.messages
+        ):  # a Regress with nowhere lower to go: said as the hold it is
+            return tc.DONE_REGRESS_BOTTOM.format(id=runner_id, rules=rules)
         return tc.DONE_VERB.format(verb=verb.value, id=runner_id, rules=rules)
     stop = await coaches.runner_stop(deps, coach, runner_id)
     status = tc.stop_word(stop.status.value)
@@ -308,11 +315,12 @@ async def _on_press(
         await query.answer(toast)
         # The press moved the program on: the alert's buttons, again, at the new version.
         stop = await coaches.runner_stop(deps, coach, runner_id)
+        rows = (*rc.current_rows(stop), *rc.message_rows(runner_id))
         with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(markup(Prompt("", rc.current_rows(stop))))
+            await query.edit_message_reply_markup(markup(Prompt("", rows)))
     else:
         await query.answer(tc.DONE_BUTTON.format(verb=verb.value))
-        await _drop_buttons(query)
+        await _drop_buttons(query, keep_message=runner_id)
     await context.bot.send_message(
         coach.telegram_user_id, await _did(deps, coach, runner_id, verb, decision)
     )
@@ -336,14 +344,18 @@ async def _stale(query: CallbackQuery, deps: Deps, coach: coaches.CoachCtx, runn
     coach can press again; otherwise they go."""
     stop = await coaches.runner_stop(deps, coach, runner_id)
     rows = rc.current_rows(stop)
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_reply_markup(markup(Prompt("", rows)) if rows else None)
+    with contextlib.suppress(BadRequest):  # "Message runner" stays whatever happened
+        await query.edit_message_reply_markup(
+            markup(Prompt("", (*rows, *rc.message_rows(runner_id))))
+        )
     await query.answer(tc.REFRESHED if rows else tc.ALREADY_HANDLED, show_alert=True)
 
 
-async def _drop_buttons(query: CallbackQuery) -> None:
+async def _drop_buttons(query: CallbackQuery, *, keep_message: int | None = None) -> None:
+    """The buttons go (an alert keeps "Message runner": writing to the runner stays open)."""
+    rows = rc.message_rows(keep_message) if keep_message is not None else ()
     with contextlib.suppress(BadRequest):  # e.g. too old to edit: the change is made anyway
-        await query.edit_message_reply_markup(None)
+        await query.edit_message_reply_markup(markup(Prompt("", rows)) if rows else None)
 
 
 COMMANDS: dict[str, Any] = {

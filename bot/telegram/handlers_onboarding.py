@@ -5,9 +5,11 @@ Each answer is saved before the next question is asked, so a restart resumes at 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import texts
@@ -136,5 +138,10 @@ async def on_answer(
         return True
     await runners.save_flow(deps, user.id, None, FLOW, result.data)
     target = query.message if query and pressed is not None and pressed.ref != "tz_ok" else None
+    if query and pressed is not None and pressed.ref == "consent":
+        # What the runner agreed to stays readable: only its buttons go, the next step is new.
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_text(texts.DISCLAIMER + texts.AGREED)
+        target = None
     await ask_next(update, context, result.data, target)
     return True

@@ -36,7 +36,7 @@ from bot.program.plan import project
 from bot.program.rules import Question
 from bot.program.state import Outcome, Status
 from bot.services import runners
-from bot.telegram import handlers_onboarding
+from bot.telegram import handlers_onboarding, handlers_thread
 from bot.telegram.context import deps_of
 from bot.telegram.render import (
     followup_questions,
@@ -83,6 +83,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.message
     if msg is None or msg.text is None or update.effective_user is None:
         return
+    if await handlers_thread.on_coach_text(update, context):  # a coach writing to a runner
+        return
     if await handlers_onboarding.on_answer(update, context, None, msg.text):
         return
     deps = deps_of(context)
@@ -109,7 +111,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         offer = symptom_offer()
         await msg.reply_text(offer.text, reply_markup=markup(offer))
         return
-    await msg.reply_text(texts.HELP_HINT)
+    # Words for nobody's question: perhaps for the coach ("Send this to your coach?").
+    await handlers_thread.offer(update, context, runner)
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -617,8 +620,16 @@ async def cmd_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.message is None or update.effective_user is None:
         return
-    runner = await runners.find_runner(deps_of(context), update.effective_user.id)
+    deps = deps_of(context)
+    runner = await runners.find_runner(deps, update.effective_user.id)
     enrolled = runner is not None and runner.state is not None
+    if runner is None:
+        from bot import texts_coach
+        from bot.services import coaches
+
+        if await coaches.find_coach(deps, update.effective_user.id) is not None:
+            await update.message.reply_text(texts_coach.HELP_COACH)
+            return
     await update.message.reply_text(
         texts.HELP, reply_markup=report_keyboard() if enrolled else None
     )

@@ -77,7 +77,11 @@ def _why(
         proto = tailored_tables(proto, overlay, rules)
     says = (proto.pain if proto is not None else rules.tables.pain).says  # its own pain rules
     found = [says[r] for r in rule_ids if r in says]
-    return ", ".join(found) or "your answers"
+    return ", ".join(found) or texts.WHY_ANSWERS
+
+
+# Notices whose words name a run level, and what they say instead in a phase without levels.
+_NO_LEVEL = {"regressed": "regressed_no_run", "coach_regress_bottom": "coach_regress_no_levels"}
 
 
 def notice(
@@ -88,6 +92,8 @@ def notice(
     code = str(payload.get("code", ""))
     if code == "tailored" and state is not None:
         return _tailored_notice(payload, state, rules)
+    if payload.get("level") is None and code in _NO_LEVEL:
+        code = _NO_LEVEL[code]  # a phase before running: no level to name, no running to stop
     template = texts.NOTICES.get(code) if has_coach else None
     template = template or texts.NOTICES_NO_COACH.get(code) or texts.NOTICES.get(code)
     if template is None:
@@ -112,7 +118,8 @@ def notice(
         level_text = texts.level_label(rules, protocol_id, level) if protocol_id else str(level)
     who = texts.WHO.get(str(payload.get("by", "coach")), texts.WHO["coach"])
     rest_days = payload.get("rest_days", "")
-    rest = texts.REST_AFTER.format(n=rest_days) if isinstance(rest_days, int) and rest_days else ""
+    counted = isinstance(rest_days, int) and rest_days > 0
+    rest = texts.REST_AFTER.format(days=texts.days(rest_days)) if counted else ""
     return template.format(
         level=level_text,
         who=who,
@@ -120,7 +127,7 @@ def notice(
         rest=rest,
         rule=decided,
         why=_why(rule_ids, rules, protocol_id, state.overlay if state else None),
-        rest_days=payload.get("rest_days", ""),
+        rest_days=texts.days(rest_days) if isinstance(rest_days, int) else rest_days,
         clear=payload.get("clear", ""),
         needed=payload.get("needed", ""),
         phase=phase_name,

@@ -20,12 +20,22 @@ async def render_coach(deps: Deps, item: Any, state: ProgramState | None) -> Pro
 
 
 def alert_prompt(view: coaches.AlertView) -> Prompt:
+    """The alert's own buttons, and under them always a way to write to the runner."""
     ref = f"{view.runner_id}.{view.version}"
+    talk = message_rows(view.runner_id, reply=view.reply)
     if view.offer is coaches.Offer.STOP:
-        return Prompt(view.text, stop_rows(ref, view.choices, acknowledged=view.acknowledged))
+        rows = stop_rows(ref, view.choices, acknowledged=view.acknowledged)
+        return Prompt(view.text, (*rows, *talk))
     if view.offer is coaches.Offer.CLEARANCE:
-        return Prompt(view.text, clearance_rows(ref))
-    return Prompt(view.text)
+        return Prompt(view.text, (*clearance_rows(ref), *talk))
+    return Prompt(view.text, talk)
+
+
+def message_rows(runner_id: int, *, reply: bool = False) -> tuple[tuple[Button, ...], ...]:
+    """ "Message runner" (or "Reply" under a runner's message): the coach's next text goes to
+    them. The press names the runner only; who may write to them is checked on the press."""
+    label = tc.BTN_REPLY if reply else tc.BTN_MESSAGE_RUNNER
+    return ((Button(label, cb(Kind.THREAD, runner_id, "m")),),)
 
 
 def resume_label(choice: coaches.ResumeChoice) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, BotCommandScopeChat, Message
 
 from bot import texts
 from bot.conversation.prompts import Prompt
@@ -17,6 +17,7 @@ from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
 from bot.services import runners as svc
 from bot.services.deps import Deps
+from bot.telegram.menus import coach_menu
 from bot.telegram.render import render_runner
 from bot.telegram.render_coach import render_coach
 from bot.telegram.ui import send_prompt
@@ -42,7 +43,12 @@ class TelegramSender:
             for text in await digest_texts(self.deps, int(item.coach_id)):
                 last = await send_prompt(self.bot, int(item.chat_id), Prompt(text))
             return last
-        if getattr(item, "coach_id", None) is not None and kind is MessageKind.COACH_ALERT:
+        if kind is MessageKind.COACH_MENU:
+            scope = BotCommandScopeChat(int(item.chat_id))
+            await self.bot.set_my_commands(coach_menu(), scope=scope)
+            return None
+        coach_kinds = (MessageKind.COACH_ALERT, MessageKind.COACH_NOTE)
+        if getattr(item, "coach_id", None) is not None and kind in coach_kinds:
             prompt = await render_coach(self.deps, item, state)
         else:
             # Whether "your coach has been told" is true is decided now, not when scheduled.

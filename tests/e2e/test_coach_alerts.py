@@ -49,6 +49,7 @@ def alert_buttons(rules: Rules, protocol_id: str, level: str, options: list[Any]
         tc.BTN_ACK,
         tc.BTN_KEEP_STOPPED,
         *(tc.BTN_RESUME_AT.format(level=label, rest=tc.rest_days(o.rest_days)) for o in options),
+        tc.BTN_MESSAGE_RUNNER,  # every alert: write to the runner
     ]
 
 
@@ -93,7 +94,7 @@ async def test_red_flag_alert_hold_and_presses_that_change_nothing(
             "low risk",
             "Run/walk bone-loading sessions",
             level,
-            "pain_night=yes",
+            "pain at night: yes",
             "red-flag-stop",
             "red-night-pain",
             "Last sessions:",
@@ -105,7 +106,11 @@ async def test_red_flag_alert_hold_and_presses_that_change_nothing(
             shipped_rules, flagged.protocol_id, "rw-l0", options
         )
         for _, data in (b for row in alert.buttons for b in row):
-            assert data is not None and data.split("|")[2] == f"{anna}.{flagged_version}"
+            assert data is not None
+            if data.split("|")[1] == "kt":  # Message runner names the runner only
+                assert data.split("|")[2] == str(anna)
+                continue
+            assert data.split("|")[2] == f"{anna}.{flagged_version}"
             assert len(data.encode()) <= 64
 
         # Acknowledge: recorded through the engine, still stopped; the alert keeps its buttons
@@ -144,7 +149,9 @@ async def test_red_flag_alert_hold_and_presses_that_change_nothing(
         assert lifted is not None and lifted.offer is csvc.Offer.STOP  # still stopped
         await csvc.act(h.deps, sam, anna, CoachVerb.CLEAR, option="rf-same")
         late = await render_coach(h.deps, row, None)
-        assert late is not None and not late.rows
+        assert late is not None and [b.label for row in late.rows for b in row] == [
+            tc.BTN_MESSAGE_RUNNER  # nothing left to act on; writing to the runner stays
+        ]
         assert late.text.endswith(tc.ALERT_SETTLED.format(id=anna))
         cleared, cleared_version = await program(h, anna)
         assert cleared.status is Status.ACTIVE
@@ -225,7 +232,7 @@ async def test_clearance_alert_not_yet_then_cleared(shipped_rules: Rules, db_url
         assert waiting.phase_id == "high-strength"
         assert waiting.gate is not None and waiting.gate.awaiting_clearance
         alert = h.last_with_buttons(COACH)
-        assert alert.button_texts == ["Cleared", "Not yet"]
+        assert alert.button_texts == ["Cleared", "Not yet", tc.BTN_MESSAGE_RUNNER]
         for part in (
             "Nia",
             f"#{nia}",
@@ -251,7 +258,9 @@ async def test_clearance_alert_not_yet_then_cleared(shipped_rules: Rules, db_url
         row = (await agenda_rows(h, runner_id=nia, kind=MessageKind.COACH_ALERT.value))[-1]
         assert row.payload["next_phase"] == "high-run-walk" and row.payload["claimed"] is False
         late = await render_coach(h.deps, row, None)
-        assert late is not None and not late.rows
+        assert late is not None and [b.label for row in late.rows for b in row] == [
+            tc.BTN_MESSAGE_RUNNER  # nothing left to act on; writing to the runner stays
+        ]
 
         # Pressed again (either button): already handled, nothing changes.
         after = await program(h, nia)
@@ -290,6 +299,7 @@ async def test_escalation_alert_cleared_one_level_down_after_confirm(
             lands = level_ids[max(0, here - o.levels_down)]
             label = level_label(shipped_rules, escalated.protocol_id, lands)
             expected.append(tc.BTN_RESUME_AT.format(level=label, rest=tc.rest_days(o.rest_days)))
+        expected.append(tc.BTN_MESSAGE_RUNNER)
         assert alert.button_texts == expected
         text = alert.text or ""
         assert text.startswith(f"⏸ Repeated step-backs: Anna (#{anna})"), text

@@ -91,8 +91,8 @@ async def test_roster_detail_chart_reply_and_release(shipped_rules: Rules, db_ur
         assert text.startswith(f"{tc.ATTENTION_ICON['ok']} Cleo (#{cleo})"), text
         assert tc.DETAIL_TRAIL in text
         local = held_at.astimezone(zone("America/New_York"))
-        assert f"• {local:%d %b %H:%M} hold, rule coach-decision, by coach" in text, text
-        assert "progress, rule progress-after-hold, by runner: to_level=rw-l" in text, text
+        assert f"• {local:%d %b %H:%M} {local:%Z} hold, rule coach-decision, by coach" in text, text
+        assert "progress, rule progress-after-hold, by runner: to level " in text, text
         assert "run: done, " in text and " min running, pain 0, 24h 0" in text
         assert len(h.standin.calls_to("sendPhoto")) == photos_before + 1
         assert chart.photo is not None

@@ -150,7 +150,7 @@ async def test_free_text_for_session_questions(shipped_rules: Rules, db_url: str
         post = {a.question_id: a.value for a in await h.answers(stage="post")}
         assert post == {"pain_during": 3, "rpe": 2}
         await h.say("and another thing")  # nothing open any more
-        assert h.last().text == texts.HELP_HINT
+        assert h.last().text == texts.NO_COACH_TO_WRITE  # no coach linked
 
 
 async def test_stale_reminder_button_changes_nothing(shipped_rules: Rules, db_url: str) -> None:
@@ -268,11 +268,11 @@ async def test_an_abandoned_question_does_not_swallow_later_messages(
         reminder = [m for m in h.messages() if "Today's session" in (m.text or "")][-1]
         assert reminder.message_id != first.message_id and reminder.buttons
         await h.say("hello")
-        assert h.last().text == texts.HELP_HINT
+        assert h.last().text == texts.NO_COACH_TO_WRITE  # no coach linked
         await h.press("Done ✅", message=reminder)
         await h.say("1")  # typed answers reach today's questions
         await h.say("2")
         assert h.last().text == texts.SESSION_THANKS
         assert [a.value for a in await h.answers(stage="post")] == [1, 2]
         await h.say("hello again")
-        assert h.last().text == texts.HELP_HINT
+        assert h.last().text == texts.NO_COACH_TO_WRITE  # no coach linked

@@ -59,10 +59,10 @@ async def test_all_clear_sessions_progress_after_the_hold(
             if n == 1:
                 assert said[0].startswith("➡️ Staying at level 1 of 7"), said
                 assert "1 of 2 symptom-free sessions" in said[0]
-                assert "(rule progress-after-hold)" in said[0]
+                assert "(rule" not in said[0] and "progress-after-hold" not in said[0]
             else:
                 assert said[0].startswith("⬆️ Up to level 2 of 7 (jog 1:00, walk 4:00, ×6)"), said
-                assert "(rule progress-after-hold)" in said[0]
+                assert "(rule" not in said[0] and "progress-after-hold" not in said[0]
             assert said[0].count(". ") == 0  # one sentence
 
         state, _ = await h.program()
@@ -98,7 +98,7 @@ async def test_mild_pain_during_then_all_clear_holds_the_level(
         assert len(said) == 1, h.sent_since(before)
         assert said[0].startswith("➡️ Holding level 1 of 7"), said
         assert "mild pain (up to 2/10) during the session" in said[0]
-        assert "mild-hold" in said[0]
+        assert "mild-hold" not in said[0] and "(rule" not in said[0]  # reasons, not rule ids
         state, version = await h.program()
         assert (state.level, state.clear_at_level, state.open) == (0, 0, ())
 
@@ -129,7 +129,7 @@ async def test_pain_at_24_hours_regresses_with_rest_days(shipped_rules: Rules, d
             "⬇️ Back to level 1 of 7 (jog 1:00, walk 5:00, ×5) after 2 days without running"
         ), said
         assert "pain still there 24 hours later" in said[0]
-        assert "pain-regress" in said[0]
+        assert "pain-regress" not in said[0] and "(rule" not in said[0]
         state, _ = await h.program()
         assert state.impact_free_until == answered_on + timedelta(days=2)
         reminder = await next_run(h)

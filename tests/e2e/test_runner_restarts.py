@@ -80,6 +80,6 @@ async def test_followup_still_arrives_at_24_hours_across_a_restart(
         assert row.sent_at - reported_at == timedelta(hours=24)
         await answer_followup(h, pain_now=0)
         await h.tick()
-        assert any("(rule progress-after-hold)" in t for t in h.texts()), h.texts()
+        assert any(t.startswith("➡️ Staying at level 1") for t in h.texts()), h.texts()
         state, _ = await h.program()
         assert state.open == () and state.clear_at_level == 1

@@ -325,8 +325,8 @@ async def test_free_text_that_sounds_like_a_symptom_is_offered_the_check(
         for said in ("my shin hurts at night", "it's sore", "swollen", "limping"):
             await h.say(said)
             assert h.last(RUNNER).text == texts.SYMPTOM_OFFER, said
-        await h.say("hello there")
-        assert h.last(RUNNER).text == texts.HELP_HINT
+        await h.say("hello there")  # not a symptom: offered to the coach instead
+        assert h.last(RUNNER).text == texts.OFFER_TO_COACH.format(text="hello there")
         await h.say("my shin hurts at night")
         offer = h.last(RUNNER)
         await h.press(texts.BTN_SYMPTOM_CHECK, message=offer)

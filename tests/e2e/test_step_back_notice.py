@@ -45,6 +45,7 @@ async def test_a_step_back_under_the_zero_pain_rule_tells_the_coach_and_stops_no
         assert len(notices) == 1, sent(h, COACH)
         assert "zp-tell-clinician" in notices[0] and "zp-regress" in notices[0]
         assert "keep running at the lower level" in " ".join(notices[0].split())
+        assert "Why: a step back within 14 days (zp-tell-clinician)" in notices[0], notices[0]
         assert tc.STEP_BACK_NOTICE.split("{")[0] in notices[0]
         notice = next(m for m in h.messages(COACH) if (m.text or "").startswith("🔔 Anna"))
-        assert not notice.button_texts, "nothing to decide: no buttons"
+        assert notice.button_texts == [tc.BTN_MESSAGE_RUNNER], "nothing to decide: only writing"

@@ -47,7 +47,7 @@ async def test_0003_keeps_processed_updates_and_downgrades(empty_url: str) -> No
         "INSERT INTO processed_updates (update_id, processed_at) VALUES (41, :at), (42, :at)",
         at=NOW,
     )
-    await migrate(empty_url)
+    await migrate(empty_url, "0003_ops")  # this revision, not whatever head is now
     assert await current_revision(empty_url) == "0003_ops"
     rows = await _execute(empty_url, "SELECT bot_id, update_id FROM processed_updates ORDER BY 2")
     assert rows == [(0, 41), (0, 42)]
@@ -64,5 +64,5 @@ async def test_0003_keeps_processed_updates_and_downgrades(empty_url: str) -> No
     assert await current_revision(empty_url) == "0002"
     rows = await _execute(empty_url, "SELECT update_id FROM processed_updates ORDER BY 1")
     assert rows == [(41,)]  # the newest bot's ids are kept, one row per update id
-    await migrate(empty_url)
+    await migrate(empty_url, "0003_ops")  # this revision, not whatever head is now
     assert await current_revision(empty_url) == "0003_ops"

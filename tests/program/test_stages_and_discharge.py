@@ -15,10 +15,11 @@ from typer.testing import CliRunner
 
 from bot import texts
 from bot.cli import app
-from bot.program.decision import Act
+from bot.program.decision import Act, MessageKind
 from bot.program.engine import decide
 from bot.program.events import RunnerResumed
 from bot.program.loader import Rules
+from bot.program.recheck import Verdict, recheck
 from bot.program.simulate import Script, SessionAnswers, SimProfile
 from bot.program.state import Status
 from bot.services.runners import stage_progress
@@ -159,12 +160,12 @@ def test_a_discharged_runner_cannot_resume_and_status_says_discharged(rules: Rul
     assert "discharged" in texts.STATUS_WORDS[Status.DISCHARGED.value]
 
 
-def test_the_runner_reads_the_discharge_message_with_its_rule(rules: Rules) -> None:
+def test_the_runner_reads_the_discharge_message_without_its_rule_id(rules: Rules) -> None:
     rec = wm_runner(rules)
     step = next(s for s in rec.log if any(a.act is Act.DISCHARGE for a in s.decision.actions))
     payload = next(m.payload for m in step.decision.messages if m.payload.get("code"))
     text = notice(payload, rec.state, rules)
-    assert "finished the program" in text and "wm-discharge" in text
+    assert "finished the program" in text and "wm-discharge" not in text
     assert rules.protocols[WM].on_finish.message in text
 
 
@@ -180,7 +181,7 @@ def test_a_clear_session_inside_a_stage_tells_the_runner_the_day_of_the_stage(ru
     step, payload = holding[0]
     assert payload["days"] == 28 and 1 <= payload["day"] <= 28
     text = notice(payload, step.decision.state, rules)
-    assert f"day {payload['day']} of a 28-day stage" in text and "progress-after-hold" in text
+    assert f"day {payload['day']} of a 28-day stage" in text and "progress-after-hold" not in text
 
 
 def test_status_shows_the_day_of_the_stage(rules: Rules) -> None:
@@ -196,3 +197,26 @@ def test_status_shows_the_day_of_the_stage(rules: Rules) -> None:
     assert stage_progress(state, 28, today).startswith("Stage: day 10 of 28")
     fresh = state.evolve(stage_since=None)
     assert "starts with your next session" in stage_progress(fresh, 28, today)
+
+
+def test_discharge_calls_off_the_weekly_prompt_planned_with_the_last_session(rules: Rules) -> None:
+    """The sleep check planned ahead with the last session must not reach a discharged runner."""
+    rec = wm_runner(rules)
+    step = next(s for s in rec.log if any(a.act is Act.DISCHARGE for a in s.decision.actions))
+    planned_before = {
+        m.key
+        for s in rec.log[: rec.log.index(step)]
+        for m in s.decision.messages
+        if m.key.startswith("habit:sleep-check:") and m.due > step.at
+    }
+    assert planned_before, "the scenario should have a sleep check planned past the discharge"
+    assert planned_before <= set(step.decision.cancel)
+
+
+def test_a_habit_prompt_due_after_discharge_is_dropped_at_send_time(rules: Rules) -> None:
+    rec = wm_runner(rules)
+    assert rec.state is not None and rec.state.status is Status.DISCHARGED
+    verdict, _ = recheck(
+        rec.state, MessageKind.HABIT, {"habit": "deload-week-notice"}, rec.log[-1].at, rules
+    )
+    assert verdict is Verdict.DROP

@@ -16,6 +16,7 @@ from bot.program.machine.context import (
     _climbed,
     _coach_alert,
     _Ctx,
+    _ladder_position,
     _level_id,
     _next_phase,
     _notice,
@@ -59,6 +60,7 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         _notice(out, ctx, key, "coach_paused", rules=[rule], by=_by(ev))
         return out.done(_replan(state, ctx, out))
     was = state.status
+    code = f"coach_{verb.value}"  # the runner's notice: what the verb did
     if verb in (CoachVerb.RESUME, CoachVerb.CLEAR) and was is Status.PAUSED:
         # Resume and Clear lift a pause; Hold, Regress and Advance change the level only.
         state = state.evolve(status=Status.ACTIVE, pause_reason=None)
@@ -68,8 +70,11 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         out.act(Act.HOLD, rule, level=_level_id(state, ctx), **who)
     elif verb is CoachVerb.REGRESS:
         before = _level_id(state, ctx)
+        here = _ladder_position(state, ctx)
         state = _move_levels(state, ctx, -1)
         out.act(Act.REGRESS, rule, from_level=before, to_level=_level_id(state, ctx), **who)
+        if _ladder_position(state, ctx) == here:  # the ladder's bottom, or no ladder here
+            code = "coach_regress_bottom"
     elif verb is CoachVerb.ADVANCE:
         phase = _phase(state, ctx)
         if phase.runs and state.level + 1 < len(phase.levels):
@@ -98,7 +103,7 @@ def _on_coach(state: ProgramState, ev: CoachAction, ctx: _Ctx) -> Decision:
         state = _schedule_gate(state, ctx, out)
     key = f"notice:coach:{ev.coach_id}:{verb.value}:{ctx.now.isoformat()}"
     level = _level_id(state, ctx)
-    _notice(out, ctx, key, f"coach_{verb.value}", rules=[rule], level=level, by=_by(ev))
+    _notice(out, ctx, key, code, rules=[rule], level=level, by=_by(ev))
     return out.done(_replan(state, ctx, out))
 
 

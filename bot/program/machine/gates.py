@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.program.calendar import weekly_times
 from bot.program.decision import Act, Message, MessageKind
 from bot.program.loader import Rules
 from bot.program.machine.context import (
@@ -15,6 +16,7 @@ from bot.program.machine.context import (
     _climbed,
     _coach_alert,
     _Ctx,
+    _habit_key,
     _level_id,
     _next_phase,
     _notice,
@@ -142,6 +144,7 @@ def _discharge(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
     level = _level_id(state, ctx)
     for session in state.open:
         out.drop(f"followup:{session.seq}", f"followup-nudge:{session.seq}")
+    _call_off_weekly_habits(state, ctx, out)
     state = state.evolve(status=Status.DISCHARGED, gate=None, open=(), pause_reason=rule)
     out.act(Act.DISCHARGE, rule, phase=state.phase_id, level=level)
     _notice(
@@ -154,6 +157,16 @@ def _discharge(state: ProgramState, ctx: _Ctx, out: _Out) -> ProgramState:
     )
     _coach_alert(out, state, ctx, f"alert:discharged:{ctx.today}", "discharged", [rule])
     return _replan(state, ctx, out)
+
+
+def _call_off_weekly_habits(state: ProgramState, ctx: _Ctx, out: _Out) -> None:
+    """The weekly prompts planned with the last session (this week's or next week's day);
+    the dispatcher also drops any other habit prompt of a discharged runner at send time."""
+    pref = state.profile.preferred_time
+    for h in ctx.tables.planning_habits:
+        if h.trigger == "weekly" and h.weekday is not None:
+            this_week, next_week = weekly_times(h.weekday, ctx.today, pref, ctx.tz)
+            out.drop(_habit_key(h.id, this_week[0]), _habit_key(h.id, next_week[0]))
 
 
 def _try_pass_gate(state: ProgramState, nxt: Phase, ctx: _Ctx, out: _Out) -> ProgramState:

@@ -55,31 +55,30 @@ def _regress(
         to_level=_level_id(state, ctx),
         rest_days=rule.rest_days,
     )
-    _notice(
-        out,
-        ctx,
-        f"notice:regress:{seq}",
-        "regressed",
-        level=_level_id(state, ctx),
-        rest_days=rule.rest_days,
-        rules=[rule.id, *because],
+    step_back = {"level": _level_id(state, ctx), "rest_days": rule.rest_days}
+    fired = (
+        []
+        if state.status is Status.RED_FLAG
+        else [
+            w
+            for w in pain.escalate_when
+            if (w.regress_at_or_below_last and again)
+            or (
+                w.regressions is not None
+                and w.within_days is not None
+                and sum(d > ctx.today - timedelta(days=w.within_days) for d in regressions)
+                >= w.regressions
+            )
+        ]
     )
-    if state.status is Status.RED_FLAG:
-        return state
-    fired = [
-        w
-        for w in pain.escalate_when
-        if (w.regress_at_or_below_last and again)
-        or (
-            w.regressions is not None
-            and w.within_days is not None
-            and sum(d > ctx.today - timedelta(days=w.within_days) for d in regressions)
-            >= w.regressions
-        )
-    ]
+    stop = [w for w in fired if (w.then or esc.then) == "stop"]
+    if not stop:
+        # Not when running stops here: "back to level N" just before "running is paused"
+        # would say the opposite; the stop's own notice says why, once.
+        key = f"notice:regress:{seq}"
+        _notice(out, ctx, key, "regressed", **step_back, rules=[rule.id, *because])
     if not fired:
         return state
-    stop = [w for w in fired if (w.then or esc.then) == "stop"]
     ids = list(dict.fromkeys(w.id or esc.id for w in (stop or fired)))
     why = [*ids, *([esc.id] if esc.id not in ids else []), rule.id, *because]
     if stop:
@@ -99,7 +98,7 @@ def _regress(
             why,
             regressions=len(regressions),
         )
-        _notice(out, ctx, f"notice:escalate:{seq}", "escalated", rules=[ids[0]])
+        _notice(out, ctx, f"notice:escalate:{seq}", "escalated", rules=[ids[0], *because])
         return state
     # Notify only: the clinician hears of it; the runner keeps going at the lower level.
     out.act(Act.RECORD, ids[0], notified="coach", triggers=ids, regressions=len(regressions))
