@@ -31,7 +31,7 @@ class Kind(StrEnum):
     TO_COACH = "tc"  # runner: send the pending text to the coach: ref = token, value = y|n
     SCREEN = "sc"  # energy screening: ref = question, value
     REPORT = "r"  # symptom report (/pain): ref = report:question, value = answer
-    TAILOR = "kt"  # a coach's tailoring menu: ref = runner id, value = m | f.<f> | v.<f>.<v> | x
+    TAILOR = "ko"  # a coach's tailoring menu: ref = runner id, value = m | f.<f> | v.<f>.<v> | x
 
 
 class BadCallback(ValueError):

@@ -2,7 +2,7 @@
 the allowed values of one field (from tailoring.yaml's bounds), the training-days toggles, and
 the overlay line of the coach's runner view.
 
-Callback data: `v1|kt|<runner id>|<value>`, value `m` (open the menu), `f.<code>` (choose a
+Callback data: `v1|ko|<runner id>|<value>`, value `m` (open the menu), `f.<code>` (choose a
 field), `v.<code>.<value>` (set it; `d` = back to the rules), `w.<day>` (toggle a training day),
 `w.save`, `x` (close). Field codes are two letters so the data stays far below 64 bytes; a start
 level is sent as its index in the first run phase, not its id."""

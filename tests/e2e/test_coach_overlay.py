@@ -64,7 +64,7 @@ async def test_a_coach_tailors_from_telegram_end_to_end(shipped_rules: Rules, db
         assert tc.TAILOR_NONE in (menu.text or "")
         for row in menu.buttons:
             for _, data in row:
-                assert len(data.encode()) <= 64 and data.startswith("v1|kt|")
+                assert len(data.encode()) <= 64 and data.startswith("v1|ko|")
 
         # Pain limit -> 1: one turn, versioned, the runner told in plain words.
         await h.press(tc.TAILOR_LABELS["pain_threshold"], user=COACH, message=menu)
