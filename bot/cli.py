@@ -245,7 +245,10 @@ def simulate_cmd(
         protocol_id=protocol,
         overlay=tailored,
     )
-    rows = simulate(rules, profile, script)
+    try:
+        rows = simulate(rules, profile, script)
+    except BadEvent as exc:  # e.g. a scripted protocol switch the site does not allow
+        raise fail(f"--answers: {exc}") from None
     if as_json:
         json.dump([r.as_dict() for r in rows], sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
@@ -1048,6 +1051,104 @@ def ack_cmd(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@app.command("protocol")
+def protocol_cmd(
+    runner: Annotated[int | None, typer.Argument(help="Runner id (to switch).")] = None,
+    protocol: Annotated[str | None, typer.Argument(help="The protocol to switch to.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who decided (a clinician's name).")
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the protocols (for a site: those it allows).")
+    ] = False,
+    site: Annotated[str | None, typer.Option("--site", help="With --list: one site's.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Switch a runner's protocol as the operator (their history is kept, any stop stays), or
+    list the protocols (`--list`, `--site S`: the ones a runner at site S may follow)."""
+    if list_:
+        if runner is not None or protocol is not None or by is not None:
+            raise fail("--list takes no runner, protocol or --by")
+        _list_protocols(_load(_settings().rules_dir), site, as_json)
+        return
+    if site is not None:
+        raise fail("--site goes with --list")
+    if runner is None or protocol is None:
+        raise fail(
+            "usage: boneload protocol RUNNER PROTOCOL --by NAME, or boneload protocol --list"
+        )
+    if by is None or not by.strip():
+        raise fail("--by must name who decided (recorded as operator:NAME)")
+    from bot.services import protocols as psvc
+
+    s = _settings()
+    rules = _load(s.rules_dir)
+    try:
+        psvc.check_protocol_id(rules, protocol)
+    except psvc.ProtocolRefused as exc:
+        raise fail(str(exc)) from None
+
+    async def go() -> Any:
+        engine, deps = _db_deps(s, rules)
+        try:
+            return await psvc.switch(deps, runner, protocol, by=by.strip())
+        finally:
+            await engine.dispose()
+
+    try:
+        decision = _run_async(go())
+    except psvc.ProtocolRefused as exc:
+        raise fail(str(exc)) from None
+    state = decision.state
+    switched = next((a for a in decision.actions if a.act.value == "switch_protocol"), None)
+    if switched is None:
+        out.print(
+            f"runner #{runner} already follows {protocol}; nothing changed",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    out.print(
+        f"runner #{runner}: {switched.detail['from_protocol']} -> {state.protocol_id}, now in "
+        f"phase {state.phase_id}, level {switched.detail.get('level') or '-'} (status "
+        f"{state.status.value}); recorded as operator:{by.strip()} (rules: "
+        f"{', '.join(decision.rules)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _list_protocols(rules: Rules, site_id: str | None, as_json: bool) -> None:
+    """Every protocol, or the ones a site allows (its own / its risk class's marked default)."""
+    if site_id is None:
+        chosen = list(rules.protocols.values())
+        default = None
+    else:
+        site = rules.site_by_id.get(site_id)
+        if site is None:
+            raise fail(f"unknown site {site_id!r}; known: {', '.join(sorted(rules.site_by_id))}")
+        chosen = protocol_choices(rules, site)
+        default = rules.protocol_for(site).id
+    rows = [
+        {
+            "id": p.id,
+            "name": p.name,
+            "for_risk": p.for_risk.value,
+            "phases": [ph.kind.value for ph in p.phases],
+            "default": p.id == default,
+        }
+        for p in sorted(chosen, key=lambda p: p.id)
+    ]
+    if as_json:
+        out.print_json(data=rows)
+        return
+    for r in rows:
+        mark = " (site default)" if r["default"] else ""
+        out.print(
+            f"{r['id']}: {r['name']} [risk {r['for_risk']}]{mark}", highlight=False, soft_wrap=True
+        )
 
 
 @app.command("tailor")

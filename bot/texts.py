@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from bot.program.loader import Rules
+from bot.program.road import Road
 from bot.program.rules import SessionKind
 from bot.program.state import Planned, Prescription
 
@@ -218,6 +219,10 @@ NOTICES = {
     ),
     "symptoms_clear": "Noted: nothing in your answers needs a change. Keep to your plan.",
     "discharged": "🏁 You have finished the program. {message}",
+    "protocol_switched": (
+        "🔀 {Who} moved you to a different program: “{program}”. You continue in “{phase}”"
+        "{at_level}. Everything you have done so far still counts."
+    ),
 }
 # The same notices for a runner with no coach linked: nobody was told, and how to fix that.
 NOTICES_NO_COACH = {
@@ -244,6 +249,7 @@ NOTICES_NO_COACH = {
 # What made a decision, when the answers behind it say nothing in words (no `says`).
 WHY_ANSWERS = "your answers"
 LEVEL = "level {n} of {of} ({rx})"
+AT_LEVEL = " at {level}"
 
 SCREEN_OFFER = (
     "Optional: a short energy and fuelling check (4 quick questions). Low energy availability "
@@ -264,7 +270,8 @@ SCREEN_REVIEW = (
 SCREEN_SHARED = " I've let your coach know, as you agreed."
 HELP = (
     "/today — today's session\n/plan — the next 7 days\n/status — where you are and why\n"
-    "/history — your recent sessions\n/settings — days, time, time zone\n"
+    "/history — your recent sessions\n/path — the road ahead, honestly\n"
+    "/settings — days, time, time zone, session timer\n"
     "/pain — report pain or a symptom now (or tap 🩹 Report pain)\n"
     "/pause — pause (illness, travel)\n/resume — carry on\n"
     "/screen — optional energy and fuelling check\n/unlink — stop sharing with your coach\n"
@@ -276,6 +283,7 @@ COMMANDS = [
     ("plan", "The next 7 days"),
     ("status", "Where you are and why"),
     ("history", "Recent sessions"),
+    ("path", "The road ahead"),
     ("settings", "Days, time, time zone"),
     ("pain", "Report pain or a symptom"),
     ("pause", "Pause the program"),
@@ -533,7 +541,7 @@ def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
 
 # --- the coach's overlay (tailoring) ------------------------------------------------------------
 
-TAILORED = "🛠 {Who} tailored your program (change {version}): {changes}. (rule {rule})"
+TAILORED = "🛠 {Who} tailored your program (change {version}): {changes}."
 TAILORED_NOTHING = "no change"
 # One phrase per tailored field, in the runner's words; "{v}" is the value.
 TAILOR_SAYS = {
@@ -618,3 +626,71 @@ NO_COACH_TO_WRITE = (
     "links you). /today shows today's session; /help lists everything."
 )
 USAGE_COACH = "Usage: /coach <your message> — it goes straight to your coach."
+
+
+# --- the road ahead (/path) -----------------------------------------------------------------------
+
+PATH_TITLE = "🛤 The road ahead"
+PATH_DONE = "Done: {phases}"
+PATH_NONE_DONE = "Done: nothing yet; this is the first phase."
+PATH_NOW = "Now: {phase}"
+PATH_AHEAD = "To come: {phases}"
+PATH_NONE_AHEAD = "To come: nothing more; this is the last phase."
+PATH_PLATEAUS = (
+    "Plateaus passed: {passed} of {total} run/walk steps. Each one held until your body showed "
+    "it handled the load."
+)
+PATH_WEEKS = "{weeks} weeks since your diagnosis."
+PATH_TYPICAL_SITE = (
+    "Runners with this injury typically get back to their sport {min}–{max} weeks after "
+    "diagnosis ({source})."
+)
+PATH_TYPICAL_GRADE = (
+    "With your imaging grade, runners typically get back to their sport {min}–{max} weeks after "
+    "diagnosis ({source})."
+)
+PATH_TYPICAL_NONE = (
+    "There is no published range close enough to your injury to quote; your coach can tell you "
+    "more."
+)
+PATH_BOSS = (
+    "That is a range, never a promise: the body is the boss. Each step waits until yours is "
+    "ready, however long that takes, and that is how it heals for good."
+)
+
+
+def path_text(road: Road) -> str:
+    lines = [PATH_TITLE]
+    lines.append(PATH_DONE.format(phases=" → ".join(road.done)) if road.done else PATH_NONE_DONE)
+    lines.append(PATH_NOW.format(phase=road.current))
+    lines.append(
+        PATH_AHEAD.format(phases=" → ".join(road.ahead)) if road.ahead else PATH_NONE_AHEAD
+    )
+    if road.plateaus_total:
+        lines.append(PATH_PLATEAUS.format(passed=road.plateaus_passed, total=road.plateaus_total))
+    lines.append(PATH_WEEKS.format(weeks=road.weeks_since_diagnosis))
+    t = road.typical
+    if t is None:
+        lines.append(PATH_TYPICAL_NONE)
+    else:
+        template = PATH_TYPICAL_GRADE if road.typical_from_grade else PATH_TYPICAL_SITE
+        lines.append(template.format(min=t.min_weeks, max=t.max_weeks, source=t.source))
+    lines.append(PATH_BOSS)
+    return "\n".join(lines)
+
+
+# --- reminders: "Later today", the session timer switch ------------------------------------------
+
+BTN_LATER = "Later today ⏰"
+SNOOZED = "OK, I'll remind you again at {time}."
+NO_SLOT_TODAY = (
+    "There's no time left today outside your quiet hours for another reminder. Tap Done when "
+    "you've done it, or Move to next day."
+)
+SETTINGS_TIMER = "Session timer with run reminders: {state}"
+TIMER_STATE_ON = "on"
+TIMER_STATE_OFF = "off"
+BTN_TIMER_OFF = "Timer off"
+BTN_TIMER_ON = "Timer on"
+TIMER_NOW_ON = "The session timer comes with your run reminders again."
+TIMER_NOW_OFF = "OK, no session timer with your run reminders. /settings turns it back on."

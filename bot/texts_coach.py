@@ -536,7 +536,10 @@ RUNNER_JOINED = "👋 {name} (#{id}) joined through your invite. /runner {id} sh
 WRITE_TO_RUNNER = "Write your message to {name} (#{id}) now; your next message goes to them."
 SENT_TO_RUNNER = "Sent to {name} (#{id})."
 MESSAGE_CANCELLED = "Cancelled: no message sent."
-NOT_A_COACH_TEXT = "I only pass messages to runners you coach; /help lists your commands."
+COACH_FREE_TEXT = (
+    "To write to a runner, tap 💬 Message runner on an alert or under /runner <id>, or send "
+    "/reply <id> <text>. /help lists your commands."
+)
 ALERTS_NONE = "No open alerts: nothing waits on you."
 ALERTS_HEADER = "Open alerts, most urgent first ({n}):"
 ALERT_LINE = "{icon} {name} (#{id}) — {what} · since {since} · {state}"
@@ -560,11 +563,49 @@ THREAD_COACH = "you"
 HELP_COACH = (
     "Coach commands:\n"
     "/alerts — open alerts, most urgent first\n/runners — your runners, attention first\n"
-    "/runner <id> — one runner: detail, chart, messages\n/invite — a link for a new runner\n"
+    "/runner <id> — one runner: detail, chart, messages, protocol\n"
+    "/invite [protocol id] — a link for a new runner\n"
     "/hold, /advance, /regress <id> — change a runner's level\n"
     "/cpause, /cresume <id> — pause or resume a runner\n/clear <id> — clear to continue\n"
     "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
     "/release <id> — unlink a runner\n/tailor <id> — tailor a runner's program\n"
     "/help — this list"
 )
+BTN_NOTICE_SEEN = "✓ Seen"
+TOAST_NOTICE_SEEN = "Marked as seen: resolved."
 ALERTS_COMMAND = ("alerts", "Open alerts, most urgent first")
+
+# --- protocols: chosen with an invite, or switched from /runner (bot/services/protocols.py) ------
+
+INVITE_PROTOCOL = (
+    "Invite code: {code}\nThe runner who enrols with it follows “{protocol}” ({pid}) if it is "
+    "written for their site; if not, their site's own, and you are told.\n"
+    "Send your runner this link (single use, valid {days} days):\n{link}"
+)
+UNKNOWN_PROTOCOL = "Unknown protocol “{given}”. Usage: /invite [protocol id]. Valid ids: {ids}."
+PROTOCOL_FALLBACK = (
+    "⚠️ {name} (#{id}) enrolled with your invite for “{asked}”, which is not a protocol for "
+    "their site.\nSite: {site}{high}\nThey follow their site's own, “{protocol}”, instead "
+    "(rules: {rules}). /runner {id} has a Protocol button to choose another one for them."
+)
+PROTOCOL_SWITCHED = (
+    "🔀 {name} (#{id}) was moved from “{old}” to “{new}” by {who}.\nSite: {site}{high}\n"
+    "Now: {phase}, level: {level}. Sessions, step-backs, clearances and any stop are kept "
+    "(rules: {rules})."
+)
+BTN_PROTOCOL = "Protocol"
+DETAIL_PROTOCOL = "from “{old}” to “{new}”"
+CHOOSE_PROTOCOL = (
+    "{name} (#{id}) follows “{current}”. Protocols for their site: a switch moves them to the "
+    "same kind of phase, at the nearest level that is not harder, and keeps any stop."
+)
+BTN_PROTOCOL_CHOICE = "{name}"
+BTN_PROTOCOL_CURRENT = "✓ {name} (current)"
+CONFIRM_PROTOCOL = "Move {name} (#{id}) from “{current}” to “{new}”? (rule {rule})"
+DID_SWITCH = (
+    "Done: {name} (#{id}) now follows “{new}”: {phase}, level: {level} (rules: {rules}). They "
+    "have been told."
+)
+ALREADY_ON_PROTOCOL = "{name} (#{id}) already follows “{new}”: nothing changed."
+NO_OTHER_PROTOCOL = "There is no other protocol {name} (#{id}) can move to from where they are."
+PROTOCOL_CANCELLED = "Cancelled: {name} (#{id}) still follows “{current}”."

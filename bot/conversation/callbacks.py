@@ -27,11 +27,17 @@ class Kind(StrEnum):
     RESUME = "kr"  # "Cleared: resume at …" on a stop: ref = runner.version, value = option id
     RESUME_CONFIRM = "ky"  # the confirmation's Confirm: ref = runner.version, value = option id
     RESUME_CANCEL = "kn"  # the confirmation's Cancel: ref = runner.version, value = option id
-    THREAD = "kt"  # coach: write to a runner: ref = runner id, value = m (start) | x (cancel)
+    # Coach, about a runner: ref = runner id, value = m (write to them) | x (cancel) | d (seen)
+    THREAD = "kt"
     TO_COACH = "tc"  # runner: send the pending text to the coach: ref = token, value = y|n
     SCREEN = "sc"  # energy screening: ref = question, value
     REPORT = "r"  # symptom report (/pain): ref = report:question, value = answer
     TAILOR = "ko"  # a coach's tailoring menu: ref = runner id, value = m | f.<f> | v.<f>.<v> | x
+    # A coach's protocol switch from /runner: ref = runner.version, value = protocol (or @index)
+    PROTOCOL = "kp"  # the "Protocol" button: list the protocols
+    PROTOCOL_PICK = "kq"  # one protocol of the list: ask to confirm
+    PROTOCOL_CONFIRM = "kw"  # Confirm: switch
+    PROTOCOL_CANCEL = "kx"  # Cancel: nothing changes
 
 
 class BadCallback(ValueError):

@@ -12,8 +12,9 @@ The steps live in `bot/program/machine/`, one module per step of the protocol, e
 the ones above it: `context` (what a decision knows and collects, keys, notices and alerts),
 `replan` (the next session on the calendar), `gates` (entry gates, the end of the ladder),
 `ladder` (climbing, stages by days), `stops` (regress, escalate, red flag), `enrolment`,
-`sessions` (report, 24-hour follow-up by followup.py's tables, missed, time), `runner_acts` and
-`clinician`. Names with a leading underscore are the engine's own, not for callers.
+`sessions` (report, 24-hour follow-up by followup.py's tables, missed, time), `runner_acts`,
+`clinician` and `switch` (a clinician moves the runner to another protocol). Names with a
+leading underscore are the engine's own, not for callers.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from bot.program.events import (
     FollowupAnswered,
     GateAnswered,
     OverlaySet,
+    ProtocolSwitched,
     RunnerPaused,
     RunnerResumed,
     SessionMissed,
@@ -60,6 +62,7 @@ from bot.program.machine.sessions import (
     followup_questions,
     report_questions,
 )
+from bot.program.machine.switch import _on_switch, landing_level, landing_phase, switch_choices
 from bot.program.machine.tailoring import (
     _name_overlay,
     _on_overlay,
@@ -78,11 +81,14 @@ __all__ = [
     "gate_min_days",
     "gate_questions",
     "gate_symptoms",
+    "landing_level",
+    "landing_phase",
     "needs_clearance",
     "protocol_choices",
     "report_questions",
     "resume_options",
     "start_levels",
+    "switch_choices",
 ]
 
 
@@ -119,4 +125,5 @@ _HANDLERS: dict[type, Any] = {
     SymptomsReported: _on_symptoms,
     CoachLinked: _on_linked,
     OverlaySet: _on_overlay,
+    ProtocolSwitched: _on_switch,
 }

@@ -29,6 +29,9 @@ class Enrolled:
     gate_answers: dict[str, bool] = field(default_factory=dict)  # answered during onboarding
     # A protocol chosen for this runner (by their coach, or a simulation); None = by site/risk.
     protocol_id: str | None = None
+    # The protocol the coach's invite carries: followed if allowed for the site, else the site's
+    # default and the coach is told why (unlike protocol_id, which must be allowed).
+    invite_protocol_id: str | None = None
 
 
 @quick_init
@@ -77,6 +80,16 @@ class CoachAction:
     verb: CoachVerb
     coach_id: int
     option: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolSwitched:
+    """A clinician moves the runner to another protocol mid-program, keeping their history: a
+    coach (by id) or the operator (coach_id 0, `by` a name)."""
+
+    protocol_id: str
+    coach_id: int
     by: str | None = None
 
 
@@ -148,4 +161,5 @@ Event = (
     | ClearanceClaimed
     | SymptomsReported
     | OverlaySet
+    | ProtocolSwitched
 )

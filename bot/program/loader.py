@@ -366,6 +366,7 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
                     f"{qid!r} is not a screening question",
                 )
             )
+    out.extend(_check_protocol_choice(rules, proto_files))
     seen: dict[str, str] = {}
     for rid, where in _rule_ids_with_place(rules, proto_files):
         if rid in seen and seen[rid] != where:
@@ -402,6 +403,51 @@ def _check_tailoring(rules: Rules) -> list[RuleProblem]:
                 )
             )
     return out
+
+
+def _check_protocol_choice(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]:
+    """A protocol a coach picks (an invite's, a switch's) is one some site may follow; and the
+    decision log tells each engine action apart (a switch is not recorded as another act)."""
+    out: list[RuleProblem] = []
+    for pid, proto in rules.protocols.items():
+        hops = protocol_hops(proto)
+        if not any(
+            site_risk(site) is proto.for_risk and (site.hop_tests or not hops)
+            for site in rules.sites.sites
+        ):
+            why = " (sites that allow hops)" if hops else ""
+            out.append(
+                RuleProblem(
+                    proto_files[pid],
+                    "for_risk",
+                    f"no site may follow this protocol: none in sites.yaml is "
+                    f"{proto.for_risk.value} risk{why}, so no invite or switch can choose it",
+                )
+            )
+    acts = rules.symptoms.actions
+    named: dict[str, str] = {}
+    for name in type(acts).model_fields:
+        rid = getattr(acts, name).id
+        if rid in named:
+            out.append(
+                RuleProblem(
+                    "symptoms.yaml",
+                    f"actions.{name}.id",
+                    f"rule id {rid!r} is also actions.{named[rid]}: the decision log could not "
+                    "tell the two apart",
+                )
+            )
+        named.setdefault(rid, name)
+    return out
+
+
+def protocol_hops(proto: Protocol) -> bool:
+    """Hops in any session template, or a plyometric phase (never for a no-hop site)."""
+    return any(
+        ph.kind is PhaseKind.PLYOMETRIC or (t is not None and t.has_hops)
+        for ph in proto.phases
+        for t in (ph.impact, ph.cross)
+    )
 
 
 def _check_classifications(

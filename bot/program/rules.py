@@ -80,6 +80,21 @@ class SessionKind(StrEnum):
 # --- sites.yaml ---------------------------------------------------------------------------------
 
 
+class Typical(_Strict):
+    """A typical time from diagnosis back to running, in weeks: always a range, never a
+    promise (DOMAIN §1.2, §2); shown on /path with its source."""
+
+    min_weeks: int = Field(ge=0, le=104)
+    max_weeks: int = Field(ge=1, le=104)
+    source: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _a_range(self) -> Typical:
+        if self.max_weeks <= self.min_weeks:
+            raise ValueError("max_weeks must be more than min_weeks: a range, never one number")
+        return self
+
+
 class Site(_Strict):
     id: RuleId
     name: str = Field(min_length=1, max_length=60)
@@ -96,6 +111,9 @@ class Site(_Strict):
     )
     notes: str = ""
     source: str = Field(min_length=1)
+    typical: Typical | None = Field(
+        None, description="Typical weeks from diagnosis back to running at this site."
+    )
 
     @property
     def needs_clearance(self) -> bool:
@@ -115,6 +133,9 @@ class ImagingGrade(_Strict):
         False, description="A clinician clears every gate, whatever the site's risk."
     )
     typical: str = Field("", max_length=80, description="Typical time away, as a range.")
+    typical_weeks: Typical | None = Field(
+        None, description="Typical weeks back to running with this grade (wins over the site's)."
+    )
     source: str = ""
 
 
@@ -133,6 +154,9 @@ class SitesFile(_Strict):
     version: Literal[1] = 1
     protocol_by_risk: dict[Risk, RuleId]
     imaging_systems: list[ImagingSystem] = Field(default_factory=list)
+    typical: Typical | None = Field(
+        None, description="Typical weeks back to running for sites without their own range."
+    )
     sites: list[Site] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -419,6 +443,15 @@ class Actions(_Strict):
     acknowledged: PlainRule
     symptom_report: PlainRule
     coach_linked: PlainRule
+    # Added after rules files were written: a file without them gets these ids.
+    protocol_switch: PlainRule = PlainRule(
+        id="coach-protocol-switch",
+        source="A clinician's recorded choice of protocol; the runner's history is kept",
+    )
+    protocol_fallback: PlainRule = PlainRule(
+        id="invite-protocol-not-allowed",
+        source="DOMAIN §1.1: a protocol is only followed at a site of its risk class",
+    )
 
 
 class PainActions(_Strict):
@@ -513,6 +546,9 @@ class SchedulingFile(_Strict):
     checkin_nudge_after_hours: int = Field(3, ge=1, le=12)
     followup_nudge_after_hours: int = Field(6, ge=1, le=24)
     gate_recheck_days: int = Field(3, ge=1, le=14)
+    snooze_after_hours: int = Field(
+        2, ge=1, le=6, description="'Later today' re-sends a reminder this much later."
+    )
     min_continuous_s_for_intensity: int = Field(1800, ge=600)
     quiet_hours: QuietHours
     build: BuildDeload

@@ -34,6 +34,7 @@ from bot.program.events import (
     FollowupAnswered,
     GateAnswered,
     OverlaySet,
+    ProtocolSwitched,
     RunnerResumed,
     SessionMissed,
     SessionReported,
@@ -91,6 +92,10 @@ class Script(BaseModel):
     )
     coach: dict[date, CoachVerb] = Field(
         default_factory=dict, description="date -> coach action (e.g. clear after a red flag)"
+    )
+    protocol: dict[date, str] = Field(
+        default_factory=dict,
+        description="date -> the protocol the clinician switches the runner to (at noon)",
     )
 
 
@@ -340,15 +345,21 @@ class Simulation:
             self._event(OverlaySet(p.overlay, 0, "operator:preview"), t0)
         # The coach acts at noon on their days, also when nothing else is on the agenda (a runner
         # paused by a red flag has none until the clinician's word): then the program goes on.
-        coach = [
-            (local_instant(d, time(12), p.timezone), v)
+        coach: list[tuple[datetime, Event]] = [
+            (local_instant(d, time(12), p.timezone), CoachAction(v, 0))
             for d, v in sorted(self.script.coach.items())
         ]
+        if self.script.protocol:  # a switch on a day with a coach action comes after it
+            switches = [
+                (local_instant(d, time(12), p.timezone), ProtocolSwitched(pid, 0, by="simulation"))
+                for d, pid in self.script.protocol.items()
+            ]
+            coach = sorted([*coach, *switches], key=lambda c: c[0])
         ci = 0
         heap, pending, end = self.heap, self.pending, self.end
         while True:
             if ci < len(coach) and coach[ci][0] < end and (not heap or coach[ci][0] <= heap[0][0]):
-                self._event(CoachAction(coach[ci][1], 0), coach[ci][0])
+                self._event(coach[ci][1], coach[ci][0])
                 ci += 1
                 continue
             if not heap:

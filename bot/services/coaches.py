@@ -135,11 +135,16 @@ async def find_coach(d: Deps, telegram_user_id: int) -> CoachCtx | None:
         return CoachCtx(c.id, c.telegram_user_id, c.name, c.timezone)
 
 
-async def create_invite(d: Deps, coach: CoachCtx, bot_username: str = "") -> tuple[str, str]:
+async def create_invite(
+    d: Deps, coach: CoachCtx, bot_username: str = "", protocol_id: str | None = None
+) -> tuple[str, str]:
     """A single-use code and its deep link to the bot `bot_username` (the bot's own, from
-    getMe; PTB keeps it on `context.bot`)."""
+    getMe; PTB keeps it on `context.bot`). `protocol_id` (checked by the caller against the
+    rules) is the protocol chosen for the runner who enrols with it."""
     async with writing(d) as s:
-        inv = await repo.create_invite(s, coach.id, now=d.clock(), ttl=INVITE_TTL)
+        inv = await repo.create_invite(
+            s, coach.id, now=d.clock(), ttl=INVITE_TTL, protocol_id=protocol_id
+        )
         code = inv.code
     link = f"https://t.me/{bot_username}?start={code}"
     return code, link
@@ -249,9 +254,8 @@ async def detail(
     entry = await _entry(d, r)
     async with reading(d) as s:
         recs = await repo.list_decisions(s, runner_id, limit=200)
-    async with reading(d) as s:
-        loaded = await repo.load_program(s, runner_id)
-    protocol_id = loaded[0].protocol_id if loaded else ""
+        program = await repo.load_program(s, runner_id)
+    protocol_id = program[0].protocol_id if program else ""  # trail details in its words
     trail: list[DecisionLine] = []
     marks: list[PhaseMark] = []
     for rec in recs:
@@ -318,6 +322,10 @@ def _detail_words(d: Deps, protocol_id: str, detail: dict[str, Any]) -> str:
                 level=texts.level_label(d.rules, protocol_id, str(detail["to_level"]))
             )
         )
+    old = d.rules.protocols.get(str(detail.get("from_protocol", "")))
+    new = d.rules.protocols.get(str(detail.get("protocol", "")))
+    if old is not None and new is not None:  # a protocol switch
+        bits.append(tc.DETAIL_PROTOCOL.format(old=old.name, new=new.name))
     phase = detail.get("phase")
     if phase and proto is not None:
         name = next((p.name for p in proto.phases if p.id == phase), str(phase))
@@ -544,7 +552,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     )
     phase = payload.get("phase", "")
     if proto_id and phase:
-        phase = d.rules.protocols[proto_id].phase(str(phase)).name
+        phase = _phase_name(d, proto_id, str(phase))
     rules = list(payload.get("rules", []))
     answers = payload.get("answers") or {}
     flagged = reasons.answers(d.rules, answers, proto_id, rules) if answers else ""
@@ -616,7 +624,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     if reason == "clearance_needed":
         nxt = payload.get("next_phase", "")
         if proto_id and nxt:
-            nxt = d.rules.protocols[proto_id].phase(str(nxt)).name
+            nxt = _phase_name(d, proto_id, str(nxt))
         words = tc.CLEARANCE_CLAIMED if payload.get("claimed") else tc.CLEARANCE
         text = words.format(
             name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules)
@@ -626,6 +634,9 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
         return AlertView(text, r.id, version, Offer.CLEARANCE)
     if reason == "unreachable":
         return AlertView(tc.UNREACHABLE.format(name=name, id=r.id), r.id, version, Offer.NONE)
+    if reason in ("protocol_fallback", "protocol_switched"):
+        text = await _protocol_text(d, reason, payload, name, r.id, site_name, high, lvl, phase)
+        return AlertView(text, r.id, version, Offer.NONE)
     told = _TOLD_ONLY.get(reason)
     if told is not None:  # an escalate rule's `then: notify`, a discharge: nothing to press
         text = told.format(
@@ -654,6 +665,62 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     if reason == "joined":
         return AlertView(tc.RUNNER_JOINED.format(name=name, id=r.id), r.id, version, Offer.NONE)
     return None
+
+
+def _phase_name(d: Deps, protocol_id: str, phase_id: str) -> str:
+    """A phase's name; an alert written before a protocol switch names the old protocol's."""
+    for proto in (d.rules.protocols[protocol_id], *d.rules.protocols.values()):
+        for ph in proto.phases:
+            if ph.id == phase_id:
+                return ph.name
+    return phase_id
+
+
+async def _protocol_text(
+    d: Deps,
+    reason: str,
+    payload: dict[str, Any],
+    name: str,
+    runner_id: int,
+    site: str,
+    high: str,
+    level: str,
+    phase: str,
+) -> str:
+    """An invite's protocol not followed (the site's own instead), or a protocol switch."""
+
+    def named(pid: Any) -> str:
+        proto = d.rules.protocols.get(str(pid))
+        return f"{proto.name} ({proto.id})" if proto is not None else str(pid)
+
+    rules = ", ".join(payload.get("rules", []))
+    if reason == "protocol_fallback":
+        return tc.PROTOCOL_FALLBACK.format(
+            name=name,
+            id=runner_id,
+            asked=named(payload.get("asked")),
+            site=site,
+            high=high,
+            protocol=named(payload.get("protocol")),
+            rules=rules,
+        )
+    if payload.get("by"):
+        who = tc.OPERATOR.format(name=tc.clean(str(payload["by"]), tc.NAME_MAX))
+    else:
+        async with reading(d) as s:
+            who = await _who_words(s, f"coach:{payload.get('coach_id')}")
+    return tc.PROTOCOL_SWITCHED.format(
+        name=name,
+        id=runner_id,
+        old=named(payload.get("from_protocol")),
+        new=named(payload.get("protocol")),
+        who=who,
+        site=site,
+        high=high,
+        phase=phase,
+        level=level,
+        rules=rules,
+    )
 
 
 def _hours_unacknowledged(d: Deps, state: ProgramState | None) -> int:

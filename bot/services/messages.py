@@ -96,6 +96,17 @@ async def runner_name(d: Deps, coach_id: int, runner_id: int) -> str:
     return r.display_name or f"#{r.id}"
 
 
+async def notices_seen(d: Deps, coach_id: int, runner_id: int) -> None:
+    """The coach marks the notices about their runner as dealt with (NotTheirRunner first)."""
+    async with writing(d) as s:
+        r = await repo.get_runner(s, runner_id)
+        if r is None or r.coach_id != coach_id:
+            raise NotTheirRunner(runner_id)
+        await alerts.resolve_notices(
+            s, runner_id, actor=f"coach:{coach_id}", now=d.clock(), action="seen"
+        )
+
+
 async def joined(s: AsyncSession, runner_id: int, coach_id: int, now: datetime) -> None:
     """Tell the coach a runner joined through their invite (the link's own transaction)."""
     key = f"joined:{coach_id}:{now.isoformat()}"  # a later re-link is a new notice

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -25,9 +25,9 @@ from bot.conversation.onboarding import enrolled_event
 from bot.program.calendar import local_date
 from bot.program.codec import overlay_to_dict, state_from_dict
 from bot.program.decision import Decision, MessageKind
-from bot.program.engine import decide
-from bot.program.events import CoachLinked, Event
-from bot.program.state import Outcome, ProgramState
+from bot.program.engine import decide, switch_choices
+from bot.program.events import CoachLinked, Event, ProtocolSwitched
+from bot.program.state import Outcome, ProgramState, Status
 from bot.services import messages
 from bot.services.deps import Deps
 from bot.services.turn import (
@@ -38,7 +38,8 @@ from bot.services.turn import (
     wake_agenda,
     writing,
 )
-from bot.store import repo, turns
+from bot.store import agenda, repo, turns
+from bot.store.agenda import NewItem
 from bot.store.turns import DialogRow
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,8 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
         # Told first, then what waits for them (the agenda sends in the order written).
         await messages.joined(s, runner_id, res.coach_id, now)
         await _coach_linked(s, d, runner_id, res.coach_id, now)
+        if res.protocol_id is not None:
+            await _invite_protocol(s, d, runner_id, res.coach_id, res.protocol_id, now)
         coach = await repo.get_coach(s, res.coach_id)
         return coach.name if coach else ""
 
@@ -252,6 +255,43 @@ async def link_with_invite(d: Deps, runner_id: int, code: str) -> str | None:
     if name is not None:
         wake_agenda(d, runner_id)
     return name or None
+
+
+async def _invite_protocol(
+    s: AsyncSession, d: Deps, runner_id: int, coach_id: int, protocol_id: str, now: datetime
+) -> None:
+    """An enrolled runner linked through an invite that carries a protocol: moved to it (the
+    coach's switch) if they may be, else the coach is told why (rule invite-protocol-not-allowed)
+    and the runner keeps the protocol they follow."""
+    loaded = await repo.load_program(s, runner_id)
+    if loaded is None or loaded[0].protocol_id == protocol_id:
+        return
+    state = loaded[0]
+    allowed = {p.id for p in switch_choices(d.rules, state)}
+    if state.status is not Status.DISCHARGED and protocol_id in allowed:
+        event = ProtocolSwitched(protocol_id, coach_id)
+        await decide_and_store(s, d, runner_id, event, actor=f"coach:{coach_id}", now=now)
+        return
+    payload = {
+        "reason": "protocol_fallback",
+        "rules": [d.rules.symptoms.actions.protocol_fallback.id],
+        "site": state.profile.site_id,
+        "phase": state.phase_id,
+        "level": None,
+        "asked": protocol_id,
+        "protocol": state.protocol_id,
+    }
+    item = NewItem(
+        scope=agenda.runner_scope(runner_id),
+        runner_id=runner_id,
+        coach_id=coach_id,
+        kind=MessageKind.COACH_ALERT.value,
+        key=f"alert:invite-protocol:{now.isoformat()}",
+        due_at=now,
+        payload=payload,
+    )
+    await agenda.schedule(s, [item], now=now)
+    wake_agenda(d, runner_id)
 
 
 async def _coach_linked(
@@ -270,7 +310,7 @@ async def enrol(
     """Create the runner and their program from the onboarding answers, in one transaction."""
     event = enrolled_event(data, d.rules)
     now = d.clock()
-    decision = decide(None, event, d.rules, now)
+    decision = decide(None, event, d.rules, now)  # bad answers raise before anything is written
     async with writing(d) as s:
         runner = await repo.create_runner(
             s,
@@ -292,6 +332,11 @@ async def enrol(
                 await messages.joined(s, runner.id, linked_to, now)
                 coach = await repo.get_coach(s, res.coach_id)
                 coach_name = coach.name if coach else None
+                if res.protocol_id is not None:
+                    # The coach chose a protocol with the invite: followed if the runner's
+                    # site allows it, else the site's own, and the coach is told (engine).
+                    event = replace(event, invite_protocol_id=res.protocol_id)
+                    decision = decide(None, event, d.rules, now)
         await repo.apply_decision(
             s, runner.id, decision, event="Enrolled", actor="runner", expected_version=0, at=now
         )

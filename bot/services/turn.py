@@ -35,10 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.program.codec import state_from_dict
 from bot.program.decision import Decision
 from bot.program.engine import decide
-from bot.program.events import Event
+from bot.program.events import Event, SessionReported
 from bot.program.state import ProgramState
 from bot.services.deps import Deps
-from bot.store import repo
+from bot.store import agenda, repo
 from bot.store.turns import DialogRow, TurnRows, load_turn
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,27 @@ async def decide_and_store(
         expected_version=version,
         at=now,
     )
-    if any(m.due <= now for m in decision.messages):
+    slid = await _unbutton_slid_session(session, runner_id, state, decision, event, now)
+    if slid or any(m.due <= now for m in decision.messages):
         # A notice or an alert this update caused: it goes out now, not behind the bulk.
         wake_agenda(deps, runner_id)
     return state, decision
+
+
+async def _unbutton_slid_session(
+    session: AsyncSession,
+    runner_id: int,
+    before: ProgramState,
+    decision: Decision,
+    event: Event,
+    now: datetime,
+) -> int:
+    """The session slid to another day or off the calendar (missed, replanned, paused): its
+    reminders' buttons go, so missed days do not pile up live buttons. A report is the runner's
+    own press on those buttons, which takes them off there and then."""
+    old, new = before.next, decision.state.next
+    if old is None or decision.stale or isinstance(event, SessionReported):
+        return 0
+    if new is not None and new.seq == old.seq and new.day == old.day:
+        return 0
+    return await agenda.unbutton_session(session, runner_id, old.seq, now=now)

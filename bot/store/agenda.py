@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,7 @@ __all__ = [
     "NewItem",
     "cancel",
     "cancel_kinds",
+    "cancel_snoozes",
     "claim",
     "coach_scope",
     "defer",
@@ -56,9 +57,14 @@ __all__ = [
     "schedule",
     "sent_keys",
     "short_error",
+    "unbutton_session",
 ]
 
 _ERROR_MAX = 300
+
+# An agenda-only kind: take the inline keyboard off a message already sent (payload:
+# message_id), e.g. a reminder whose session slid to another day. Key `unbutton:<agenda id>`.
+UNBUTTON = "unbutton"
 
 
 def runner_scope(runner_id: int) -> str:
@@ -168,6 +174,21 @@ async def cancel_kinds(
             Agenda.runner_id == runner_id,
             Agenda.scope == runner_scope(runner_id),
             Agenda.kind.in_(list(kinds)),
+            Agenda.status == AgendaStatus.PENDING.value,
+        )
+        .values(status=AgendaStatus.CANCELLED.value, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(await session.execute(stmt))
+
+
+async def cancel_snoozes(session: AsyncSession, runner_id: int, seq: int, *, now: datetime) -> int:
+    """Withdraw the pending "Later today" repeats of session `seq` (a newer one replaces them)."""
+    stmt = (
+        update(Agenda)
+        .where(
+            Agenda.scope == runner_scope(runner_id),
+            Agenda.key.like(f"snooze:{seq}:%"),
             Agenda.status == AgendaStatus.PENDING.value,
         )
         .values(status=AgendaStatus.CANCELLED.value, finished_at=now)
@@ -423,3 +444,37 @@ async def sent_keys(session: AsyncSession, runner_id: int, kind: str) -> list[st
         )
     )
     return list(rows)
+
+
+async def unbutton_session(
+    session: AsyncSession, runner_id: int, seq: int, *, now: datetime
+) -> int:
+    """Schedule, for now, taking the buttons off every message of session `seq` that went out
+    with them (its reminder, "Later today" repeats, the check-in nudge). In the caller's
+    transaction, so it is as durable as the decision that moved the session; a key per message,
+    so it is done at most once. Returns how many were scheduled."""
+    scope = runner_scope(runner_id)
+    rows = await session.execute(
+        select(Agenda.id, Agenda.telegram_message_id).where(
+            Agenda.scope == scope,
+            or_(
+                Agenda.key.in_([f"reminder:{seq}", f"checkin:{seq}"]),
+                Agenda.key.like(f"snooze:{seq}:%"),
+            ),
+            Agenda.status == AgendaStatus.SENT.value,
+            Agenda.telegram_message_id.is_not(None),
+        )
+    )
+    items = [
+        NewItem(
+            scope=scope,
+            runner_id=runner_id,
+            kind=UNBUTTON,
+            key=f"unbutton:{row.id}",
+            due_at=now,
+            payload={"message_id": int(row.telegram_message_id)},
+        )
+        for row in rows
+    ]
+    await schedule(session, items, now=now)
+    return len(items)

@@ -127,9 +127,10 @@ async def settle_after_act(
 
 
 async def resolve_notices(
-    session: AsyncSession, runner_id: int, *, actor: str, now: datetime
+    session: AsyncSession, runner_id: int, *, actor: str, now: datetime, action: str = "message"
 ) -> None:
-    """A coach wrote to the runner: the notices about them (nothing to decide) are answered."""
+    """A coach wrote to the runner (or marked the notices seen): the notices about them
+    (nothing to decide) are answered."""
     notices = [r for r, u in URGENCY.items() if u == 0]
     await session.execute(
         update(Alert)
@@ -142,7 +143,7 @@ async def resolve_notices(
             state=AlertState.RESOLVED.value,
             resolved_by=actor,
             resolved_at=now,
-            resolved_by_action="message",
+            resolved_by_action=action,
         )
     )
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,6 +107,8 @@ class Runner(Base):
     # Set when Telegram answers 403 (the runner blocked the bot); cleared when they write again.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The runner's own switch (/settings): send the session timer with run reminders.
+    session_timer: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     coach_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("coaches.id", ondelete="SET NULL"), index=True
     )
@@ -126,6 +129,8 @@ class Invite(Base):
         Id, ForeignKey("runners.id", ondelete="SET NULL"), index=True
     )
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The protocol the coach chose for the runner enrolling with this invite (None: the site's).
+    protocol_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Program(Base):

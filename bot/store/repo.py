@@ -78,6 +78,7 @@ __all__ = [
     "save_dialog",
     "set_coach_active",
     "set_runner_coach",
+    "set_session_timer",
     "update_runner",
 ]
 
@@ -148,6 +149,11 @@ async def update_runner(session: AsyncSession, runner_id: int, **changes: Any) -
         raise TypeError(f"update_runner cannot change {sorted(unknown)}")
     if changes:
         await session.execute(update(Runner).where(Runner.id == runner_id).values(**changes))
+
+
+async def set_session_timer(session: AsyncSession, runner_id: int, on: bool) -> None:
+    """The runner's switch: the session timer with run reminders, or not."""
+    await session.execute(update(Runner).where(Runner.id == runner_id).values(session_timer=on))
 
 
 async def coach_of(session: AsyncSession, runner_id: int) -> int | None:
@@ -248,14 +254,21 @@ async def list_runners_of_coach(session: AsyncSession, coach_id: int) -> list[Ru
 
 
 async def create_invite(
-    session: AsyncSession, coach_id: int, *, now: datetime, ttl: timedelta = INVITE_TTL
+    session: AsyncSession,
+    coach_id: int,
+    *,
+    now: datetime,
+    ttl: timedelta = INVITE_TTL,
+    protocol_id: str | None = None,
 ) -> Invite:
-    """A fresh single-use code; URL-safe, so it fits a `t.me/<bot>?start=<code>` deep link."""
+    """A fresh single-use code; URL-safe, so it fits a `t.me/<bot>?start=<code>` deep link.
+    `protocol_id`: the protocol chosen for the runner who enrols with it (None: their site's)."""
     invite = Invite(
         code=secrets.token_urlsafe(9),
         coach_id=coach_id,
         created_at=now,
         expires_at=now + ttl,
+        protocol_id=protocol_id,
     )
     session.add(invite)
     await session.flush()
@@ -267,6 +280,7 @@ class RedeemResult:
     ok: bool
     reason: str  # "linked", "unknown", "expired", "used", "inactive"
     coach_id: int | None = None
+    protocol_id: str | None = None  # the protocol the invite carries (when linked)
 
 
 async def redeem_invite(
@@ -278,9 +292,10 @@ async def redeem_invite(
         update(Invite)
         .where(Invite.code == code, Invite.used_by.is_(None), Invite.expires_at > now)
         .values(used_by=runner_id, used_at=now)
-        .returning(Invite.coach_id)
+        .returning(Invite.coach_id, Invite.protocol_id)
     )
-    coach_id = result.scalar_one_or_none()
+    row = result.one_or_none()
+    coach_id, protocol_id = (row[0], row[1]) if row is not None else (None, None)
     if coach_id is None:
         invite = (
             await session.execute(select(Invite).where(Invite.code == code))
@@ -294,7 +309,7 @@ async def redeem_invite(
     if coach is None or not coach.active:
         return RedeemResult(False, "inactive", coach_id)
     await set_runner_coach(session, runner_id, coach_id)
-    return RedeemResult(True, "linked", coach_id)
+    return RedeemResult(True, "linked", coach_id, protocol_id)
 
 
 async def invite_with_coach(session: AsyncSession, code: str) -> tuple[Invite, Coach] | None:

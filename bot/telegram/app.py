@@ -42,6 +42,7 @@ from bot.telegram import (
     handlers_alerts,
     handlers_coach,
     handlers_onboarding,
+    handlers_protocol,
     handlers_runner,
     handlers_screening,
     handlers_tailor,
@@ -66,6 +67,7 @@ RUNNER_COMMANDS: dict[str, Any] = {
     "plan": handlers_runner.cmd_plan,
     "status": handlers_runner.cmd_status,
     "history": handlers_runner.cmd_history,
+    "path": handlers_runner.cmd_path,
     "settings": handlers_runner.cmd_settings,
     "pause": handlers_runner.cmd_pause,
     "resume": handlers_runner.cmd_resume,
@@ -235,6 +237,8 @@ def build_application(
     app.add_handler(
         CallbackQueryHandler(handlers_tailor.on_callback, pattern=handlers_tailor.CALLBACK_PATTERN)
     )
+    protocol_kind = handlers_protocol.CALLBACK_PATTERN  # the coach's Protocol button
+    app.add_handler(CallbackQueryHandler(handlers_protocol.on_callback, pattern=protocol_kind))
     app.add_handler(CommandHandler("alerts", handlers_alerts.cmd_alerts))
     # Message runner / Reply (coach) and Send to my coach (runner): before the runner catch-all.
     app.add_handler(

@@ -38,7 +38,8 @@ async def cmd_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             stop = await coaches.runner_stop(deps, coach, alert.runner_id)
         except coaches.NotYourRunner:  # unlinked between the two reads
             continue
-        rows = (*rc.current_rows(stop), *rc.message_rows(alert.runner_id))
+        acts = rc.current_rows(stop) if alert.urgency > 0 else rc.seen_rows(alert.runner_id)
+        rows = (*acts, *rc.message_rows(alert.runner_id))
         prompt = Prompt(await _line(deps, coach, alert, stop.name), rows)
         await msg.reply_text(prompt.text, reply_markup=markup(prompt))
 

@@ -24,7 +24,7 @@ from bot.program.decision import Decision
 from bot.program.events import CoachVerb
 from bot.services import coaches, tailoring
 from bot.services.deps import Deps
-from bot.telegram import handlers_thread
+from bot.telegram import handlers_protocol, handlers_thread
 from bot.telegram import render_coach as rc
 from bot.telegram import render_tailor as rt
 from bot.telegram.context import deps_of
@@ -79,10 +79,7 @@ async def cmd_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     coach = await _coach(update, context)
     if coach is None or update.message is None:
         return
-    code, link = await coaches.create_invite(deps_of(context), coach, context.bot.username)
-    await update.message.reply_text(
-        tc.INVITE.format(code=code, link=link, days=coaches.INVITE_TTL.days)
-    )
+    await handlers_protocol.invite(update, context, coach)  # `/invite [protocol id]`
 
 
 async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -125,7 +122,8 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         seen = await tailoring.view(deps, coach.id, runner_id)
         tailored = rt.overlay_line(seen.state, deps.rules)
     text = f"{text}\n{tailored}" if tailored else text
-    rows = (*rc.message_rows(runner_id), *rt.tailor_rows(runner_id))
+    protocol_rows = await handlers_protocol.runner_view_rows(deps, coach, runner_id)
+    rows = (*rc.message_rows(runner_id), *protocol_rows, *rt.tailor_rows(runner_id))
     await update.message.reply_text(text, reply_markup=markup(Prompt("", rows)))
     thread = await handlers_thread.thread_text(context, coach, runner_id)
     if thread is not None:  # the messages between them are part of the runner's record

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
@@ -33,9 +34,10 @@ from bot.program.events import (
     SymptomsReported,
 )
 from bot.program.plan import project
+from bot.program.road import road
 from bot.program.rules import Question
 from bot.program.state import Outcome, Status
-from bot.services import runners
+from bot.services import reminders, runners
 from bot.telegram import handlers_onboarding, handlers_thread
 from bot.telegram.context import deps_of
 from bot.telegram.render import (
@@ -90,7 +92,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps = deps_of(context)
     runner = await runners.find_runner(deps, update.effective_user.id)
     if runner is None:
-        await msg.reply_text(texts.NOT_ENROLLED)
+        if not await handlers_thread.coach_hint(update, context):
+            await msg.reply_text(texts.NOT_ENROLLED)
         return
     user_id = update.effective_user.id
     dialog = await runners.load_dialog(deps, user_id)
@@ -130,6 +133,9 @@ async def _on_session(
     if not state.session_open(seq, today):  # the engine's own test; it re-checks on submit
         await query.answer(texts.STALE)
         return
+    if pressed.value == "later":
+        await _snooze(update, context, runner)
+        return
     await query.answer()
     if query.message is not None:
         await query.edit_message_reply_markup(None)
@@ -155,6 +161,25 @@ async def _on_session(
     await edit_or_send(
         None, runner.chat_id, context.bot, questions.question_prompt(Kind.POST, str(seq), qs[0])
     )
+
+
+async def _snooze(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, runner: runners.RunnerCtx
+) -> None:
+    """The reminder's "Later today": again later today, outside quiet hours; its buttons go from
+    this message (the new one brings them). No slot left today: say so, keep the buttons."""
+    deps = deps_of(context)
+    query = update.callback_query
+    assert query is not None and runner.state is not None
+    due = await reminders.snooze(deps, runner.id, runner.state)
+    if due is None:
+        await query.answer(texts.NO_SLOT_TODAY, show_alert=True)
+        return
+    await query.answer()
+    if query.message is not None:
+        await query.edit_message_reply_markup(None)
+    at = due.astimezone(ZoneInfo(runner.state.profile.timezone))
+    await context.bot.send_message(runner.chat_id, texts.SNOOZED.format(time=f"{at:%H:%M}"))
 
 
 # --- question flows: post-session, follow-up, gate, symptom check -------------------------------
@@ -368,6 +393,19 @@ async def _on_settings(
     assert query is not None and runner.state is not None
     user_id = query.from_user.id
     p = runner.state.profile
+    if pressed.ref == "timer":
+        if pressed.value not in ("on", "off"):
+            await query.answer(texts.STALE)
+            return
+        on = pressed.value == "on"
+        await reminders.set_timer(deps, runner.id, on)  # the same answer if pressed twice
+        await query.answer()
+        if query.message is not None:
+            await query.edit_message_reply_markup(None)
+        await context.bot.send_message(
+            runner.chat_id, texts.TIMER_NOW_ON if on else texts.TIMER_NOW_OFF
+        )
+        return
     if pressed.ref == "menu":
         step = _SETTING_STEPS.get(pressed.value)
         if step is None:
@@ -536,13 +574,35 @@ async def cmd_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await update.message.reply_text(part)
 
 
+async def cmd_path(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/path: the phases done and to come, the plateaus passed, a typical range with its
+    source, and that the body decides."""
+    runner = await _enrolled(update, context)
+    if runner is None or runner.state is None or update.message is None:
+        return
+    deps = deps_of(context)
+    today = runners.local_today(deps, runner.state)
+    text = texts.path_text(road(runner.state, deps.rules, today))
+    for part in texts.split_long(text):
+        await update.message.reply_text(part)
+
+
 async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     runner = await _enrolled(update, context)
     if runner is None or runner.state is None or update.message is None:
         return
     p = runner.state.profile
+    timer = await reminders.timer_on(deps_of(context), runner.id)
+    state = texts.TIMER_STATE_ON if timer else texts.TIMER_STATE_OFF
+    switch = (
+        Button(texts.BTN_TIMER_OFF, cb(Kind.SETTINGS, "timer", "off"))
+        if timer
+        else Button(texts.BTN_TIMER_ON, cb(Kind.SETTINGS, "timer", "on"))
+    )
     prompt = Prompt(
-        texts.SETTINGS.format(
+        texts.SETTINGS_TIMER.format(state=state)
+        + "\n"
+        + texts.SETTINGS.format(
             days=texts.days_label(p.available_days), time=f"{p.preferred_time:%H:%M}", tz=p.timezone
         ),
         (
@@ -551,6 +611,7 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                 Button(texts.BTN_TIME, cb(Kind.SETTINGS, "menu", "time")),
                 Button(texts.BTN_TZ, cb(Kind.SETTINGS, "menu", "tz")),
             ),
+            (switch,),
         ),
     )
     await update.message.reply_text(prompt.text, reply_markup=markup(prompt))

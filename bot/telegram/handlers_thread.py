@@ -142,6 +142,17 @@ async def on_coach_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     return True
 
 
+async def coach_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A coach (not a runner) typed with no message open: how to write to a runner."""
+    msg, user = update.message, update.effective_user
+    if msg is None or user is None:
+        return False
+    if await coaches.find_coach(deps_of(context), user.id) is None:
+        return False
+    await msg.reply_text(tc.COACH_FREE_TEXT)
+    return True
+
+
 async def _on_thread(
     update: Update, context: ContextTypes.DEFAULT_TYPE, ref: str, value: str
 ) -> None:
@@ -153,7 +164,7 @@ async def _on_thread(
         await query.answer(tc.NOT_A_COACH, show_alert=True)
         return
     runner_id = parse_int(ref)
-    if runner_id is None or value not in ("m", "x"):
+    if runner_id is None or value not in ("m", "x", "d"):
         await query.answer(tc.ALREADY_HANDLED)
         return
     try:
@@ -162,6 +173,11 @@ async def _on_thread(
         await query.answer(tc.NO_SUCH_RUNNER, show_alert=True)
         return
     user_id = query.from_user.id
+    if value == "d":  # /alerts: a notice (nothing to decide) marked as dealt with
+        await messages.notices_seen(deps, coach.id, runner_id)
+        await query.answer(tc.TOAST_NOTICE_SEEN)
+        await _drop_buttons(query)
+        return
     if value == "x":
         dialog = await runners.load_dialog(deps, user_id)
         if dialog.flows.get(TO_RUNNER, {}).get("runner") == runner_id:

@@ -30,6 +30,7 @@ def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
             Button(texts.BTN_PARTIAL, cb(k, seq, "partial")),
         ),
         (Button(texts.BTN_SKIP, cb(k, seq, "skip")), Button(texts.BTN_MOVE, cb(k, seq, "move"))),
+        (Button(texts.BTN_LATER, cb(k, seq, "later")),),
     )
 
 
@@ -98,20 +99,23 @@ def notice(
     template = template or texts.NOTICES_NO_COACH.get(code) or texts.NOTICES.get(code)
     if template is None:
         return ""
+    # Runners read the reason (the classifications' words, `why`), never a rule id: the ids are
+    # for the coach (alert, /runner, export).
     rule_ids = list(payload.get("rules", []))
-    # Name the rule that decided (the action's: mild-hold, pain-regress, red-flag-stop...); the
-    # classifications behind it are said in words by `why`.
-    decided = rule_ids[0] if rule_ids else ""
     protocol_id = state.protocol_id if state else ""
+    if str(payload.get("protocol", "")) in rules.protocols:  # a switch names the new protocol
+        protocol_id = str(payload["protocol"])
     level = payload.get("level")
     if level is None and state is not None:
         ph = rules.protocols[state.protocol_id].phase(state.phase_id)
         level = ph.levels[state.level].id if ph.levels else None
     phase_name = ""
     intro = ""
-    if "phase" in payload and state is not None:
-        ph = rules.protocols[state.protocol_id].phase(str(payload["phase"]))
-        phase_name, intro = ph.name, ph.intro
+    if "phase" in payload and protocol_id:
+        # A notice written before a protocol switch may name a phase of the old protocol.
+        found = [p for p in rules.protocols[protocol_id].phases if p.id == payload["phase"]]
+        if found:
+            phase_name, intro = found[0].name, found[0].intro
     if code in ("coach_kept_stop", "coach_cleared_stop") and level is None:
         level_text = texts.RESTART_SAME_PHASE
     else:
@@ -120,12 +124,13 @@ def notice(
     rest_days = payload.get("rest_days", "")
     counted = isinstance(rest_days, int) and rest_days > 0
     rest = texts.REST_AFTER.format(days=texts.days(rest_days)) if counted else ""
+    program = rules.protocols.get(str(payload.get("protocol", "")))
+    at_level = texts.AT_LEVEL.format(level=level_text) if payload.get("level") else ""
     return template.format(
         level=level_text,
         who=who,
         Who=who[:1].upper() + who[1:],
         rest=rest,
-        rule=decided,
         why=_why(rule_ids, rules, protocol_id, state.overlay if state else None),
         rest_days=texts.days(rest_days) if isinstance(rest_days, int) else rest_days,
         clear=payload.get("clear", ""),
@@ -137,6 +142,8 @@ def notice(
         days=payload.get("days", ""),
         coach=payload.get("coach", ""),
         text=payload.get("text", ""),
+        program=program.name if program is not None else "",
+        at_level=at_level,
     ).strip()
 
 

@@ -31,6 +31,11 @@ def alert_prompt(view: coaches.AlertView) -> Prompt:
     return Prompt(view.text, talk)
 
 
+def seen_rows(runner_id: int) -> tuple[tuple[Button, ...], ...]:
+    """Under a notice in /alerts (nothing to decide): mark the runner's notices as seen."""
+    return ((Button(tc.BTN_NOTICE_SEEN, cb(Kind.THREAD, runner_id, "d")),),)
+
+
 def message_rows(runner_id: int, *, reply: bool = False) -> tuple[tuple[Button, ...], ...]:
     """ "Message runner" (or "Reply" under a runner's message): the coach's next text goes to
     them. The press names the runner only; who may write to them is checked on the press."""

@@ -10,13 +10,16 @@ import logging
 from typing import Any
 
 from telegram import Bot, BotCommandScopeChat, Message
+from telegram.error import BadRequest
 
 from bot import texts
 from bot.conversation.prompts import Prompt
 from bot.program.decision import MessageKind
 from bot.program.state import ProgramState
+from bot.services import reminders
 from bot.services import runners as svc
 from bot.services.deps import Deps
+from bot.store import agenda
 from bot.telegram.menus import coach_menu
 from bot.telegram.render import render_runner
 from bot.telegram.render_coach import render_coach
@@ -34,6 +37,9 @@ class TelegramSender:
         self.timer = timer  # None: no session timer with run reminders
 
     async def send(self, item: Any, state: ProgramState | None) -> int | None:
+        if item.kind == agenda.UNBUTTON:
+            await self._unbutton(item)
+            return None
         kind = MessageKind(item.kind)
         payload: dict[str, Any] = dict(item.payload or {})
         if kind is MessageKind.DIGEST:
@@ -66,11 +72,33 @@ class TelegramSender:
                 self.deps, int(item.chat_id), int(item.runner_id), flow, {"answers": {}}
             )
         message_id = await send_prompt(self.bot, int(item.chat_id), prompt)
-        if kind is MessageKind.SESSION_REMINDER and state is not None and state.next is not None:
+        if (
+            kind is MessageKind.SESSION_REMINDER
+            and state is not None
+            and state.next is not None
+            and not payload.get("snoozed")  # "Later today": the timer came with the first one
+        ):
             plan = timer_plan(state.next.prescription)
-            if plan is not None and self.timer is not None:
+            if (
+                plan is not None
+                and self.timer is not None
+                and item.runner_id is not None
+                and await reminders.timer_on(self.deps, int(item.runner_id))
+            ):
                 await self._send_timer(item, plan)
         return message_id
+
+    async def _unbutton(self, item: Any) -> None:
+        """Take the buttons off an old message. Already gone (pressed, deleted, too old to
+        edit): nothing left to do, and the row counts as done instead of failing."""
+        try:
+            await self.bot.edit_message_reply_markup(
+                int(item.chat_id), int(item.payload["message_id"]), reply_markup=None
+            )
+        except BadRequest as exc:
+            log.info(
+                "buttons not removed", extra={"agenda_id": item.id, "error": type(exc).__name__}
+            )
 
     async def _send_timer(self, item: Any, plan: TimerPlan) -> None:
         """The session timer after its reminder, as part of the same agenda row's send.

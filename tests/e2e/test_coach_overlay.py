@@ -77,7 +77,7 @@ async def test_a_coach_tailors_from_telegram_end_to_end(shipped_rules: Rules, db
         await settle(h)
         told = [t for t in sent(h, ANNA) if t.startswith("🛠")]
         assert told and "pain up to 1/10 during a session still counts as mild" in told[-1]
-        assert "coach-overlay" in told[-1]
+        assert "coach-overlay" not in told[-1]  # runners read reasons, not rule ids
         state, _ = await program(h, anna)
         assert state.overlay is not None and state.overlay.pain_threshold == 1
         assert state.overlay.by == f"coach:{(await coach_id(h))}"

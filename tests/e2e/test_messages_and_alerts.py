@@ -7,6 +7,7 @@ only, most urgent first) and the digest counts it; the coach's /help and command
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from bot import texts_coach as tc
 from bot.conversation.callbacks import Kind, cb
 from bot.program.decision import MessageKind
 from bot.program.loader import Rules
+from bot.program.rules import Risk
 from bot.program.state import Status
 from bot.services import coaches as csvc
 from bot.services import runners as rsvc
@@ -30,6 +32,7 @@ from tests.e2e.test_coach_support import (
     invite,
     onboard,
     program,
+    report_sessions,
     runner_id,
     sent,
     settle,
@@ -103,6 +106,7 @@ async def test_a_runner_writes_to_their_coach_and_the_coach_replies(
         # The dialog is over: the coach's next text is not sent anywhere.
         await h.say("hello?", user=COACH)
         assert "hello?" not in " ".join(sent(h, ANNA))
+        assert h.last(COACH).text == tc.COACH_FREE_TEXT
 
         # /coach <text> sends at once; the runner's answer goes back into the thread.
         await h.say("/coach Thanks!", user=ANNA)
@@ -281,3 +285,52 @@ async def test_coach_help_and_the_menu_set_when_a_coach_is_added(
         scope = {"type": "chat", "chat_id": new_coach}
         menu = [name for name, _ in h.standin.my_commands(scope)]
         assert "alerts" in menu and "invite" in menu and "today" in menu
+
+
+async def test_an_enrolled_runner_linking_later_is_announced_to_the_coach(
+    shipped_rules: Rules, db_url: str
+) -> None:
+    async with running_bot(shipped_rules, db_url, START) as h:
+        await onboard(h, BEN, name="Ben")
+        ben = await runner_id(h, BEN)
+        code = await invite(h)
+        before = len(h.messages(COACH))
+        await h.say(f"/start {code}", user=BEN, first_name="Ben")
+        await settle(h)
+        joined = [m for m in h.messages(COACH)[before:] if (m.text or "").startswith("👋")]
+        assert len(joined) == 1 and f"Ben (#{ben})" in joined[0].text, sent(h, COACH)[before:]
+        # Now Ben's free text is offered to the coach.
+        await h.say("hello coach", user=BEN)
+        assert h.last(BEN).text == texts.OFFER_TO_COACH.format(text="hello coach")
+
+
+async def test_a_notice_is_listed_and_marked_seen(shipped_rules: Rules, db_url: str) -> None:
+    """A step back under the zero-pain rule tells the coach (nothing to decide): it is an open
+    alert until the coach marks it seen (or writes to the runner)."""
+    by_risk = {Risk.HIGH: "high-risk", Risk.LOW: "zero-pain-low-risk"}
+    rules = replace(
+        shipped_rules, sites=shipped_rules.sites.model_copy(update={"protocol_by_risk": by_risk})
+    )
+    async with running_bot(rules, db_url, START) as h:
+        await onboard(h, ANNA, name="Anna", code=await invite(h))
+        anna = await runner_id(h, ANNA)
+        await into_run_walk(h, anna)
+        await report_sessions(h, anna, 1, [1], tick=True)
+        await settle(h)
+        (alert,) = await alerts_of(h, anna)
+        assert (alert.reason, alert.urgency, alert.state) == ("step_back_notice", 0, "new")
+        await h.say("/alerts", user=COACH)
+        listed = h.last(COACH)
+        assert listed.button_texts == [tc.BTN_NOTICE_SEEN, tc.BTN_MESSAGE_RUNNER]
+        await h.say("/alerts", user=OTHER_COACH)
+        other = h.last(OTHER_COACH).message_id
+        seen = listed.buttons[0][0][1]
+        assert await h.press_data(seen, other, OTHER_COACH) == tc.NO_SUCH_RUNNER
+        assert (await alerts_of(h, anna))[0].state == AlertState.NEW
+        assert await h.press(tc.BTN_NOTICE_SEEN, user=COACH, message=listed) == (
+            tc.TOAST_NOTICE_SEEN
+        )
+        (alert,) = await alerts_of(h, anna)
+        assert alert.state == AlertState.RESOLVED and alert.resolved_by_action == "seen"
+        await h.say("/alerts", user=COACH)
+        assert h.last(COACH).text == tc.ALERTS_NONE

@@ -63,7 +63,7 @@ CHAOTIC = SymptomModel(mild=-1.0)  # a marker: answer with `_chaotic` instead
 
 # Event fields added after the hashes were recorded: left out while at their default (None), so
 # the recorded hashes still hold for the events that do not use them.
-ADDED_LATER = {("Enrolled", "protocol_id")}
+ADDED_LATER = {("Enrolled", "protocol_id"), ("Enrolled", "invite_protocol_id")}
 
 
 def _plain(x: Any) -> Any:

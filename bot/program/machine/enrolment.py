@@ -10,8 +10,8 @@ from datetime import datetime
 from bot.program.calendar import local_date
 from bot.program.decision import Act, Decision
 from bot.program.events import Enrolled
-from bot.program.loader import Rules, site_risk
-from bot.program.machine.context import BadEvent, _context, _Out
+from bot.program.loader import Rules, protocol_hops, site_risk
+from bot.program.machine.context import BadEvent, _coach_alert, _context, _Out
 from bot.program.machine.gates import (
     _gate_questions,
     _needs_clearance,
@@ -33,17 +33,8 @@ def protocol_choices(rules: Rules, site: Site) -> list[Protocol]:
     return [
         p
         for p in rules.protocols.values()
-        if p.for_risk is risk and (site.hop_tests or not _has_hops(p))
+        if p.for_risk is risk and (site.hop_tests or not protocol_hops(p))
     ]
-
-
-def _has_hops(protocol: Protocol) -> bool:
-    """Hops in any session template; a plyometric phase is all hops."""
-    return any(
-        phase.kind is PhaseKind.PLYOMETRIC or (template is not None and template.has_hops)
-        for phase in protocol.phases
-        for template in (phase.impact, phase.cross)
-    )
 
 
 def chosen_protocol(rules: Rules, site: Site, protocol_id: str | None) -> Protocol:
@@ -60,6 +51,14 @@ def chosen_protocol(rules: Rules, site: Site, protocol_id: str | None) -> Protoc
     return allowed[protocol_id]
 
 
+def _invite_protocol_refused(rules: Rules, site: Site, ev: Enrolled) -> bool:
+    """The invite names a protocol that is not one for this site (so it is not followed)."""
+    asked = ev.invite_protocol_id
+    if asked is None or ev.protocol_id is not None:
+        return False
+    return asked not in {p.id for p in protocol_choices(rules, site)}
+
+
 def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
     site = rules.site_by_id.get(ev.site_id)
     if site is None:
@@ -68,6 +67,9 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
         raise BadEvent("available_days must be a non-empty set of weekdays 0..6")
     local_date(now, ev.timezone)  # raises for an unknown zone before anything is built
     protocol = chosen_protocol(rules, site, ev.protocol_id)
+    refused = _invite_protocol_refused(rules, site, ev)
+    if ev.protocol_id is None and ev.invite_protocol_id is not None and not refused:
+        protocol = rules.protocols[ev.invite_protocol_id]
     profile = Profile(
         site_id=site.id,
         diagnosis_date=ev.diagnosis_date,
@@ -91,6 +93,22 @@ def _enrol(ev: Enrolled, rules: Rules, now: datetime) -> Decision:
     )
     out = _Out()
     out.act(Act.ENROL, rules.symptoms.actions.enrol.id, protocol=protocol.id, site=site.id)
+    if refused:
+        # The coach's invite named a protocol this site may not follow: the site's own is
+        # followed, and the coach hears why.
+        fallback = rules.symptoms.actions.protocol_fallback.id
+        asked = ev.invite_protocol_id
+        out.act(Act.RECORD, fallback, asked=asked, protocol=protocol.id, site=site.id)
+        _coach_alert(
+            out,
+            state,
+            ctx,
+            f"alert:invite-protocol:{ctx.today}",
+            "protocol_fallback",
+            [fallback],
+            asked=asked,
+            protocol=protocol.id,
+        )
     out.act(Act.ADVANCE_PHASE, first.gate.id, phase=first.id, kind=first.kind.value)
     # Pass the gates the onboarding answers already satisfy, never into running on answers alone,
     # and never through a gate that needs a clinician: there the coach is asked at once.

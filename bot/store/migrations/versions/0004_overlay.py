@@ -3,7 +3,7 @@
 Self-contained on purpose (no import from other revisions), so it can be renumbered on merge.
 
 Revision ID: 0004_overlay
-Revises: 0006_alerts_thread (re-chained at the merge of main; written on 0003_ops)
+Revises: 0005_invite_protocol (re-chained at the merges of main; written on 0003_ops)
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from bot.store.types import Id, JSONType, UTCDateTime
 
 revision: str = "0004_overlay"
-down_revision: str | Sequence[str] | None = "0006_alerts_thread"
+down_revision: str | Sequence[str] | None = "0005_invite_protocol"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
