@@ -204,6 +204,10 @@ def simulate_cmd(
         int | None,
         typer.Option(min=1, help="Processes for --population (default: one per CPU)."),
     ] = None,
+    overlay: Annotated[
+        Path | None,
+        typer.Option(help="YAML file of a coach's tailoring to preview (see `boneload tailor`)."),
+    ] = None,
 ) -> None:
     """Print a runner's program day by day for a profile and scripted answers."""
     try:
@@ -230,6 +234,7 @@ def simulate_cmd(
     except Exception:
         raise fail(f"--tz: {timezone!r} is not an IANA timezone (e.g. Europe/Berlin)") from None
     script = _read_script(answers) if answers else Script()
+    tailored = _read_overlay(overlay, rules, chosen_protocol(rules, rules.site(site), protocol))
     profile = SimProfile(
         site_id=site,
         start=start_day,
@@ -238,6 +243,7 @@ def simulate_cmd(
         preferred_time=_parse_time(at),
         available_days=_parse_days(available),
         protocol_id=protocol,
+        overlay=tailored,
     )
     try:
         rows = simulate(rules, profile, script)
@@ -265,6 +271,29 @@ def simulate_cmd(
             dec,
         )
     out.print(table)
+
+
+def _read_overlay(path: Path | None, rules: Rules, protocol: Any) -> Any:
+    """The overlay file of `simulate --overlay`, read and checked against tailoring.yaml."""
+    if path is None:
+        return None
+    from bot.program.engine import check_overlay
+    from bot.program.overlay_spec import overlay_from_mapping
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise fail(f"--overlay {path}: {_first_line(exc)}") from None
+    if not isinstance(data, dict):
+        raise fail(f"--overlay {path}: must be a mapping of fields to values")
+    try:
+        tailored = overlay_from_mapping(data)
+    except ValueError as exc:
+        raise fail(f"--overlay {path}: {exc}") from None
+    problems = check_overlay(tailored, protocol, rules)
+    if problems:
+        raise fail(f"--overlay {path}: " + "; ".join(problems))
+    return tailored
 
 
 @dataclass(frozen=True)
@@ -1123,3 +1152,105 @@ def _list_protocols(rules: Rules, site_id: str | None, as_json: bool) -> None:
         out.print(
             f"{r['id']}: {r['name']} [risk {r['for_risk']}]{mark}", highlight=False, soft_wrap=True
         )
+
+
+@app.command("tailor")
+def tailor_cmd(
+    runner: Annotated[int, typer.Argument(help="Runner id.")],
+    by: Annotated[str, typer.Option("--by", help="Who decided (recorded as operator:NAME).")] = "",
+    start_level: Annotated[
+        str | None, typer.Option(help="Level id of the first run phase to start running at.")
+    ] = None,
+    hold_sessions: Annotated[
+        str | None, typer.Option(help="Symptom-free sessions each level is held for.")
+    ] = None,
+    hold_days: Annotated[str | None, typer.Option(help="Days each level is held for.")] = None,
+    days_between: Annotated[
+        str | None, typer.Option(help="Rest days between two runs (1 = every other day).")
+    ] = None,
+    weekdays: Annotated[str | None, typer.Option(help="Training weekdays, mon,wed,fri.")] = None,
+    pain_threshold: Annotated[
+        str | None, typer.Option(help="Highest pain during (0-10) still counted mild.")
+    ] = None,
+    maintenance: Annotated[
+        str | None, typer.Option(help="Maintenance runs' volume factor, e.g. 0.8.")
+    ] = None,
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the overlay and its versions; change nothing.")
+    ] = False,
+) -> None:
+    """Tailor one runner's program within rules/tailoring.yaml (the coach's overlay).
+
+    Give a field the value `default` to put it back to the rules. Each change is a new version."""
+    from bot.program.codec import overlay_to_dict
+    from bot.program.overlay_spec import overlay_changes
+    from bot.services import tailoring
+
+    given = {
+        "start_level": start_level,
+        "hold_sessions": hold_sessions,
+        "hold_days": hold_days,
+        "days_between": days_between,
+        "weekdays": weekdays,
+        "pain_threshold": pain_threshold,
+        "maintenance": maintenance,
+    }
+    try:
+        changes = overlay_changes({k: v for k, v in given.items() if v is not None})
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    s = _settings()
+
+    async def show_it() -> tuple[Any, list[Any]]:
+        engine, deps = _db_deps(s)
+        try:
+            return await tailoring.current(deps, runner), await tailoring.history(deps, runner)
+        finally:
+            await engine.dispose()
+
+    if show or not changes:
+        if not show:
+            raise fail("name at least one field to tailor (see --help), or --show")
+        state, versions = _run_async(show_it(), s)
+        if state is None:
+            raise fail(f"no runner #{runner} with a program")
+        now = overlay_to_dict(state.overlay) if state.overlay else None
+        json.dump(
+            {
+                "runner": runner,
+                "overlay": now,
+                "versions": [
+                    {"version": v.version, "by": v.by, "at": v.at.isoformat(), "overlay": v.overlay}
+                    for v in versions
+                ],
+            },
+            sys.stdout,
+            indent=1,
+        )
+        sys.stdout.write("\n")
+        return
+    if not by.strip():
+        raise fail("--by must name who decided (recorded as operator:NAME)")
+    who = f"operator:{by.strip()}"
+
+    async def go() -> Any:
+        engine, deps = _db_deps(s)
+        try:
+            return await tailoring.tailor(deps, runner, changes, coach_id=0, by=who)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = _run_async(go(), s)
+    except tailoring.TailorRefused as exc:
+        raise fail(f"runner #{runner}: {exc}") from None
+    ov = done.overlay
+    fields = ", ".join(
+        f"{k}={v}" for k, v in overlay_to_dict(ov).items() if k not in ("by", "version")
+    )
+    out.print(
+        f"runner #{runner}: tailored (version {ov.version}): {fields or 'the rules as they are'}; "
+        f"recorded as {who} (rules: {', '.join(done.decision.rules)})",
+        highlight=False,
+        soft_wrap=True,
+    )

@@ -7,10 +7,11 @@ Kept short: a runner reads these for months.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from bot.i18n import _, current, ngettext, weekday_day_month
+from bot.i18n import localise_map as _m
 from bot.program.loader import Rules
 from bot.program.road import Road
 from bot.program.rules import SessionKind
@@ -601,6 +602,82 @@ def level_label(rules: Rules, protocol_id: str, level_id: str | None) -> str:
                 short = prescription(rx).split(" — ")[0]
                 return _(LEVEL).format(n=i + 1, of=len(ph.levels), rx=short)
     return level_id
+
+
+# --- the coach's overlay (tailoring) ------------------------------------------------------------
+
+TAILORED = "🛠 {Who} tailored your program (change {version}): {changes}."
+TAILORED_NOTHING = "no change"
+# One phrase per tailored field, in the runner's words; "{v}" is the value.
+TAILOR_SAYS = {
+    "start_level": "running starts at {v}",
+    "hold_sessions": "each level is held for {v} symptom-free sessions before the next step",
+    "hold_days": "each level is held for at least {v} days",
+    "rest_days": "at least {v} rest day(s) between two runs",
+    "weekdays": "you train on {v}",
+    "pain_threshold": (
+        "pain up to {v}/10 during a session still counts as mild; above it you step back"
+    ),
+    "maintenance_factor": "maintenance runs are {v}% of their usual running time",
+}
+TAILOR_UNSET = "{field} is back to the standard plan"
+TAILOR_FIELD = {
+    "start_level": "the start level",
+    "hold_sessions": "how many sessions a level is held",
+    "hold_days": "how many days a level is held",
+    "rest_days": "rest days between runs",
+    "weekdays": "your training days",
+    "pain_threshold": "the pain limit",
+    "maintenance_factor": "maintenance volume",
+}
+STATUS_OVERLAY = "🛠 Tailored by {who} (change {version}): {changes}."
+
+
+def tailor_value(rules: Rules, protocol_id: str, name: str, value: object) -> str:
+    """One tailored value as the runner reads it."""
+    if name == "start_level":
+        return level_label(rules, protocol_id, str(value))
+    if name == "weekdays":
+        assert isinstance(value, Iterable)
+        return days_label(int(d) for d in value)
+    if name == "maintenance_factor":
+        assert isinstance(value, (int, float))
+        return str(round(value * 100))
+    return str(value)
+
+
+def tailor_changes(
+    rules: Rules, protocol_id: str, overlay: Mapping[str, object], names: list[str]
+) -> str:
+    """The changed (or all) fields of an overlay, in plain words, joined."""
+    parts = []
+    for name in names:
+        if name in overlay:
+            v = tailor_value(rules, protocol_id, name, overlay[name])
+            parts.append(_m(TAILOR_SAYS)[name].format(v=v))
+        elif name in TAILOR_FIELD:
+            parts.append(_(TAILOR_UNSET).format(field=_m(TAILOR_FIELD)[name]))
+    return "; ".join(parts) or _(TAILORED_NOTHING)
+
+
+def tailor_who(by: str) -> str:
+    """Who made a tailoring, from its recorded author ("coach:3", "operator:Dr Jones")."""
+    kind, _, name = by.partition(":")
+    if kind == "coach":
+        return f"your coach (#{name})" if name else _m(WHO)["coach"]
+    if kind == "operator":
+        return f"{name} ({_m(WHO)['operator']})" if name else _m(WHO)["operator"]
+    return by
+
+
+def overlay_status(rules: Rules, protocol_id: str, overlay: Mapping[str, object]) -> str:
+    """The runner's tailoring for /status: version, who, and every tailored field in words."""
+    names = [n for n in TAILOR_SAYS if n in overlay]
+    return _(STATUS_OVERLAY).format(
+        who=tailor_who(str(overlay.get("by", ""))),
+        version=overlay.get("version", ""),
+        changes=tailor_changes(rules, protocol_id, overlay, names),
+    )
 
 
 # --- two-way messages with the coach (issue 12) ----------------------------------------------

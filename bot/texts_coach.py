@@ -506,6 +506,46 @@ COMMANDS = [
     ("language", "Your language (en, de)"),
 ]
 
+
+# --- the coach's overlay (tailoring): /tailor <id>, the Tailor button under /runner -----------
+
+COMMANDS.append(("tailor", "Tailor a runner's program"))
+USAGE_TAILOR = "Usage: /tailor <id or name>"
+BTN_TAILOR = "🛠 Tailor"
+BTN_TAILOR_DONE = "Done"
+BTN_TAILOR_BACK = "« Back"
+BTN_STANDARD = "Standard (rules)"
+BTN_SAVE_DAYS = "Save days"
+TAILOR_MENU = (
+    "🛠 Tailoring {name} (#{id}) within the rules ({rule}).\n{current}\nChoose what to change:"
+)
+TAILOR_NONE = "Nothing tailored: the rules as they are."
+TAILOR_PICK = "🛠 {name} (#{id}): {field}. Now: {now}. Choose the new value:"
+TAILOR_DAYS = "🛠 {name} (#{id}): training days. Tap to toggle, then Save days. Chosen: {days}"
+TAILOR_STANDARD = "standard"
+TAILOR_SAVED = "Saved: change {version}."
+TAILOR_REFUSED = "Not changed: {reason}"
+TAILOR_STALE = "This tailoring menu has closed; nothing was changed. /tailor <id> opens it again."
+TAILOR_CLOSED = "Tailoring closed."
+TAILOR_NO_RUNNING = "no run levels in this protocol"
+# The fields as the coach's buttons name them (callback codes in handlers_tailor.py).
+TAILOR_LABELS = {
+    "start_level": "Start level",
+    "hold_sessions": "Hold sessions",
+    "hold_days": "Hold days",
+    "rest_days": "Rest days between runs",
+    "weekdays": "Training days",
+    "pain_threshold": "Pain limit",
+    "maintenance_factor": "Maintenance volume",
+}
+OVERLAY_LINE = "🛠 Tailored (change {version}, by {who}, rule {rule}): {fields}"
+
+
+def overlay_fields(values: dict[str, str]) -> str:
+    """A coach's view of an overlay: field = value, joined."""
+    return "; ".join(f"{_m(TAILOR_LABELS).get(k, k)} {v}" for k, v in values.items())
+
+
 # --- two-way messages, alerts with a life cycle (issue 12) -----------------------------------
 BTN_MESSAGE_RUNNER = "💬 Message runner"
 BTN_REPLY = "💬 Reply"
@@ -546,7 +586,8 @@ HELP_COACH = (
     "/hold, /advance, /regress <id> — change a runner's level\n"
     "/cpause, /cresume <id> — pause or resume a runner\n/clear <id> — clear to continue\n"
     "/reply <id> <text> — message a runner (or tap 💬 on an alert)\n"
-    "/release <id> — unlink a runner\n/language <code> — your language (en, de)\n/help — this list"
+    "/release <id> — unlink a runner\n/tailor <id> — tailor a runner's program\n"
+    "/language <code> — your language (en, de)\n/help — this list"
 )
 BTN_NOTICE_SEEN = "✓ Seen"
 TOAST_NOTICE_SEEN = "Marked as seen: resolved."

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     TO_COACH = "tc"  # runner: send the pending text to the coach: ref = token, value = y|n
     SCREEN = "sc"  # energy screening: ref = question, value
     REPORT = "r"  # symptom report (/pain): ref = report:question, value = answer
+    TAILOR = "ko"  # a coach's tailoring menu: ref = runner id, value = m | f.<f> | v.<f>.<v> | x
     # A coach's protocol switch from /runner: ref = runner.version, value = protocol (or @index)
     PROTOCOL = "kp"  # the "Protocol" button: list the protocols
     PROTOCOL_PICK = "kq"  # one protocol of the list: ask to confirm

@@ -240,8 +240,11 @@ def next_slot(
     impact_free_until: date | None,
     maintenance_since: date | None,
     sch: SchedulingFile,
+    min_days_between_runs: int | None = None,
 ) -> Slot | None:
     """The first day on or after `start` that may hold a session, and which kind it holds.
+
+    `min_days_between_runs` replaces the scheduling file's (a coach's overlay), never below it.
 
     Days are ordinal numbers here (`date.toordinal()`): the search is plain int arithmetic, and
     `(day - 1) % 7` is the weekday (ordinal 1 was a Monday).
@@ -262,6 +265,8 @@ def next_slot(
     free_after = impact_free_until.toordinal() if impact_free_until is not None else None
     since = maintenance_since.toordinal() if maintenance_since is not None else None
     gap = sch.min_days_between_runs
+    if min_days_between_runs is not None and min_days_between_runs > gap:
+        gap = min_days_between_runs
     impact_gap = _impact_gap(phase, gap)
     most_in_7 = sch.max_training_days_in_7
     weekly_cap = level.max_per_week if level is not None else 7

@@ -9,6 +9,7 @@ from bot.program.rules import SessionKind, Severity
 from bot.program.state import (
     ExerciseRx,
     OpenSession,
+    Overlay,
     PendingGate,
     Planned,
     Prescription,
@@ -35,7 +36,33 @@ def state_to_dict(s: ProgramState) -> dict[str, Any]:
         out["last_regress_level"] = s.last_regress_level
     if s.stage_since is not None:
         out["stage_since"] = s.stage_since.isoformat()
+    if s.overlay is not None:
+        out["overlay"] = overlay_to_dict(s.overlay)
     return out
+
+
+def overlay_to_dict(o: Overlay) -> dict[str, Any]:
+    """A coach's overlay as JSON: its version, author and the fields it sets (only those)."""
+    out: dict[str, Any] = {"version": o.version, "by": o.by}
+    for name in o.tailored():
+        value = getattr(o, name)
+        out[name] = sorted(value) if isinstance(value, frozenset) else value
+    return out
+
+
+def overlay_from_dict(d: dict[str, Any]) -> Overlay:
+    days = d.get("weekdays")
+    return Overlay(
+        version=int(d.get("version", 0)),
+        by=str(d.get("by", "")),
+        start_level=d.get("start_level"),
+        hold_sessions=d.get("hold_sessions"),
+        hold_days=d.get("hold_days"),
+        rest_days=d.get("rest_days"),
+        weekdays=frozenset(days) if days is not None else None,
+        pain_threshold=d.get("pain_threshold"),
+        maintenance_factor=d.get("maintenance_factor"),
+    )
 
 
 def _state_dict(s: ProgramState) -> dict[str, Any]:
@@ -217,4 +244,5 @@ def state_from_dict(d: dict[str, Any]) -> ProgramState:
         watched_on=_d(d.get("watched_on")),
         last_regress_level=d.get("last_regress_level"),
         stage_since=_d(d.get("stage_since")),
+        overlay=overlay_from_dict(d["overlay"]) if d.get("overlay") else None,
     )

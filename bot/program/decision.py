@@ -67,6 +67,7 @@ class Act(StrEnum):
     DELOAD = "deload"
     OFF_WEEK = "off_week"
     DISCHARGE = "discharge"
+    TAILOR = "tailor"  # a coach tailored the runner's program (the coach's overlay)
     SWITCH_PROTOCOL = "switch_protocol"  # a clinician moved the runner to another protocol
 
 

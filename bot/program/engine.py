@@ -31,6 +31,7 @@ from bot.program.events import (
     Event,
     FollowupAnswered,
     GateAnswered,
+    OverlaySet,
     ProtocolSwitched,
     RunnerPaused,
     RunnerResumed,
@@ -62,11 +63,18 @@ from bot.program.machine.sessions import (
     report_questions,
 )
 from bot.program.machine.switch import _on_switch, landing_level, landing_phase, switch_choices
+from bot.program.machine.tailoring import (
+    _name_overlay,
+    _on_overlay,
+    check_overlay,
+    start_levels,
+)
 from bot.program.state import ProgramState
 
 __all__ = [
     "BadEvent",
     "NotEnrolled",
+    "check_overlay",
     "chosen_protocol",
     "decide",
     "followup_questions",
@@ -79,6 +87,7 @@ __all__ = [
     "protocol_choices",
     "report_questions",
     "resume_options",
+    "start_levels",
     "switch_choices",
 ]
 
@@ -93,9 +102,11 @@ def decide(state: ProgramState | None, event: Event, rules: Rules, now: datetime
         raise NotEnrolled(type(event).__name__)
     profile = state.profile
     site = rules.site_by_id[profile.site_id]
-    ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile)
+    ctx = _context(rules, state.protocol_id, site, now, profile.timezone, profile, state.overlay)
     handler = _HANDLERS[type(event)]
     decision: Decision = handler(state, event, ctx)
+    if state.overlay is not None:  # a tailored runner: decisions under the overlay name it
+        decision = _name_overlay(decision, ctx)
     assert decision.actions, "every decision names at least one rule"
     return decision
 
@@ -113,5 +124,6 @@ _HANDLERS: dict[type, Any] = {
     ClearanceClaimed: _on_claim,
     SymptomsReported: _on_symptoms,
     CoachLinked: _on_linked,
+    OverlaySet: _on_overlay,
     ProtocolSwitched: _on_switch,
 }

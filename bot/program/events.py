@@ -11,7 +11,7 @@ from datetime import date, time
 from enum import StrEnum
 
 from bot.program.frozen import quick_init
-from bot.program.state import Outcome
+from bot.program.state import Outcome, Overlay
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +136,16 @@ class TimePassed:
     """The calendar moved on: closes a session day that passed without a report."""
 
 
+@dataclass(frozen=True, slots=True)
+class OverlaySet:
+    """A coach (by id) or the operator (coach_id 0) tailors the runner's program: `overlay` holds
+    the new values in full (its version and author are the engine's to set); `by` names who."""
+
+    overlay: Overlay
+    coach_id: int
+    by: str
+
+
 Event = (
     Enrolled
     | SessionReported
@@ -150,5 +160,6 @@ Event = (
     | CoachLinked
     | ClearanceClaimed
     | SymptomsReported
+    | OverlaySet
     | ProtocolSwitched
 )

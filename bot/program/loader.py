@@ -9,7 +9,7 @@ including cross-file problems (a protocol naming a question that questions.yaml 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ from bot.program.rules import (
     Site,
     SitesFile,
     SymptomsFile,
+    TailoringFile,
 )
 from bot.program.tables import RuleTables
 
@@ -47,6 +48,8 @@ FILES: dict[str, type[BaseModel]] = {
     "habits.yaml": HabitsFile,
 }
 PROTOCOL_DIR = "protocols"
+# Optional: without it a coach tailors within the model's default bounds.
+TAILORING_FILE = "tailoring.yaml"
 ALL_DAYS = frozenset(range(7))  # rules check asks what fits in any week, all days available
 
 
@@ -84,6 +87,7 @@ class Rules:
     scheduling: SchedulingFile
     habits: HabitsFile
     protocols: dict[str, Protocol]
+    tailoring: TailoringFile = field(default_factory=TailoringFile)
 
     @cached_property
     def site_by_id(self) -> dict[str, Site]:
@@ -201,6 +205,9 @@ def load_rules(directory: str | Path) -> Rules:
     parsed: dict[str, Any] = {}
     for name, model in FILES.items():
         parsed[name] = _parse(root / name, name, model, problems)
+    tailoring: TailoringFile | None = TailoringFile()
+    if (root / TAILORING_FILE).exists():
+        tailoring = _parse(root / TAILORING_FILE, TAILORING_FILE, TailoringFile, problems)
     protocols: dict[str, Protocol] = {}
     proto_files: dict[str, str] = {}
     pdir = root / PROTOCOL_DIR
@@ -234,6 +241,7 @@ def load_rules(directory: str | Path) -> Rules:
         scheduling=parsed["scheduling.yaml"],
         habits=parsed["habits.yaml"],
         protocols=protocols,
+        tailoring=tailoring or TailoringFile(),
     )
     problems.extend(_cross_check(rules, proto_files))
     if problems:
@@ -364,6 +372,36 @@ def _cross_check(rules: Rules, proto_files: dict[str, str]) -> list[RuleProblem]
         if rid in seen and seen[rid] != where:
             out.append(RuleProblem(where, "", f"rule id {rid!r} is also used in {seen[rid]}"))
         seen.setdefault(rid, where)
+    out.extend(_check_tailoring(rules))
+    return out
+
+
+def _check_tailoring(rules: Rules) -> list[RuleProblem]:
+    """A coach tailors within the rules, never past them: runs stay at least the scheduling
+    file's days apart, and a start rung exists on every protocol's ladder."""
+    out: list[RuleProblem] = []
+    t = rules.tailoring
+    gap = rules.scheduling.min_days_between_runs
+    if t.rest_days_between_runs.min + 1 < gap:
+        out.append(
+            RuleProblem(
+                TAILORING_FILE,
+                "rest_days_between_runs.min",
+                f"{t.rest_days_between_runs.min} rest day(s) puts runs closer than "
+                f"scheduling.yaml min_days_between_runs ({gap} days apart): at least {gap - 1}",
+            )
+        )
+    for pid, proto in sorted(rules.protocols.items()):
+        rungs = sum(len(p.levels) for p in proto.phases if p.runs)
+        if rungs and t.start_level.max_rung > rungs:
+            out.append(
+                RuleProblem(
+                    TAILORING_FILE,
+                    "start_level.max_rung",
+                    f"{t.start_level.max_rung} is past the run ladder of protocol {pid!r} "
+                    f"({rungs} rungs)",
+                )
+            )
     return out
 
 
@@ -506,6 +544,7 @@ def _rule_ids_with_place(rules: Rules, proto_files: dict[str, str]) -> list[tupl
     out += [(w.id, "symptoms.yaml") for w in acts.escalate.when or () if w.id]
     out += [(h.id, "habits.yaml") for h in rules.habits.habits]
     out.append((rules.habits.screening.id, "habits.yaml"))
+    out.append((rules.tailoring.id, TAILORING_FILE))
     for pid, proto in rules.protocols.items():
         where = proto_files.get(pid, pid)
         out += [(ph.gate.id, where) for ph in proto.phases]
@@ -537,6 +576,7 @@ def _rule_ids(rules: Rules) -> list[str]:
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema of each file kind, for editors (yaml-language-server) to help clinicians."""
     out = {name: model.model_json_schema() for name, model in FILES.items()}
+    out[TAILORING_FILE] = TailoringFile.model_json_schema()
     out[f"{PROTOCOL_DIR}/*.yaml"] = Protocol.model_json_schema()
     return out
 

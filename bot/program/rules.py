@@ -878,3 +878,97 @@ def _require_unique(ids: list[str], what: str) -> None:
     dup = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
     if dup:
         raise ValueError(f"duplicate {what} id(s): {', '.join(dup)}")
+
+
+# --- tailoring.yaml -----------------------------------------------------------------------------
+
+
+class IntBounds(_Strict):
+    """The whole numbers a coach may choose for one tailored field, `min` to `max` inclusive."""
+
+    min: int
+    max: int
+
+    @model_validator(mode="after")
+    def _ordered(self) -> IntBounds:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not be above max ({self.max})")
+        return self
+
+    def allows(self, value: int) -> bool:
+        return self.min <= value <= self.max
+
+
+class HoldSessionsBounds(IntBounds):
+    min: int = Field(1, ge=1, le=20)
+    max: int = Field(6, ge=1, le=20)
+
+
+class HoldDaysBounds(IntBounds):
+    min: int = Field(0, ge=0, le=60)
+    max: int = Field(14, ge=0, le=60)
+
+
+class RestDaysBounds(IntBounds):
+    """Rest days between two runs: 1 = every other day (never two runs on consecutive days)."""
+
+    min: int = Field(1, ge=1, le=6)
+    max: int = Field(3, ge=1, le=6)
+
+
+class PainThresholdBounds(IntBounds):
+    """The highest pain during a session (0-10) still counted clear or mild; above it regresses.
+    Never above 3: more than 3/10 during loading is not a mild symptom (DOMAIN §4.3)."""
+
+    min: int = Field(0, ge=0, le=3)
+    max: int = Field(3, ge=0, le=3)
+    says: str = Field(
+        "pain above {threshold}/10 during the session (the limit your coach set)",
+        min_length=1,
+        max_length=200,
+        description="Why, in the runner's words; {threshold} is the tailored threshold.",
+    )
+
+
+class StartLevelBounds(_Strict):
+    """How far up a protocol's run ladder a coach may start a runner (1 = its first rung)."""
+
+    max_rung: int = Field(4, ge=1, le=50)
+
+
+class WeekdayBounds(_Strict):
+    """Training weekdays: any subset of the week with at least `min_days` days in it."""
+
+    min_days: int = Field(2, ge=1, le=7)
+
+
+class MaintenanceBounds(_Strict):
+    """Maintenance volume: the factor a maintenance run's running time is scaled by."""
+
+    factor_min: float = Field(0.5, gt=0, le=1.5)
+    factor_max: float = Field(1.0, gt=0, le=1.5)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MaintenanceBounds:
+        if self.factor_min > self.factor_max:
+            raise ValueError(
+                f"factor_min ({self.factor_min}) must not be above factor_max ({self.factor_max})"
+            )
+        return self
+
+
+class TailoringFile(_Strict):
+    """What a coach may tailor for one runner (the coach's overlay), and within which bounds.
+
+    Decisions taken because of a tailored field name `id` as their rule."""
+
+    version: Literal[1] = 1
+    id: RuleId = "coach-overlay"
+    start_level: StartLevelBounds = StartLevelBounds()
+    hold_sessions: HoldSessionsBounds = HoldSessionsBounds()
+    hold_days: HoldDaysBounds = HoldDaysBounds()
+    rest_days_between_runs: RestDaysBounds = RestDaysBounds()
+    weekdays: WeekdayBounds = WeekdayBounds()
+    pain_threshold: PainThresholdBounds = PainThresholdBounds()
+    maintenance: MaintenanceBounds = MaintenanceBounds()
+    source: str = ""

@@ -33,6 +33,7 @@ from bot.program.events import (
     Event,
     FollowupAnswered,
     GateAnswered,
+    OverlaySet,
     ProtocolSwitched,
     RunnerResumed,
     SessionMissed,
@@ -41,7 +42,7 @@ from bot.program.events import (
 from bot.program.loader import Rules
 from bot.program.recheck import Verdict, recheck
 from bot.program.rules import QuestionStage, SessionKind
-from bot.program.state import Outcome, Prescription, ProgramState, Status
+from bot.program.state import Outcome, Overlay, Prescription, ProgramState, Status
 
 SESSION_LENGTH = timedelta(hours=1)
 ANSWER_DELAY = timedelta(minutes=5)  # follow-ups and gates are answered 5 minutes after asking
@@ -131,6 +132,7 @@ class SimProfile:
     diagnosis_date: date | None = None
     onboarding_yes: bool = True  # answer every onboarding gate question with yes, cleared
     protocol_id: str | None = None  # a protocol chosen for the runner (else by site and risk)
+    overlay: Overlay | None = None  # a coach's tailoring, set right after enrolment (a preview)
 
 
 Answerer = Callable[[int, date, ProgramState], SessionAnswers]
@@ -339,6 +341,8 @@ class Simulation:
             ),
             t0,
         )
+        if p.overlay is not None:  # the tailoring being previewed, as the operator would set it
+            self._event(OverlaySet(p.overlay, 0, "operator:preview"), t0)
         # The coach acts at noon on their days, also when nothing else is on the agenda (a runner
         # paused by a red flag has none until the clinician's word): then the program goes on.
         coach: list[tuple[datetime, Event]] = [

@@ -123,6 +123,42 @@ class PendingGate:
     awaiting_clearance: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """A coach's tailoring of one runner's program (tailoring.yaml sets the bounds). A field left
+    None follows the rules as they are; `version` counts the changes, `by` names who made the
+    latest ("coach:3", "operator:Dr Jones")."""
+
+    version: int = 0
+    by: str = ""
+    start_level: str | None = None  # a level id of the protocol's first run phase
+    hold_sessions: int | None = None  # symptom-free sessions every level is held for
+    hold_days: int | None = None  # days every level is held for at least
+    rest_days: int | None = None  # rest days between two runs (1 = every other day)
+    weekdays: frozenset[int] | None = None  # training weekdays, 0 = Monday
+    pain_threshold: int | None = None  # the highest pain during still counted clear or mild
+    maintenance_factor: float | None = None  # maintenance runs' running time scaled by this
+
+    def tailored(self) -> tuple[str, ...]:
+        """The names of the fields this overlay sets, in declaration order."""
+        return tuple(f for f in OVERLAY_FIELDS if getattr(self, f) is not None)
+
+    def values(self) -> Overlay:
+        """The tailored values alone (no version or author), to compare two overlays by."""
+        return Overlay(**{f: getattr(self, f) for f in OVERLAY_FIELDS})
+
+
+OVERLAY_FIELDS = (
+    "start_level",
+    "hold_sessions",
+    "hold_days",
+    "rest_days",
+    "weekdays",
+    "pain_threshold",
+    "maintenance_factor",
+)
+
+
 # Not slotted, unlike the values above: a state keeps its fields in its `__dict__`, so `evolve`
 # copies that dict in one step instead of storing two dozen fields one by one (a third of the
 # cost, and the engine makes a new state a few times per decision).
@@ -159,6 +195,7 @@ class ProgramState:
     # The first session of the current stage (a level with stage_days); None until one is done.
     # Older than level_since means it belongs to an earlier level and does not count.
     stage_since: date | None = None
+    overlay: Overlay | None = None  # the coach's tailoring, if any (None: the rules as they are)
 
     def session_open(self, seq: int, today: date) -> bool:
         """Can session `seq` be reported now: the runner is active and it is the planned
@@ -213,6 +250,7 @@ class StateChanges(TypedDict, total=False):
     watched_on: date | None
     last_regress_level: str | None
     stage_since: date | None
+    overlay: Overlay | None
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(ProgramState))

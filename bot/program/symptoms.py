@@ -62,6 +62,15 @@ def classify(
         return _classify(table, items)
 
 
+def classify_with(table: PainTable, answers: Mapping[str, int | bool]) -> _Verdict:
+    """`classify` by a given pain table (a tailored runner's, see tailored.py)."""
+    items = tuple(answers.items())
+    try:
+        return _classify_memo(table, items)
+    except TypeError:  # an unhashable answer (never a valid one)
+        return _classify(table, items)
+
+
 def _classify(table: PainTable, items: tuple[tuple[str, int | bool], ...]) -> _Verdict:
     answers = dict(items)
     worst, worst_rank = Severity.CLEAR, 0

@@ -24,7 +24,7 @@ from bot.conversation.onboarding import enrolled_event
 from bot.i18n import _
 from bot.localised import texts
 from bot.program.calendar import local_date
-from bot.program.codec import state_from_dict
+from bot.program.codec import overlay_to_dict, state_from_dict
 from bot.program.decision import Decision, MessageKind
 from bot.program.engine import decide, switch_choices
 from bot.program.events import CoachLinked, Event, ProtocolSwitched
@@ -493,7 +493,10 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
     )
     if phase.levels:
         lv = phase.levels[st.level]
-        progress = texts.STATUS_PROGRESS_LEVEL.format(done=st.clear_at_level, hold=lv.hold_sessions)
+        hold = lv.hold_sessions
+        if st.overlay is not None and st.overlay.hold_sessions is not None:
+            hold = st.overlay.hold_sessions  # the coach's tailored hold
+        progress = texts.STATUS_PROGRESS_LEVEL.format(done=st.clear_at_level, hold=hold)
         if lv.stage_days is not None:
             progress += "\n" + stage_progress(st, lv.stage_days, local_today(d, st))
     else:
@@ -520,6 +523,10 @@ async def status_text(d: Deps, runner: RunnerCtx) -> str:
             lines.append(template.format(at=rec.at, act=act, why=why))
         if len(lines) >= 5:
             break
+    if st.overlay is not None:  # the coach's tailoring, its version and who set it
+        progress += "\n" + texts.overlay_status(
+            d.rules, st.protocol_id, overlay_to_dict(st.overlay)
+        )
     return texts.STATUS.format(
         phase=_(phase.name),
         level=level,

@@ -46,6 +46,7 @@ __all__ = [
     "Dialog",
     "Heartbeat",
     "Invite",
+    "OverlayVersion",
     "ProcessedUpdate",
     "Program",
     "Runner",
@@ -284,6 +285,23 @@ class Heartbeat(Base):
 
     instance: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OverlayVersion(Base):
+    """One version of a coach's tailoring of a runner (the coach's overlay): the full overlay as
+    it stood after the change (`bot.program.codec.overlay_to_dict`), who made it and when."""
+
+    __tablename__ = "overlay_versions"
+    __table_args__ = (
+        UniqueConstraint("runner_id", "version", name="uq_overlay_versions_runner_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    runner_id: Mapped[int] = mapped_column(Id, ForeignKey("runners.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    overlay: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    by: Mapped[str] = mapped_column(String(200))  # "coach:3", "operator:Dr Jones"
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AlertState(StrEnum):

@@ -36,6 +36,7 @@ from bot.store.models import (
     DecisionRecord,
     Dialog,
     Invite,
+    OverlayVersion,
     ProcessedUpdate,
     Program,
     Runner,
@@ -374,6 +375,8 @@ async def apply_decision(
     else:
         version = await _write_state(session, runner_id, decision.state, expected_version, now)
         await _sync_sessions(session, runner_id, decision)
+        if decision.state.overlay is not None:  # only a tailored runner can have a new version
+            await _record_overlay(session, runner_id, decision, now)
 
     await session.execute(
         _INSERT_DECISION,
@@ -724,9 +727,37 @@ async def export_runner(session: AsyncSession, runner_id: int) -> dict[str, Any]
             Dialog, Dialog.updated_at, where=Dialog.telegram_user_id == runner.telegram_user_id
         ),
         "invites_used": await rows(Invite, Invite.used_at, where=Invite.used_by == runner_id),
+        "overlay_versions": await rows(OverlayVersion, OverlayVersion.version),
         "alerts": await rows(Alert, Alert.created_at, Alert.id),
         "messages": await rows(ThreadMessage, ThreadMessage.at, ThreadMessage.id),
     }
+
+
+async def overlay_history(session: AsyncSession, runner_id: int) -> list[OverlayVersion]:
+    """Every version of the coach's tailoring of this runner, oldest first."""
+    result = await session.execute(
+        select(OverlayVersion)
+        .where(OverlayVersion.runner_id == runner_id)
+        .order_by(OverlayVersion.version)
+    )
+    return list(result.scalars())
+
+
+async def _record_overlay(
+    session: AsyncSession, runner_id: int, decision: Decision, now: datetime
+) -> None:
+    """A tailoring decision's new overlay version, in the decision's own transaction."""
+    for a in decision.actions:
+        if a.act is Act.TAILOR and "overlay" in a.detail:
+            session.add(
+                OverlayVersion(
+                    runner_id=runner_id,
+                    version=int(a.detail["version"]),
+                    overlay=jsonable(a.detail["overlay"]),
+                    by=str(a.detail["by"]),
+                    at=now,
+                )
+            )
 
 
 async def count_rows(session: AsyncSession, model: Any) -> int:

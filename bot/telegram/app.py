@@ -48,6 +48,7 @@ from bot.telegram import (
     handlers_protocol,
     handlers_runner,
     handlers_screening,
+    handlers_tailor,
     handlers_thread,
     menus,
 )
@@ -240,6 +241,11 @@ def build_application(
         app.add_handler(CommandHandler(name, fn))
     app.add_handler(
         CallbackQueryHandler(handlers_coach.on_callback, pattern=handlers_coach.CALLBACK_PATTERN)
+    )
+    for name, fn in handlers_tailor.COMMANDS.items():
+        app.add_handler(CommandHandler(name, fn))
+    app.add_handler(
+        CallbackQueryHandler(handlers_tailor.on_callback, pattern=handlers_tailor.CALLBACK_PATTERN)
     )
     protocol_kind = handlers_protocol.CALLBACK_PATTERN  # the coach's Protocol button
     app.add_handler(CallbackQueryHandler(handlers_protocol.on_callback, pattern=protocol_kind))

@@ -23,10 +23,11 @@ from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
 from bot.program.events import CoachVerb
-from bot.services import coaches
+from bot.services import coaches, tailoring
 from bot.services.deps import Deps
 from bot.telegram import handlers_protocol, handlers_thread
 from bot.telegram import render_coach as rc
+from bot.telegram import render_tailor as rt
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
@@ -122,11 +123,15 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     deps = deps_of(context)
     entry, trail, points, marks = await coaches.detail(deps, coach, runner_id)
     today = local_date(deps.clock(), coach.timezone)
+    text = detail_text(entry, trail, points, today)
+    tailored = ""
+    with contextlib.suppress(tailoring.TailorRefused):  # no program yet: nothing tailored
+        seen = await tailoring.view(deps, coach.id, runner_id)
+        tailored = rt.overlay_line(seen.state, deps.rules)
+    text = f"{text}\n{tailored}" if tailored else text
     protocol_rows = await handlers_protocol.runner_view_rows(deps, coach, runner_id)
-    await update.message.reply_text(
-        detail_text(entry, trail, points, today),
-        reply_markup=markup(Prompt("", (*rc.message_rows(runner_id), *protocol_rows))),
-    )
+    rows = (*rc.message_rows(runner_id), *protocol_rows, *rt.tailor_rows(runner_id))
+    await update.message.reply_text(text, reply_markup=markup(Prompt("", rows)))
     thread = await handlers_thread.thread_text(context, coach, runner_id)
     if thread is not None:  # the messages between them are part of the runner's record
         await update.message.reply_text(thread)

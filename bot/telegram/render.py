@@ -19,7 +19,8 @@ from bot.program.decision import MessageKind
 from bot.program.engine import gate_questions
 from bot.program.loader import Rules
 from bot.program.rules import Question, QuestionStage
-from bot.program.state import ProgramState
+from bot.program.state import Overlay, ProgramState
+from bot.program.tailored import tailored_tables
 
 
 def session_buttons(seq: int) -> tuple[tuple[Button, ...], ...]:
@@ -70,8 +71,12 @@ def gate_question_list(state: ProgramState, phase_id: str, rules: Rules) -> list
     ]
 
 
-def _why(rule_ids: Sequence[str], rules: Rules, protocol_id: str = "") -> str:
+def _why(
+    rule_ids: Sequence[str], rules: Rules, protocol_id: str = "", overlay: Overlay | None = None
+) -> str:
     proto = rules.tables.protocols.get(protocol_id)
+    if proto is not None and overlay is not None:  # a coach's pain threshold says why too
+        proto = tailored_tables(proto, overlay, rules)
     says = (proto.pain if proto is not None else rules.tables.pain).says  # its own pain rules
     found = [_(says[r]) for r in rule_ids if r in says]
     return ", ".join(found) or texts.WHY_ANSWERS
@@ -87,6 +92,8 @@ def notice(
     """A runner notice in words. `has_coach` is whether a coach is linked at send time: without
     one, nobody was told, and the runner hears so and how to link a clinician."""
     code = str(payload.get("code", ""))
+    if code == "tailored" and state is not None:
+        return _tailored_notice(payload, state, rules)
     if payload.get("level") is None and code in _NO_LEVEL:
         code = _NO_LEVEL[code]  # a phase before running: no level to name, no running to stop
     template = texts.NOTICES.get(code) if has_coach else None
@@ -125,7 +132,7 @@ def notice(
         who=who,
         Who=who[:1].upper() + who[1:],
         rest=rest,
-        why=_why(rule_ids, rules, protocol_id),
+        why=_why(rule_ids, rules, protocol_id, state.overlay if state else None),
         rest_days=texts.days(rest_days) if isinstance(rest_days, int) else rest_days,
         clear=payload.get("clear", ""),
         needed=payload.get("needed", ""),
@@ -203,3 +210,18 @@ def render_runner(
 
 def yes_no(kind: Kind, ref: str) -> tuple[tuple[Button, ...], ...]:
     return grid(kind, ref, [(texts.YES, "y"), (texts.NO, "n")], 2)
+
+
+def _tailored_notice(payload: dict[str, Any], state: ProgramState, rules: Rules) -> str:
+    """What a coach's tailoring changed, in the runner's words."""
+    who = texts.WHO.get(str(payload.get("by", "coach")), texts.WHO["coach"])
+    changes = texts.tailor_changes(
+        rules, state.protocol_id, dict(payload.get("overlay", {})), list(payload.get("changed", []))
+    )
+    rule_ids = list(payload.get("rules", []))
+    return texts.TAILORED.format(
+        Who=who[:1].upper() + who[1:],
+        version=payload.get("version", ""),
+        changes=changes,
+        rule=rule_ids[0] if rule_ids else "",
+    )

@@ -19,8 +19,9 @@ from bot.program.rules import (
     Protocol,
     Site,
 )
-from bot.program.state import Profile, ProgramState
+from bot.program.state import Overlay, Profile, ProgramState
 from bot.program.tables import ProtocolTables, RuleTables
+from bot.program.tailored import tailored_tables
 
 MIDNIGHT = time(0, 0)
 
@@ -50,17 +51,37 @@ class _Ctx:
     tables: RuleTables  # the rules' derived lookups (tables.py)
     pt: ProtocolTables  # the protocol's phases by id and run ladder
     grade: ImagingGrade | None  # the runner's imaging grade, when known
+    overlay: Overlay | None = None  # the coach's tailoring of this runner (pt is tailored by it)
 
 
 def _context(
-    rules: Rules, protocol_id: str, site: Site, now: datetime, tz: str, profile: Profile | None
+    rules: Rules,
+    protocol_id: str,
+    site: Site,
+    now: datetime,
+    tz: str,
+    profile: Profile | None,
+    overlay: Overlay | None = None,
 ) -> _Ctx:
     tables = rules.tables
     pt = tables.protocols[protocol_id]
+    if overlay is not None:  # a tailored runner: the protocol's tables as the coach tailored them
+        pt = tailored_tables(pt, overlay, rules)
     grade = None
     if profile is not None and profile.imaging_grade is not None:  # most runners have none
         grade = rules.imaging_grade(profile.imaging_system, profile.imaging_grade)
-    return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt, grade)
+    return _Ctx(rules, pt.protocol, site, now, local_date(now, tz), tz, tables, pt, grade, overlay)
+
+
+def _overlay_rule(ctx: _Ctx, *names: str) -> str | None:
+    """The tailoring rule id when the runner's overlay sets one of these fields, else None."""
+    ov = ctx.overlay
+    if ov is None:
+        return None
+    for name in names:
+        if getattr(ov, name) is not None:
+            return ctx.rules.tailoring.id
+    return None
 
 
 class _Out:

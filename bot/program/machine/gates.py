@@ -69,6 +69,20 @@ def gate_min_days(phase: Phase, grade: ImagingGrade | None) -> int:
     return days
 
 
+def _start_level(state: ProgramState, phase: Phase, ctx: _Ctx) -> int:
+    """The level a phase is entered at: its first, or the coach's start level when running
+    starts here (the overlay's start level is a level of the first run phase)."""
+    ov = ctx.overlay
+    if ov is None or ov.start_level is None or not phase.runs:
+        return 0
+    if _phase(state, ctx).runs:  # already running: a later run phase starts at its first level
+        return 0
+    for j, lv in enumerate(phase.levels):
+        if lv.id == ov.start_level:
+            return j
+    return 0
+
+
 def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> ProgramState:
     maint = ctx.today if phase.kind is PhaseKind.MAINTENANCE else state.maintenance_since
     loading = state.loading_since
@@ -76,7 +90,7 @@ def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> Pro
         loading = ctx.today  # the build-phase deload weeks count from the first run phase
     state = state.evolve(
         phase_id=phase.id,
-        level=0,
+        level=_start_level(state, phase, ctx),
         phase_since=ctx.today,
         level_since=ctx.today,
         clear_at_level=0,
@@ -87,6 +101,8 @@ def _enter_phase(state: ProgramState, phase: Phase, ctx: _Ctx, out: _Out) -> Pro
     )
     state = _climbed(state, ctx)
     out.act(Act.ADVANCE_PHASE, phase.gate.id, phase=phase.id, kind=phase.kind.value)
+    if state.level:  # running starts at the coach's start level
+        out.act(Act.TAILOR, ctx.rules.tailoring.id, start_level=phase.levels[state.level].id)
     _notice(out, ctx, f"notice:phase:{phase.id}:{ctx.today}", "phase_entered", phase=phase.id)
     return _schedule_gate(state, ctx, out)
 

@@ -10,7 +10,15 @@ from datetime import date, timedelta
 from bot.program.calendar import build_deload_week
 from bot.program.decision import Act
 from bot.program.followup import Do, climb_row
-from bot.program.machine.context import _climbed, _Ctx, _notice, _Out, _phase, _row_rule
+from bot.program.machine.context import (
+    _climbed,
+    _Ctx,
+    _notice,
+    _Out,
+    _overlay_rule,
+    _phase,
+    _row_rule,
+)
 from bot.program.machine.gates import _gate_ready
 from bot.program.rules import Level, PhaseKind
 from bot.program.state import ProgramState
@@ -56,6 +64,8 @@ def _progress_after_clear(state: ProgramState, ctx: _Ctx, out: _Out, seq: int) -
     top = state.level + 1 >= len(phase.levels)
     row = climb_row(True, reached, deload_week, top)  # ladder, hold reached, deload week, top
     rule = _row_rule(row.rule, ctx)
+    if row.do in (Do.HOLDING, Do.STEP_UP) and ctx.overlay is not None:
+        rule = _overlay_rule(ctx, "hold_sessions", "hold_days") or rule  # the coach's hold
     if row.do is Do.HOLDING and level.stage_days is not None:
         start = state.stage_since or ctx.today
         day = (ctx.today - start).days + 1

@@ -24,6 +24,7 @@ from bot.program.machine.context import (
     _Ctx,
     _habit_key,
     _Out,
+    _overlay_rule,
     _phase,
     _session_keys,
 )
@@ -63,15 +64,23 @@ def _replan(
     phase = _phase(state, ctx)
     maint = state.maintenance_since
     sch = ctx.rules.scheduling
+    days, gap = state.profile.available_days, None
+    ov = ctx.overlay
+    if ov is not None:  # the coach's training weekdays and days between runs
+        if ov.weekdays is not None:
+            days = ov.weekdays
+        if ov.rest_days is not None:
+            gap = ov.rest_days + 1
     slot = next_slot(
         phase=phase,
         level=phase.levels[state.level] if phase.runs else None,
         start=start,
         recent=state.recent,
-        available_days=state.profile.available_days,
+        available_days=days,
         impact_free_until=state.impact_free_until,
         maintenance_since=maint,
         sch=sch,
+        min_days_between_runs=gap,
     )
     if slot is None:
         if old is not None:
@@ -111,6 +120,14 @@ def _replan(
         why.append(sch.build.id_deload if building else sch.maintenance.id_deload)
     if week.off:
         why.append(sch.maintenance.id_off_week)
+    if ov is not None:
+        tailored = _overlay_rule(ctx, "weekdays", "rest_days") or (
+            phase.kind is PhaseKind.MAINTENANCE
+            and rx.kind is SessionKind.RUN
+            and _overlay_rule(ctx, "maintenance_factor")
+        )
+        if tailored:
+            why.append(tailored)
     out.act(Act.PLAN, rule, seq=seq, day=payload["day"], kind=rx.kind.value, why=why)
     _schedule_habits(state, ctx, out, due, week, week_start)
     return state.evolve(next=planned, seq=max(state.seq, seq))

@@ -41,7 +41,7 @@ from bot.program.machine.replan import _replan
 from bot.program.machine.stops import _red_flag, _regress
 from bot.program.rules import Severity
 from bot.program.state import ProgramState, Status
-from bot.program.symptoms import classify, validate_answers
+from bot.program.symptoms import classify_with, validate_answers
 
 
 def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
@@ -74,7 +74,7 @@ def _on_gate(state: ProgramState, ev: GateAnswered, ctx: _Ctx) -> Decision:
     implied = gate_symptoms(answers, ctx.rules)
     if implied:
         # "No, pressing on the bone still hurts" is a symptom, judged like any check.
-        severity, because = classify(implied, ctx.rules, state.protocol_id)
+        severity, because = classify_with(ctx.pt.pain, implied)
         if severity is Severity.RED_FLAG:
             ref = f"gate-{nxt.id}-{ctx.today}"
             state = _red_flag(state, ctx, out, because, ref, implied)
@@ -156,7 +156,7 @@ def _on_symptoms(state: ProgramState, ev: SymptomsReported, ctx: _Ctx) -> Decisi
     out = _Out()
     acts = ctx.rules.symptoms.actions
     answers = validate_answers(dict(ev.answers), ctx.rules)
-    severity, because = classify(answers, ctx.rules, state.protocol_id)
+    severity, because = classify_with(ctx.pt.pain, answers)
     ref = f"report-{ctx.now:%Y%m%d%H%M%S}"
     out.act(Act.RECORD, acts.symptom_report.id, severity=severity.value, because=list(because))
     if severity is Severity.RED_FLAG:

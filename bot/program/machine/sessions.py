@@ -40,7 +40,7 @@ from bot.program.state import (
     ProgramState,
     Status,
 )
-from bot.program.symptoms import classify, validate_answers
+from bot.program.symptoms import classify_with, validate_answers
 
 
 def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decision:
@@ -63,7 +63,7 @@ def _on_reported(state: ProgramState, ev: SessionReported, ctx: _Ctx) -> Decisio
     if ev.rpe is not None:
         answers["rpe"] = ev.rpe
     answers = validate_answers(answers, ctx.rules)
-    severity, because = classify(answers, ctx.rules, state.protocol_id)
+    severity, because = classify_with(ctx.pt.pain, answers)
     if ev.outcome is Outcome.PARTIAL and severity.rank < Severity.MILD.rank:
         severity, because = Severity.MILD, (acts.partial.id,)
     cutoff = ctx.today - SIX_DAYS
@@ -170,7 +170,7 @@ def _on_followup(state: ProgramState, ev: FollowupAnswered, ctx: _Ctx) -> Decisi
     answers = validate_answers(ev.answers, ctx.rules)
     if found.pain_during is not None:
         answers.setdefault("pain_during", found.pain_during)
-    severity, because = classify(answers, ctx.rules, state.protocol_id)
+    severity, because = classify_with(ctx.pt.pain, answers)
     if severity.rank < found.severity.rank:
         severity, because = found.severity, because or (acts.hold.id,)
     state = state.evolve(open=tuple(o for o in state.open if o.seq != ev.seq))

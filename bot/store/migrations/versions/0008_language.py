@@ -6,7 +6,7 @@ Runners already have `runners.language` (0001); it now holds the negotiated lang
 Self-contained on purpose (no import from other revisions), so it can be renumbered on merge.
 
 Revision ID: 0008_language
-Revises: 0005_invite_protocol (chained after main's head at the merge)
+Revises: 0004_overlay (chained after main's head at the merge)
 Create Date: 2026-12-02
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_language"
-down_revision: str | Sequence[str] | None = "0005_invite_protocol"
+down_revision: str | Sequence[str] | None = "0004_overlay"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
