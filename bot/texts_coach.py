@@ -465,6 +465,12 @@ STOP_WORDS = {"red_flag": "red flag", "escalated": "paused after repeated step-b
 # What a press or a command on a stopped runner did, in words (coaches see rule ids).
 CONFIRM_RESUME_AT = "Resume {name} (#{id}) at {level} after {rest}? (rule {option})"
 CONFIRM_RESUME_PHASE = "Resume {name} (#{id}) in this phase after {rest}? (rule {option})"
+# Said under the confirmation: Confirm lifts a stop only a clinician may lift.
+CONFIRM_LIFTS = {
+    "red_flag": "This lifts the red flag: confirm only once a clinician has seen them.",
+    "escalated": "This lifts the pause after repeated step-backs: confirm only once a clinician "
+    "has seen them.",
+}
 CHOOSE_RESUME = (
     "{name} (#{id}) is stopped ({status}) since {since}. Once a clinician has cleared them, "
     "choose how they resume:"

@@ -97,6 +97,9 @@ def confirm_prompt(stop: coaches.RunnerStop, choice: coaches.ResumeChoice) -> Pr
         text = tc.CONFIRM_RESUME_AT.format(
             name=stop.name, id=stop.runner_id, level=choice.level, rest=rest, option=choice.option
         )
+    lifts = tc.CONFIRM_LIFTS.get(stop.status.value)
+    if lifts is not None:
+        text = f"{text}\n{lifts}"
     ref = f"{stop.runner_id}.{stop.version}"
     return Prompt(
         text,

@@ -201,9 +201,13 @@ async def test_keep_stopped_then_cleared_only_on_confirm(shipped_rules: Rules, d
         assert await program(h, rid) == (kept, kept_version)
         confirm = h.last_with_buttons(COACH)
         level = landing(shipped_rules, flagged, 1)
-        assert confirm.text == tc.CONFIRM_RESUME_AT.format(
-            name="Anna", id=rid, level=level, rest="3 rest days", option="rf-down-1"
+        assert confirm.text.startswith(
+            tc.CONFIRM_RESUME_AT.format(
+                name="Anna", id=rid, level=level, rest="3 rest days", option="rf-down-1"
+            )
         )
+        # The confirmation says what it lifts: a red flag, not just a resume.
+        assert "This lifts the red flag" in confirm.text
         assert labels(confirm) == [tc.BTN_CONFIRM, tc.BTN_CANCEL]
 
         # Cancel: nothing changes, and it says so.
