@@ -664,7 +664,7 @@ def tailor_who(by: str) -> str:
     """Who made a tailoring, from its recorded author ("coach:3", "operator:Dr Jones")."""
     kind, _, name = by.partition(":")
     if kind == "coach":
-        return f"your coach (#{name})" if name else _m(WHO)["coach"]
+        return _m(WHO)["coach"]  # the runner has one coach; their internal id means nothing here
     if kind == "operator":
         return f"{name} ({_m(WHO)['operator']})" if name else _m(WHO)["operator"]
     return by
@@ -756,6 +756,8 @@ NO_SLOT_TODAY = (
     "you've done it, or Move to next day."
 )
 SETTINGS_TIMER = "Session timer with run reminders: {state}"
+SETTINGS_LANGUAGE = "Language: {language}"
+SETTINGS_COACH_DAYS = "Training days set by your coach: {days} (they decide the plan while set)"
 TIMER_STATE_ON = "on"
 TIMER_STATE_OFF = "off"
 BTN_TIMER_OFF = "Timer off"

@@ -14,14 +14,15 @@ import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from telegram import InputFile, Update
+from telegram import BotCommandScopeChat, InputFile, Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.conversation import checks, onboarding, questions
 from bot.conversation.callbacks import BadCallback, Callback, Kind, cb, decode
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
-from bot.i18n import NAMES, SUPPORTED, set_language
+from bot.i18n import NAMES, SUPPORTED, current, set_language
 from bot.localised import texts
 from bot.program.events import (
     ClearanceClaimed,
@@ -38,9 +39,10 @@ from bot.program.plan import project
 from bot.program.road import road
 from bot.program.rules import Question
 from bot.program.state import Outcome, Status
-from bot.services import reminders, runners
+from bot.services import coaches, reminders, runners
 from bot.telegram import handlers_onboarding, handlers_thread
 from bot.telegram.context import deps_of
+from bot.telegram.menus import runner_menu
 from bot.telegram.render import (
     followup_questions,
     gate_question_list,
@@ -443,11 +445,23 @@ async def _language_chosen(
     await runners.set_runner_language(deps_of(context), runner.id, lang)
     set_language(lang)  # the answer, and everything from now on, in the new language
     await query.answer()
+    await _set_chat_menu(context, runner.chat_id, query.from_user.id)
     await context.bot.send_message(
         runner.chat_id,
         texts.LANGUAGE_SAVED.format(language=NAMES[lang]),
         reply_markup=report_keyboard(),
     )
+
+
+async def _set_chat_menu(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> None:
+    """The runner's own command menu in the language they chose: Telegram otherwise picks
+    the menu by the phone's language. A coach's chat keeps the coach's menu."""
+    if await coaches.find_coach(deps_of(context), user_id) is not None:
+        return
+    try:
+        await context.bot.set_my_commands(runner_menu(), scope=BotCommandScopeChat(chat_id))
+    except TelegramError as error:  # the choice is saved; the menu is a convenience
+        log.warning("runner menu not set: %s", type(error).__name__)
 
 
 async def _settings_text(
@@ -629,12 +643,20 @@ async def cmd_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         if timer
         else Button(texts.BTN_TIMER_ON, cb(Kind.SETTINGS, "timer", "on"))
     )
-    prompt = Prompt(
-        texts.SETTINGS_TIMER.format(state=state)
-        + "\n"
-        + texts.SETTINGS.format(
+    lines = [
+        texts.SETTINGS_LANGUAGE.format(language=NAMES[current()]),
+        texts.SETTINGS_TIMER.format(state=state),
+    ]
+    overlay = runner.state.overlay
+    if overlay is not None and overlay.weekdays is not None:  # the coach's days win over these
+        lines.append(texts.SETTINGS_COACH_DAYS.format(days=texts.days_label(overlay.weekdays)))
+    lines.append(
+        texts.SETTINGS.format(
             days=texts.days_label(p.available_days), time=f"{p.preferred_time:%H:%M}", tz=p.timezone
-        ),
+        )
+    )
+    prompt = Prompt(
+        "\n".join(lines),
         (
             (
                 Button(texts.BTN_DAYS, cb(Kind.SETTINGS, "menu", "days")),

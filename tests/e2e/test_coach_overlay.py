@@ -112,6 +112,9 @@ async def test_a_coach_tailors_from_telegram_end_to_end(shipped_rules: Rules, db
         await h.say("/status", user=ANNA)
         status = h.last(ANNA).text or ""
         assert "🛠 Tailored by your coach" in status and "change 2" in status
+        # /settings says the coach's days decide the plan, not only the runner's own days.
+        await h.say("/settings", user=ANNA)
+        assert "Training days set by your coach:" in (h.last(ANNA).text or "")
         await h.say(f"/runner {anna}", user=COACH)
         detail = next(m for m in reversed(h.messages(COACH)) if m.buttons).text or ""
         assert "🛠 Tailored (change 2" in detail and "coach-overlay" in detail

@@ -155,10 +155,14 @@ async def test_the_language_is_changed_in_settings_and_scheduled_messages_follow
         await into_run_walk(h, anna)
 
         await h.say("/settings", user=ANNA, language_code="de")
+        assert "Sprache: Deutsch" in h.last(ANNA).text  # the language in use is shown
         await h.press("Sprache", user=ANNA)
         assert h.last(ANNA).text == "In welcher Sprache soll ich schreiben?"
         await h.press("English", user=ANNA)
         assert h.last(ANNA).text == "Saved: I'll write in English from now on."
+        # The runner's own command menu follows the choice, not the phone's language.
+        chat_menu = h.standin.my_commands(scope={"type": "chat", "chat_id": ANNA})
+        assert ("today", "Today's session") in chat_menu
         async with h.deps.sessionmaker() as s:
             stored = await repo.get_runner(s, anna)
         assert stored is not None and stored.language == "en"
