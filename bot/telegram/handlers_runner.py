@@ -19,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.conversation import checks, onboarding, questions
-from bot.conversation.callbacks import BadCallback, Callback, Kind, cb, decode
+from bot.conversation.callbacks import Callback, Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
 from bot.i18n import NAMES, SUPPORTED, current, set_language
@@ -52,7 +52,7 @@ from bot.telegram.render import (
     symptom_offer,
     yes_no,
 )
-from bot.telegram.ui import edit_or_send, markup, report_keyboard
+from bot.telegram.ui import edit_or_send, markup, pressed_or_stale, report_keyboard
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +62,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    try:
-        pressed = decode(query.data)
-    except BadCallback:
-        await query.answer(texts.STALE)
+    pressed = await pressed_or_stale(query)
+    if pressed is None:
         return
     if pressed.kind is Kind.ONBOARD:
         if not await handlers_onboarding.on_answer(update, context, pressed, None):

@@ -16,7 +16,7 @@ from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.conversation.callbacks import BadCallback, Kind, cb, decode
+from bot.conversation.callbacks import Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
 from bot.i18n import day_month_time
@@ -26,7 +26,7 @@ from bot.program.calendar import zone
 from bot.services import coaches, messages, runners
 from bot.store.thread import Direction
 from bot.telegram.context import deps_of
-from bot.telegram.ui import markup
+from bot.telegram.ui import markup, pressed_or_stale
 
 TO_RUNNER = "to_runner"  # the coach's dialog: {"runner": id}
 TO_COACH = "to_coach"  # the runner's dialog: {"text": ..., "token": ...}
@@ -199,10 +199,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    try:
-        pressed = decode(query.data)
-    except BadCallback:
-        await query.answer(texts.STALE)
+    pressed = await pressed_or_stale(query)
+    if pressed is None:
         return
     if pressed.kind is Kind.TO_COACH:
         if pressed.value not in ("y", "n"):

@@ -6,6 +6,7 @@ import logging
 
 from telegram import (
     Bot,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -15,6 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest
 
+from bot.conversation.callbacks import BadCallback, Callback, decode
 from bot.conversation.prompts import Prompt
 from bot.localised import texts
 
@@ -58,3 +60,13 @@ async def send_prompt(bot: Bot, chat_id: int, prompt: Prompt) -> int:
         await bot.send_message(chat_id, part)
     msg = await bot.send_message(chat_id, parts[-1], reply_markup=markup(prompt))
     return msg.message_id
+
+
+async def pressed_or_stale(query: CallbackQuery) -> Callback | None:
+    """What a press carries, or None once a press with data we cannot read (an old bot's,
+    a forged one) has been answered politely as stale."""
+    try:
+        return decode(query.data)
+    except BadCallback:
+        await query.answer(texts.STALE)
+        return None
