@@ -10,8 +10,15 @@ from typing import Any
 from bot.program.loader import Rules
 from bot.services import coaches as csvc
 from tests.e2e.harness import COACH, Harness, running_bot
-from tests.e2e.test_coach_support import HIGH_SITE, INVITE_RE, START, invite, onboard, runner_id
-from tests.e2e.test_coach_support import settle
+from tests.e2e.test_coach_support import (
+    HIGH_SITE,
+    INVITE_RE,
+    START,
+    invite,
+    onboard,
+    runner_id,
+    settle,
+)
 
 NIA = 1501
 WES = 1502
@@ -39,7 +46,8 @@ async def test_a_clearance_request_says_why_beside_each_rule_id(
             "Why: this site needs a clinician's clearance at every phase "
             "(clinician-clearance-required); "
         ) in claim, claim
-        assert "a runner's word is a request: only a clinician clears (runner-claim-is-a-request)" in claim
+        claim_words = "a runner's word is a request: only a clinician clears"
+        assert f"{claim_words} (runner-claim-is-a-request)" in claim, claim
         assert "the gate into “" in claim, claim
 
         nia = await runner_id(h, NIA)
