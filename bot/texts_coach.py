@@ -387,13 +387,13 @@ STOP_ACKED_BY = "Acknowledged by {who}."
 OPERATOR = "operator {name}"
 REVIEW_REQUESTED = (
     "🩺 {name} (#{id}) says a clinician has seen them and asks to resume.\n"
-    "Site: {site}{high}\nThey are still stopped ({status}); their word lifts nothing "
-    "(rules: {rules})."
+    "Site: {site}{high}\nThey are still stopped ({status}); their word lifts nothing.\n"
+    "Why: {why}"
 )
 CLEARANCE_CLAIMED = (
     "✅ {name} (#{id}) reports that a clinician has cleared them for “{phase}”.\n"
-    "Site: {site}{high}\nPlease confirm: nothing that needs this clearance unlocks until you do "
-    "(rules: {rules}). Cleared?"
+    "Site: {site}{high}\nPlease confirm: nothing that needs this clearance unlocks until you do.\n"
+    "Why: {why}\nCleared?"
 )
 ALERT = (
     "{title}: {name} (#{id})\nSite: {site}{high}\n{where}\nWhy: {why}\n{answers}"
@@ -416,17 +416,23 @@ WHY_CLEARANCE = "this site needs a clinician's clearance at every phase"
 WHY_LINKED = "it was waiting for a clinician when you were linked"
 WHY_REVIEW = "only a clinician's review lifts a stop"
 WHY_CLAIM = "a runner's word is a request: only a clinician clears"
+WHY_GATE = "the gate into “{phase}”"
+WHY_IMAGING = "imaging grade {grade}: a clinician clears every gate"
+WHY_DISCHARGE = "the last level of the protocol is passed: the program ends here"
+WHY_SWITCH = "a clinician's recorded choice of protocol"
+WHY_FALLBACK = "a protocol is chosen by the site's risk"
+WHY_SCREENING = "the energy-availability screen suggests a review"
 ANSWER = "{label}: {value}"
 ANSWER_SCALE = "{label}: {value}/{max}"
 YES_WORD = "yes"
 NO_WORD = "no"
 CLEARANCE = (
     "✅ {name} (#{id}) is ready for “{phase}” by their answers.\nSite: {site}{high}\n"
-    "Your clinical clearance is needed (rules: {rules}). Cleared?"
+    "Your clinical clearance is needed.\nWhy: {why}\nCleared?"
 )
 DISCHARGED = (
     "🏁 {name} (#{id}) finished the last level of their protocol and is discharged: nothing "
-    "more is scheduled.\nSite: {site}{high}\nPhase: {phase}, level: {level} (rules: {rules})."
+    "more is scheduled.\nSite: {site}{high}\nPhase: {phase}, level: {level}\nWhy: {why}"
 )
 UNREACHABLE = "📵 {name} (#{id}) has blocked the bot: their reminders have stopped."
 STEP_BACK_NOTICE = (
@@ -436,7 +442,7 @@ STEP_BACK_NOTICE = (
 )
 SCREENING = (
     "🍽 {name} (#{id}) answered the energy-availability screen with concerns and agreed to "
-    "share it (rules: {rules}). Consider a clinician or dietitian review."
+    "share it. Consider a clinician or dietitian review.\nWhy: {why}"
 )
 ALERT_SETTLED = "Since then the program has moved on: /runner {id} shows where it stands."
 RISK_HIGH = " · ⚠️ high risk (clinician clearance at every gate)"
@@ -609,13 +615,13 @@ INVITE_PROTOCOL = (
 UNKNOWN_PROTOCOL = "Unknown protocol “{given}”. Usage: /invite [protocol id]. Valid ids: {ids}."
 PROTOCOL_FALLBACK = (
     "⚠️ {name} (#{id}) enrolled with your invite for “{asked}”, which is not a protocol for "
-    "their site.\nSite: {site}{high}\nThey follow their site's own, “{protocol}”, instead "
-    "(rules: {rules}). /runner {id} has a Protocol button to choose another one for them."
+    "their site.\nSite: {site}{high}\nThey follow their site's own, “{protocol}”, instead. "
+    "/runner {id} has a Protocol button to choose another one for them.\nWhy: {why}"
 )
 PROTOCOL_SWITCHED = (
     "🔀 {name} (#{id}) was moved from “{old}” to “{new}” by {who}.\nSite: {site}{high}\n"
-    "Now: {phase}, level: {level}. Sessions, step-backs, clearances and any stop are kept "
-    "(rules: {rules})."
+    "Now: {phase}, level: {level}. Sessions, step-backs, clearances and any stop are "
+    "kept.\nWhy: {why}"
 )
 BTN_PROTOCOL = "Protocol"
 DETAIL_PROTOCOL = "from “{old}” to “{new}”"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.i18n import _
 from bot.localised import texts
 from bot.localised import texts_coach as tc
 from bot.program.loader import Rules
@@ -40,6 +41,18 @@ def rule_words(rules: Rules, protocol_id: str) -> dict[str, str]:
     words[shared.coach_linked.id] = tc.WHY_LINKED
     words[shared.runner_resume_after_review.id] = tc.WHY_REVIEW
     words[shared.clearance_claimed.id] = tc.WHY_CLAIM
+    words[shared.protocol_switch.id] = tc.WHY_SWITCH
+    words[shared.protocol_fallback.id] = tc.WHY_FALLBACK
+    words[rules.habits.screening.id] = tc.WHY_SCREENING
+    for system in rules.sites.imaging_systems:  # a grade that asks for a clinician at each gate
+        for g in system.grades:
+            words.setdefault(f"imaging:{g.id}", tc.WHY_IMAGING.format(grade=_(g.label)))
+    # The runner's protocol first: an alert written before a switch may name the old one's.
+    own = rules.protocols.get(protocol_id)
+    for proto in (*([own] if own is not None else []), *rules.protocols.values()):
+        words.setdefault(proto.on_finish.id, tc.WHY_DISCHARGE)
+        for phase in proto.phases:
+            words.setdefault(phase.gate.id, tc.WHY_GATE.format(phase=_(phase.name)))
     return words
 
 

@@ -582,7 +582,7 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
                 site=site_name,
                 high=high,
                 status=tc.stop_word(stopped),
-                rules=", ".join(rules),
+                why=reasons.reasons(d.rules, proto_id, rules),
             )
             still = state is not None and state.status.stopped
         else:
@@ -635,7 +635,12 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             nxt = _phase_name(d, proto_id, str(nxt))
         words = tc.CLEARANCE_CLAIMED if payload.get("claimed") else tc.CLEARANCE
         text = words.format(
-            name=name, id=r.id, site=site_name, high=high, phase=nxt, rules=", ".join(rules)
+            name=name,
+            id=r.id,
+            site=site_name,
+            high=high,
+            phase=nxt,
+            why=reasons.reasons(d.rules, proto_id, rules),
         )
         if state is None or state.gate is None or not state.gate.awaiting_clearance:
             return settled(text)
@@ -643,7 +648,9 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
     if reason == "unreachable":
         return AlertView(tc.UNREACHABLE.format(name=name, id=r.id), r.id, version, Offer.NONE)
     if reason in ("protocol_fallback", "protocol_switched"):
-        text = await _protocol_text(d, reason, payload, name, r.id, site_name, high, lvl, phase)
+        text = await _protocol_text(
+            d, reason, payload, name, r.id, site_name, high, lvl, phase, proto_id
+        )
         return AlertView(text, r.id, version, Offer.NONE)
     told = _TOLD_ONLY.get(reason)
     if told is not None:  # an escalate rule's `then: notify`, a discharge: nothing to press
@@ -656,11 +663,12 @@ async def alert_view(d: Deps, item: Any, state: ProgramState | None) -> AlertVie
             phase=phase,
             level=lvl,
             rules=", ".join(rules),
-            why=reasons.reasons(d.rules, proto_id, rules),  # the step-back notice says why
+            why=reasons.reasons(d.rules, proto_id, rules),
         )
         return AlertView(text, r.id, version, Offer.NONE)
     if reason == "screening":
-        text = tc.SCREENING.format(name=name, id=r.id, rules=", ".join(rules))
+        why = reasons.reasons(d.rules, proto_id, rules)
+        text = tc.SCREENING.format(name=name, id=r.id, why=why)
         return AlertView(text, r.id, version, Offer.NONE)
     if reason == "runner_message":
         said = await messages.message_text(d, int(payload.get("message", 0)))
@@ -694,6 +702,7 @@ async def _protocol_text(
     high: str,
     level: str,
     phase: str,
+    protocol_id: str,
 ) -> str:
     """An invite's protocol not followed (the site's own instead), or a protocol switch."""
 
@@ -701,7 +710,7 @@ async def _protocol_text(
         proto = d.rules.protocols.get(str(pid))
         return f"{proto.name} ({proto.id})" if proto is not None else str(pid)
 
-    rules = ", ".join(payload.get("rules", []))
+    why = reasons.reasons(d.rules, protocol_id, list(payload.get("rules", [])))
     if reason == "protocol_fallback":
         return tc.PROTOCOL_FALLBACK.format(
             name=name,
@@ -710,7 +719,7 @@ async def _protocol_text(
             site=site,
             high=high,
             protocol=named(payload.get("protocol")),
-            rules=rules,
+            why=why,
         )
     if payload.get("by"):
         who = tc.OPERATOR.format(name=tc.clean(str(payload["by"]), tc.NAME_MAX))
@@ -727,7 +736,7 @@ async def _protocol_text(
         high=high,
         phase=phase,
         level=level,
-        rules=rules,
+        why=why,
     )
 
 
