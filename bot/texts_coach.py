@@ -581,6 +581,7 @@ ALERT_WHAT = {
     "discharged": "discharged",
     "screening": "screening review",
     "unreachable": "unreachable",
+    "protocol_fallback": "the invite's protocol not followed",
 }
 ALERT_ICON = {3: "🚨", 2: "⚠️", 1: "🔓", 0: "🔔"}
 ALERT_STATE_NEW = "new"

@@ -36,6 +36,9 @@ URGENCY = {
     "discharged": 0,
     "screening": 0,
     "unreachable": 0,
+    # The invite's protocol was not followed (not one for the runner's site): the coach chose
+    # it, so it waits until they have seen what happened instead.
+    "protocol_fallback": 0,
 }
 STOP_REASONS = ("red_flag", "escalated")
 _UNRESOLVED = (AlertState.NEW.value, AlertState.ACKNOWLEDGED.value)

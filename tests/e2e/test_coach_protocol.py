@@ -68,6 +68,12 @@ async def test_an_invite_carries_a_protocol_followed_where_the_site_allows_it(
         assert len(told) == 1, sent(h, COACH)[-4:]
         assert "invite-protocol-not-allowed" in told[0] and "(low-risk)" in told[0]
         assert "(high-risk)" in told[0]
+        # It waits in /alerts until the coach has seen it: the invite did not do what they chose.
+        await h.say("/alerts", user=COACH)
+        listed = h.last(COACH)
+        assert (listed.text or "").startswith("🔔 Ben"), listed.text
+        assert tc.ALERT_WHAT["protocol_fallback"] in (listed.text or "")
+        assert tc.BTN_NOTICE_SEEN in listed.button_texts
 
 
 async def test_the_protocol_button_switches_with_confirmation(

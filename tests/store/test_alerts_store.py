@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import texts_coach as tc
 from bot.program.loader import Rules
 from bot.store import alerts, repo
 from bot.store.models import AlertState
@@ -75,3 +76,8 @@ async def test_open_ack_resolve_and_list(sessionmaker: Maker, rules: Rules) -> N
         await repo.set_runner_coach(s, ben, kim)
     async with sessionmaker() as s:
         assert await alerts.count_open(s, sam) == 0 and await alerts.count_open(s, kim) == 1
+
+
+def test_every_alert_with_a_life_cycle_has_words_in_the_alerts_list() -> None:
+    """/alerts names each open alert's reason in words, never its code."""
+    assert set(alerts.URGENCY) <= set(tc.ALERT_WHAT)
