@@ -13,6 +13,7 @@ from bot.program.calendar import zone
 from bot.services import coaches, messages
 from bot.store.alerts import OpenAlert
 from bot.telegram import render_coach as rc
+from bot.telegram.coach_lookup import coach_of
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
@@ -24,9 +25,8 @@ async def cmd_alerts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if msg is None or user is None:
         return
     deps = deps_of(context)
-    coach = await coaches.find_coach(deps, user.id)
+    coach = await coach_of(update, context)
     if coach is None:
-        await msg.reply_text(tc.NOT_A_COACH)
         return
     found = await messages.open_alerts(deps, coach.id, limit=SHOWN)
     if not found:

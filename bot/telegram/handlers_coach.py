@@ -18,7 +18,7 @@ from bot.coach.digest import detail_text
 from bot.coach.roster import order_roster, roster_text
 from bot.conversation.callbacks import BadCallback, Callback, Kind, decode
 from bot.conversation.prompts import Prompt
-from bot.i18n import NAMES, SUPPORTED, current, negotiate, set_language
+from bot.i18n import NAMES, SUPPORTED, negotiate, set_language
 from bot.localised import texts_coach as tc
 from bot.program.calendar import local_date
 from bot.program.decision import Decision
@@ -28,6 +28,7 @@ from bot.services.deps import Deps
 from bot.telegram import handlers_protocol, handlers_thread
 from bot.telegram import render_coach as rc
 from bot.telegram import render_tailor as rt
+from bot.telegram.coach_lookup import coach_of, runner_arg
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
@@ -63,34 +64,15 @@ COACH_CALLBACKS = (
 CALLBACK_PATTERN = f"^v1\\|({'|'.join(k.value for k in COACH_CALLBACKS)})\\|"
 
 
-async def _coach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> coaches.CoachCtx | None:
-    user = update.effective_user
-    if user is None:
-        return None
-    coach = await coaches.find_coach(deps_of(context), user.id)
-    if coach is not None:
-        if coach.language is None:
-            # The coach's first contact: their Telegram language, kept from now on.
-            await coaches.set_coach_language(deps_of(context), coach.id, current())
-        else:
-            set_language(coach.language)
-    if coach is None:
-        if update.callback_query is not None:
-            await update.callback_query.answer(tc.NOT_A_COACH, show_alert=True)
-        elif update.message is not None:
-            await update.message.reply_text(tc.NOT_A_COACH)
-    return coach
-
-
 async def cmd_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
     await handlers_protocol.invite(update, context, coach)  # `/invite [protocol id]`
 
 
 async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
     deps = deps_of(context)
@@ -99,25 +81,11 @@ async def cmd_runners(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await update.message.reply_text(part)
 
 
-async def _runner_arg(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, coach: coaches.CoachCtx, usage: str
-) -> int | None:
-    assert update.message is not None
-    if not context.args:
-        await update.message.reply_text(usage)
-        return None
-    try:
-        return await coaches.resolve(deps_of(context), coach, context.args[0])
-    except coaches.NotYourRunner:
-        await update.message.reply_text(tc.NO_SUCH_RUNNER)
-        return None
-
-
 async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
-    runner_id = await _runner_arg(update, context, coach, tc.USAGE_RUNNER)
+    runner_id = await runner_arg(update, context, coach, tc.USAGE_RUNNER)
     if runner_id is None:
         return
     deps = deps_of(context)
@@ -142,10 +110,10 @@ async def cmd_runner(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _verb_command(verb: CoachVerb) -> Any:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        coach = await _coach(update, context)
+        coach = await coach_of(update, context)
         if coach is None or update.message is None:
             return
-        runner_id = await _runner_arg(update, context, coach, tc.USAGE_VERB.format(verb=verb.value))
+        runner_id = await runner_arg(update, context, coach, tc.USAGE_VERB.format(verb=verb.value))
         if runner_id is None:
             return
         deps = deps_of(context)
@@ -183,10 +151,10 @@ async def _did(
 
 
 async def cmd_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
-    runner_id = await _runner_arg(update, context, coach, tc.USAGE_RELEASE)
+    runner_id = await runner_arg(update, context, coach, tc.USAGE_RELEASE)
     if runner_id is None:
         return
     await coaches.release(deps_of(context), coach, runner_id)
@@ -195,7 +163,7 @@ async def cmd_release(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def cmd_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """`/language de`: the coach's own language for replies, alerts, the digest and the menu."""
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
     choice = negotiate(context.args[0]) if context.args else None
@@ -209,13 +177,13 @@ async def cmd_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def cmd_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
     if not context.args or len(context.args) < 2:
         await update.message.reply_text(tc.USAGE_REPLY)
         return
-    runner_id = await _runner_arg(update, context, coach, tc.USAGE_REPLY)
+    runner_id = await runner_arg(update, context, coach, tc.USAGE_REPLY)
     if runner_id is None:
         return
     text = (update.message.text or "").split(maxsplit=2)[2]
@@ -232,7 +200,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None:
         return
     try:

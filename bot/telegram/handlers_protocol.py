@@ -22,6 +22,7 @@ from bot.program.decision import Decision
 from bot.program.rules import Protocol
 from bot.services import coaches, protocols
 from bot.services.deps import Deps
+from bot.telegram.coach_lookup import coach_of
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup
 
@@ -92,9 +93,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or update.effective_user is None:
         return
     deps = deps_of(context)
-    coach = await coaches.find_coach(deps, update.effective_user.id)
+    coach = await coach_of(update, context)
     if coach is None:
-        await query.answer(tc.NOT_A_COACH, show_alert=True)
         return
     try:
         pressed = decode(query.data)

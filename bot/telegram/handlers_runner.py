@@ -23,7 +23,7 @@ from bot.conversation.callbacks import Callback, Kind, cb
 from bot.conversation.numbers import parse_int
 from bot.conversation.prompts import Button, Prompt
 from bot.i18n import NAMES, SUPPORTED, current, set_language
-from bot.localised import texts
+from bot.localised import texts, texts_coach
 from bot.program.events import (
     ClearanceClaimed,
     Event,
@@ -41,6 +41,7 @@ from bot.program.rules import Question
 from bot.program.state import Outcome, Status
 from bot.services import coaches, reminders, runners
 from bot.telegram import handlers_onboarding, handlers_thread
+from bot.telegram.coach_lookup import known_coach
 from bot.telegram.context import deps_of
 from bot.telegram.menus import runner_menu
 from bot.telegram.render import (
@@ -735,13 +736,9 @@ async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps = deps_of(context)
     runner = await runners.find_runner(deps, update.effective_user.id)
     enrolled = runner is not None and runner.state is not None
-    if runner is None:
-        from bot import texts_coach
-        from bot.services import coaches
-
-        if await coaches.find_coach(deps, update.effective_user.id) is not None:
-            await update.message.reply_text(texts_coach.HELP_COACH)
-            return
+    if runner is None and await known_coach(context, update.effective_user.id) is not None:
+        await update.message.reply_text(texts_coach.HELP_COACH)  # in the coach's language
+        return
     await update.message.reply_text(
         texts.HELP, reply_markup=report_keyboard() if enrolled else None
     )

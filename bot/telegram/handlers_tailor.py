@@ -23,8 +23,8 @@ from bot.services import runners as runner_flows
 from bot.services import tailoring
 from bot.services.deps import Deps
 from bot.telegram import render_tailor as rt
+from bot.telegram.coach_lookup import coach_of, runner_arg
 from bot.telegram.context import deps_of
-from bot.telegram.handlers_coach import _coach, _runner_arg
 from bot.telegram.ui import markup
 
 FLOW = "tailor"
@@ -32,10 +32,10 @@ CALLBACK_PATTERN = f"^v1\\|{Kind.TAILOR.value}\\|"
 
 
 async def cmd_tailor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None or update.message is None:
         return
-    runner_id = await _runner_arg(update, context, coach, tc.USAGE_TAILOR)
+    runner_id = await runner_arg(update, context, coach, tc.USAGE_TAILOR)
     if runner_id is None:
         return
     deps = deps_of(context)
@@ -68,7 +68,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    coach = await _coach(update, context)
+    coach = await coach_of(update, context)
     if coach is None:
         return
     deps = deps_of(context)

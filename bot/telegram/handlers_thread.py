@@ -25,6 +25,7 @@ from bot.localised import texts_coach as tc
 from bot.program.calendar import zone
 from bot.services import coaches, messages, runners
 from bot.store.thread import Direction
+from bot.telegram.coach_lookup import coach_of, known_coach
 from bot.telegram.context import deps_of
 from bot.telegram.ui import markup, pressed_or_stale
 
@@ -128,9 +129,8 @@ async def on_coach_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> b
     if open_ is None:
         return False
     await runners.clear_flow(deps, user.id, TO_RUNNER)
-    coach = await coaches.find_coach(deps, user.id)
-    if coach is None:  # removed meanwhile
-        await msg.reply_text(tc.NOT_A_COACH)
+    coach = await coach_of(update, context)
+    if coach is None:  # removed meanwhile (and told so)
         return True
     try:
         sent = await messages.coach_to_runner(
@@ -148,7 +148,7 @@ async def coach_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool
     msg, user = update.message, update.effective_user
     if msg is None or user is None:
         return False
-    if await coaches.find_coach(deps_of(context), user.id) is None:
+    if await known_coach(context, user.id) is None:
         return False
     await msg.reply_text(tc.COACH_FREE_TEXT)
     return True
@@ -160,9 +160,8 @@ async def _on_thread(
     query = update.callback_query
     assert query is not None
     deps = deps_of(context)
-    coach = await coaches.find_coach(deps, query.from_user.id)
+    coach = await coach_of(update, context)
     if coach is None:
-        await query.answer(tc.NOT_A_COACH, show_alert=True)
         return
     runner_id = parse_int(ref)
     if runner_id is None or value not in ("m", "x", "d"):

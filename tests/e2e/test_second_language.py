@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot import texts_coach
+from bot.i18n import translations
 from bot.program.loader import Rules
 from bot.program.state import Status
 from bot.services import coaches as csvc
@@ -190,3 +192,8 @@ async def test_a_coach_chooses_their_own_language(shipped_rules: Rules, db_url: 
         # Telegram says English; the stored choice wins.
         await h.say("/runners", user=COACH, language_code="en")
         assert h.last(COACH).text.startswith("Du hast noch keine Läufer/innen")
+        # Every coach command answers in it, not only those of the coach's main module.
+        await h.say("/alerts", user=COACH, language_code="en")
+        assert h.last(COACH).text == "Keine offenen Meldungen: Nichts wartet auf dich."
+        await h.say("/help", user=COACH, language_code="en")
+        assert h.last(COACH).text == translations("de").gettext(texts_coach.HELP_COACH)
